@@ -1,0 +1,250 @@
+"""SLE disease-activity instruments computed from item-level visit data.
+
+Every function takes the ``visits`` table (one row per patient and visit, column names as in
+``data/codebook.csv``) and returns a Series aligned with its index. Nothing is printed or cached.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: SLEDAI-2K descriptor weights (Gladman DD, Ibañez D, Urowitz MB. J Rheumatol 2002;29:288-91).
+SLEDAI2K_WEIGHTS: dict[str, int] = {
+    "sledai_seizure": 8,
+    "sledai_psychosis": 8,
+    "sledai_organic_brain_syndrome": 8,
+    "sledai_visual_disturbance": 8,
+    "sledai_cranial_nerve_disorder": 8,
+    "sledai_lupus_headache": 8,
+    "sledai_cerebrovascular_accident": 8,
+    "sledai_vasculitis": 8,
+    "sledai_arthritis": 4,
+    "sledai_myositis": 4,
+    "sledai_urinary_casts": 4,
+    "sledai_haematuria": 4,
+    "sledai_proteinuria": 4,
+    "sledai_pyuria": 4,
+    "sledai_rash": 2,
+    "sledai_alopecia": 2,
+    "sledai_mucosal_ulcers": 2,
+    "sledai_pleurisy": 2,
+    "sledai_pericarditis": 2,
+    "sledai_low_complement": 2,
+    "sledai_increased_dna_binding": 2,
+    "sledai_fever": 1,
+    "sledai_thrombocytopenia": 1,
+    "sledai_leukopenia": 1,
+}
+#: The two serological descriptors; clinical SLEDAI leaves them out.
+SEROLOGY_ITEMS = ("sledai_low_complement", "sledai_increased_dna_binding")
+CLINICAL_SLEDAI_WEIGHTS = {k: w for k, w in SLEDAI2K_WEIGHTS.items() if k not in SEROLOGY_ITEMS}
+NEUROPSYCHIATRIC_ITEMS = (
+    "sledai_seizure", "sledai_psychosis", "sledai_organic_brain_syndrome",
+    "sledai_visual_disturbance", "sledai_cranial_nerve_disorder", "sledai_lupus_headache",
+    "sledai_cerebrovascular_accident",
+)
+RENAL_ITEMS = ("sledai_urinary_casts", "sledai_haematuria", "sledai_proteinuria", "sledai_pyuria")
+
+
+def coded(series: pd.Series, mapping: dict[str, float], missing: float = np.nan) -> tuple[np.ndarray, list[str]]:
+    """Map a text column through ``mapping`` (keys compared stripped and lower-cased) quickly:
+    each distinct value is looked up once. Returns the values (``missing`` for empty cells) and
+    the distinct values that ``mapping`` does not know."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    keys = [str(u).strip().lower() for u in uniques]
+    unknown = [u for u, k in zip(uniques, keys) if k not in mapping]
+    table = np.array([mapping.get(k, np.nan) for k in keys] + [missing], dtype="float64")
+    return table[codes], [str(u) for u in unknown]
+
+
+def _weighted_sum(visits: pd.DataFrame, weights: dict[str, int]) -> pd.Series:
+    missing = [c for c in weights if c not in visits.columns]
+    if missing:
+        raise KeyError(f"visits lacks the SLEDAI-2K item column(s): {', '.join(missing)}")
+    score = np.zeros(len(visits))
+    for col, w in weights.items():
+        score += w * visits[col].to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isnan(score).any():
+        score = score.astype("int64")
+    return pd.Series(score, index=visits.index)
+
+
+def sledai2k(visits: pd.DataFrame) -> pd.Series:
+    """SLEDAI-2K total score (0-105).
+
+    Sum of the weights of the 24 descriptors present at the visit (columns ``sledai_*``, 0/1).
+    Source: Gladman DD, Ibañez D, Urowitz MB. Systemic lupus erythematosus disease activity index
+    2000. J Rheumatol 2002;29:288-91. A missing item gives a missing score, never a silent 0.
+    """
+    return _weighted_sum(visits, SLEDAI2K_WEIGHTS).rename("sledai2k")
+
+
+def clinical_sledai(visits: pd.DataFrame) -> pd.Series:
+    """Clinical SLEDAI: SLEDAI-2K without low complement and increased DNA binding (0-101).
+
+    Used by the DORIS 2021 remission definition (van Vollenhoven RF et al. Lupus Sci Med
+    2021;8:e000538), which disregards serology.
+    """
+    return _weighted_sum(visits, CLINICAL_SLEDAI_WEIGHTS).rename("clinical_sledai")
+
+
+#: Prednisone-equivalent factor: mg of prednisone per mg of the drug (Liu D, Ahmet A, Ward L, et al.
+#: A practical guide to the monitoring and management of the complications of systemic
+#: corticosteroid therapy. Allergy Asthma Clin Immunol 2013;9:30, Table 1: equivalent doses
+#: prednisone 5 mg = prednisolone 5 = methylprednisolone 4 = triamcinolone 4 = hydrocortisone 20
+#: = cortisone 25 = dexamethasone 0.75 = betamethasone 0.6; deflazacort 6 mg from its label).
+PREDNISONE_EQUIVALENT_MG = {
+    "prednisone": 5.0,
+    "prednisolone": 5.0,
+    "methylprednisolone": 4.0,
+    "triamcinolone": 4.0,
+    "hydrocortisone": 20.0,
+    "cortisone": 25.0,
+    "deflazacort": 6.0,
+    "dexamethasone": 0.75,
+    "betamethasone": 0.6,
+}
+
+
+def prednisone_equivalent(visits: pd.DataFrame) -> pd.Series:
+    """Daily glucocorticoid dose in mg of prednisone equivalent.
+
+    ``gc_dose_mg`` of ``gc_drug`` times 5 / (the drug's dose equivalent to 5 mg prednisone);
+    ``gc_drug == "none"`` gives 0. An unknown drug raises ``ValueError`` naming it.
+    Equivalences: Liu D et al. Allergy Asthma Clin Immunol 2013;9:30 (Table 1).
+    """
+    factor, unknown = coded(visits["gc_drug"], {k: 5.0 / v for k, v in PREDNISONE_EQUIVALENT_MG.items()} | {"none": 0.0})
+    if unknown:
+        raise ValueError(f"gc_drug has unknown glucocorticoid(s): {', '.join(unknown)}")
+    dose = pd.to_numeric(visits["gc_dose_mg"], errors="raise").astype("float64")
+    return pd.Series(np.round(dose.to_numpy() * factor, 4), index=visits.index, name="prednisone_mg")
+
+
+#: SLE-DAS coefficients (Jesus D, Matos A, Henriques C, et al. Derivation and validation of the
+#: SLE Disease Activity Score (SLE-DAS): a new SLE continuous measure with high sensitivity for
+#: changes in disease activity. Ann Rheum Dis 2019;78:365-71, Figure 1; transcribed from the
+#: formula used by the public sle-das.eu calculator). Binary items add their coefficient when
+#: present; the four continuous items are below.
+SLE_DAS_INTERCEPT = 0.366
+SLE_DAS_BINARY = {
+    "neuropsychiatric": 18.0,
+    "systemic_vasculitis": 18.0,
+    "cardiopulmonary": 18.0,
+    "myositis": 9.0,
+    "haemolytic_anaemia": 9.0,
+    "serositis": 6.0,
+    "mucocutaneous_vasculitis": 4.408,
+    "generalized_rash": 3.887,
+    "localized_rash": 3.138,
+    "arthritis": 3.132,
+    "mucosal_ulcers": 2.769,
+    "alopecia": 0.973,
+    "increased_anti_dsdna": 0.956,
+    "hypocomplementaemia": 0.754,
+}
+SLE_DAS_SWOLLEN_JOINT = 0.454  # per swollen joint (28-joint count), added to the arthritis term
+#: Continuous terms, applied only beyond their threshold: (intercept, slope on the natural log).
+SLE_DAS_PROTEINURIA = (-17.584, 3.811)   # proteinuria > 500 mg/24 h, ln(mg/24 h)
+SLE_DAS_PLATELETS = (26.105, -5.577)     # platelets < 100 x10^9/L, ln(10^9/L)
+SLE_DAS_LEUKOCYTES = (6.118, -5.058)     # leukocytes < 3 x10^9/L, ln(10^9/L)
+#: Activity categories (Jesus D, Larosa M, Henriques C, et al. Ann Rheum Dis 2021;80:1568-74):
+#: remission <= 2.08, mild activity <= 7.64, moderate/severe above. Clinically meaningful change
+#: >= 1.72 (Jesus 2019). SLE-DAS low disease activity: <= 2.48 with prednisone <= 7.5 mg/day
+#: (Assuncao H, Jesus D, Larosa M, et al. Rheumatology (Oxford) 2022;61:3309-13).
+SLE_DAS_REMISSION = 2.08
+SLE_DAS_MILD = 7.64
+SLE_DAS_LOW_ACTIVITY = 2.48
+SLE_DAS_MEANINGFUL_CHANGE = 1.72
+
+
+def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
+    """The 17 SLE-DAS inputs derived from the visit columns (0/1 items plus the four numbers).
+
+    Mapping: neuropsychiatric = any of the seven SLEDAI-2K neuropsychiatric descriptors;
+    serositis = pleurisy or pericarditis; arthritis = at least one swollen joint (SLE-DAS counts
+    swollen joints of the 28-joint count); rash and vasculitis from ``rash_extent`` and
+    ``vasculitis_type``; hypocomplementaemia and anti-dsDNA from the SLEDAI-2K serology items;
+    proteinuria in mg/24 h (``proteinuria_g_24h`` x 1000).
+    """
+    def flag(mask):
+        return np.asarray(mask, dtype="float64")
+
+    np_items = visits[list(NEUROPSYCHIATRIC_ITEMS)].to_numpy(dtype="float64")
+    vasc, _ = coded(visits["vasculitis_type"], {"none": 0, "mucocutaneous": 1, "systemic": 2})
+    rash, _ = coded(visits["rash_extent"], {"none": 0, "localized": 1, "generalized": 2})
+    swollen = visits["swollen_joints"].to_numpy(dtype="float64", na_value=np.nan)
+    return pd.DataFrame(
+        {
+            "neuropsychiatric": flag(np_items.max(axis=1) > 0),
+            "systemic_vasculitis": flag(vasc == 2),
+            "cardiopulmonary": visits["cardiopulmonary_involvement"].to_numpy(dtype="float64"),
+            "myositis": visits["sledai_myositis"].to_numpy(dtype="float64"),
+            "haemolytic_anaemia": visits["haemolytic_anaemia"].to_numpy(dtype="float64"),
+            "serositis": flag((visits["sledai_pleurisy"] == 1) | (visits["sledai_pericarditis"] == 1)),
+            "mucocutaneous_vasculitis": flag(vasc == 1),
+            "generalized_rash": flag(rash == 2),
+            "localized_rash": flag(rash == 1),
+            "arthritis": np.where(np.isnan(swollen), np.nan, flag(swollen >= 1)),
+            "mucosal_ulcers": visits["sledai_mucosal_ulcers"].to_numpy(dtype="float64"),
+            "alopecia": visits["sledai_alopecia"].to_numpy(dtype="float64"),
+            "increased_anti_dsdna": visits["sledai_increased_dna_binding"].to_numpy(dtype="float64"),
+            "hypocomplementaemia": visits["sledai_low_complement"].to_numpy(dtype="float64"),
+            "swollen_joints": swollen,
+            "proteinuria_mg_24h": visits["proteinuria_g_24h"].to_numpy(dtype="float64", na_value=np.nan) * 1000.0,
+            "platelets_10e9_l": visits["platelets_10e9_l"].to_numpy(dtype="float64", na_value=np.nan),
+            "leukocytes_10e9_l": visits["leukocytes_10e9_l"].to_numpy(dtype="float64", na_value=np.nan),
+        },
+        index=visits.index,
+    )
+
+
+def _log_term(value: np.ndarray, beyond: np.ndarray, coef: tuple[float, float], item_present: np.ndarray) -> np.ndarray:
+    """A continuous SLE-DAS term: ``a + b ln(value)`` beyond the threshold, else 0. A missing
+    laboratory value counts as normal when its SLEDAI-2K item is absent and gives NaN when present."""
+    a, b = coef
+    term = np.where(beyond, a + b * np.log(np.where(value > 0, value, 1.0)), 0.0)
+    return np.where(np.isnan(value), np.where(item_present > 0, np.nan, 0.0), term)
+
+
+def sle_das(visits: pd.DataFrame) -> pd.Series:
+    """SLE Disease Activity Score (SLE-DAS), a continuous score (0.366 with no activity).
+
+    SLE-DAS = 0.366 + sum of binary coefficients present + 0.454 x swollen joints
+    + [proteinuria > 500 mg/24 h] (-17.584 + 3.811 ln proteinuria)
+    + [platelets < 100] (26.105 - 5.577 ln platelets)
+    + [leukocytes < 3] (6.118 - 5.058 ln leukocytes).
+    Source: Jesus D et al. Ann Rheum Dis 2019;78:365-71 (formula, Figure 1; sle-das.eu).
+    Inputs are mapped from the visit columns by :func:`sle_das_items`. A laboratory value that is
+    missing while its SLEDAI-2K item is present gives a missing score.
+    """
+    it = sle_das_items(visits)
+    score = np.full(len(it), SLE_DAS_INTERCEPT)
+    for name, coef in SLE_DAS_BINARY.items():
+        score = score + coef * it[name].to_numpy()
+    score = score + SLE_DAS_SWOLLEN_JOINT * it["swollen_joints"].to_numpy()
+    prot = it["proteinuria_mg_24h"].to_numpy()
+    plt_ = it["platelets_10e9_l"].to_numpy()
+    wbc = it["leukocytes_10e9_l"].to_numpy()
+    score = score + _log_term(prot, prot > 500, SLE_DAS_PROTEINURIA, visits["sledai_proteinuria"].to_numpy(dtype="float64"))
+    score = score + _log_term(plt_, plt_ < 100, SLE_DAS_PLATELETS, visits["sledai_thrombocytopenia"].to_numpy(dtype="float64"))
+    score = score + _log_term(wbc, wbc < 3, SLE_DAS_LEUKOCYTES, visits["sledai_leukopenia"].to_numpy(dtype="float64"))
+    return pd.Series(np.round(score, 3), index=visits.index, name="sle_das")
+
+
+def sle_das_category(score: pd.Series) -> pd.Series:
+    """SLE-DAS activity category: ``remission`` (<= 2.08), ``mild`` (<= 7.64) or
+    ``moderate_severe`` (> 7.64) (Jesus D et al. Ann Rheum Dis 2021;80:1568-74)."""
+    s = score.to_numpy(dtype="float64", na_value=np.nan)
+    codes = np.where(np.isnan(s), -1, np.where(s <= SLE_DAS_REMISSION, 0, np.where(s <= SLE_DAS_MILD, 1, 2)))
+    cat = pd.Categorical.from_codes(codes, categories=["remission", "mild", "moderate_severe"])
+    return pd.Series(cat, index=score.index, name="sle_das_category")
+
+
+def clasi_a_50(baseline: pd.Series, current: pd.Series) -> pd.Series:
+    """Elementwise CLASI-A 50% response: baseline CLASI-A >= 10 and current <= half of it; missing
+    where baseline < 10 (Morand EF et al. N Engl J Med 2020;382:211-21)."""
+    b = baseline.to_numpy(dtype="float64", na_value=np.nan)
+    c = current.to_numpy(dtype="float64", na_value=np.nan)
+    out = pd.array(c <= 0.5 * b, dtype="boolean")
+    out[~(b >= 10) | np.isnan(c)] = pd.NA
+    return pd.Series(out, index=current.index, name="clasi_a_response")

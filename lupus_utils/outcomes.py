@@ -1,0 +1,256 @@
+"""Outcome states: LLDAS, DORIS 2021 remission, SELENA-SLEDAI Flare Index, CLASI-A response,
+and the paper's non-responder rule.
+
+Per-visit states take the ``visits`` table (codebook columns) and return Series aligned with its
+index; rules that look at "the previous visit" use the patient's previous observed visit in week
+order, whatever the row order of the input.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .instruments import (
+    NEUROPSYCHIATRIC_ITEMS,
+    RENAL_ITEMS,
+    SEROLOGY_ITEMS,
+    SLEDAI2K_WEIGHTS,
+    clasi_a_50,
+    clinical_sledai,
+    coded,
+    prednisone_equivalent,
+    sledai2k,
+)
+
+#: Clinical SLEDAI-2K descriptors (serology excluded) checked for "new activity".
+CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
+#: Non-SLEDAI activity flags that also count as new activity when they appear.
+EXTRA_ACTIVITY_FLAGS = ("cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity")
+
+
+def previous_visit_position(visits: pd.DataFrame) -> np.ndarray:
+    """Positional index (0-based row number in ``visits``) of each row's previous visit of the
+    same patient in week order, or -1 for a patient's first visit."""
+    codes, _ = pd.factorize(visits["patient_id"], sort=False)
+    week = visits["week"].to_numpy(dtype="int64")
+    order = np.lexsort((week, codes))
+    prev_sorted = np.empty(len(order), dtype="int64")
+    prev_sorted[0:1] = -1
+    same = codes[order][1:] == codes[order][:-1]
+    prev_sorted[1:] = np.where(same, order[:-1], -1)
+    prev = np.empty(len(order), dtype="int64")
+    prev[order] = prev_sorted
+    return prev
+
+
+def _previous(values: np.ndarray, prev: np.ndarray, fill=np.nan) -> np.ndarray:
+    """Values at the previous visit (``fill`` where there is none)."""
+    out = values[np.where(prev >= 0, prev, 0)].astype("float64", copy=True)
+    out[prev < 0] = fill
+    return out
+
+
+def _col(visits: pd.DataFrame, name: str) -> np.ndarray:
+    return visits[name].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
+    """The five LLDAS criteria per visit, as booleans (Franklyn K et al. Ann Rheum Dis
+    2016;75:1615-21).
+
+    - ``c1_sledai_le4_no_major_organ``: SLEDAI-2K <= 4 with no renal, CNS, cardiopulmonary
+      (pleurisy, pericarditis, ``cardiopulmonary_involvement``), vasculitis or fever activity, no
+      haemolytic anaemia and no gastrointestinal activity;
+    - ``c2_no_new_activity``: no clinical SLEDAI-2K descriptor, cardiopulmonary, haemolytic or
+      gastrointestinal flag present now that was absent at the previous visit (serology is not
+      "activity" here; at a patient's first visit there is nothing to compare and it holds);
+    - ``c3_pga_le1``: PGA (0-3) <= 1;
+    - ``c4_prednisone_le7_5``: prednisone equivalent <= 7.5 mg/day;
+    - ``c5_standard_maintenance``: no immunosuppressant started or escalated since the previous
+      visit (``new_immunosuppressant == 0``), our reading of "well-tolerated standard maintenance
+      doses".
+    """
+    score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
+    major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [
+        "sledai_pleurisy", "sledai_pericarditis", "sledai_vasculitis", "sledai_fever",
+        "cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity",
+    ]
+    major_active = np.zeros(len(visits), dtype=bool)
+    for c in major:
+        major_active |= _col(visits, c) > 0
+    prev = previous_visit_position(visits)
+    safe_prev = np.where(prev >= 0, prev, 0)
+    new_any = np.zeros(len(visits), dtype=bool)
+    for c in list(CLINICAL_ITEMS) + list(EXTRA_ACTIVITY_FLAGS):
+        now = _col(visits, c)
+        new_any |= (now > 0) & (now[safe_prev] == 0)
+    new_any &= prev >= 0
+    pred = prednisone_equivalent(visits).to_numpy()
+    return pd.DataFrame(
+        {
+            "c1_sledai_le4_no_major_organ": (score <= 4) & ~major_active,
+            "c2_no_new_activity": ~new_any,
+            "c3_pga_le1": _col(visits, "pga") <= 1.0,
+            "c4_prednisone_le7_5": pred <= 7.5,
+            "c5_standard_maintenance": _col(visits, "new_immunosuppressant") == 0,
+        },
+        index=visits.index,
+    )
+
+
+def lldas(visits: pd.DataFrame) -> pd.Series:
+    """Lupus Low Disease Activity State at each visit: all five criteria of
+    :func:`lldas_criteria` hold (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21)."""
+    return lldas_criteria(visits).all(axis=1).rename("lldas")
+
+
+def doris_remission(visits: pd.DataFrame) -> pd.Series:
+    """DORIS 2021 remission (on therapy) at each visit.
+
+    Clinical SLEDAI = 0, PGA (0-3) < 0.5 and prednisone equivalent <= 5 mg/day; antimalarials,
+    immunosuppressants and biologics are allowed when stable, so a visit at which an
+    immunosuppressant was started or escalated (``new_immunosuppressant == 1``) is not remission.
+    Serology does not count. Source: van Vollenhoven RF, Bertsias G, Doria A, et al. 2021 DORIS
+    definition of remission in SLE. Lupus Sci Med 2021;8:e000538.
+    """
+    ok = (
+        (clinical_sledai(visits).to_numpy(dtype="float64", na_value=np.nan) == 0)
+        & (_col(visits, "pga") < 0.5)
+        & (prednisone_equivalent(visits).to_numpy() <= 5.0)
+        & (_col(visits, "new_immunosuppressant") == 0)
+    )
+    return pd.Series(ok, index=visits.index, name="doris_remission")
+
+
+SFI_LEVELS = ("none", "mild_moderate", "severe")
+
+
+def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each SELENA-SLEDAI Flare Index criterion per visit, compared with the patient's previous
+    visit (Petri M et al. N Engl J Med 2005;353:2550-8; Buyon JP et al. Ann Intern Med
+    2005;142:953-62). Columns starting ``severe_`` define a severe flare, ``mild_`` a
+    mild/moderate one. At a patient's first visit every criterion is False.
+
+    SLEDAI-2K stands in for SELENA-SLEDAI (the paper recorded SLEDAI-2K). "New or worse" means
+    absent at the previous visit and present now (for rash and vasculitis, also a worse extent).
+    The 0.5 mg/kg/day prednisone rules need ``weight_kg`` from ``patients``; without a weight
+    they are not applied and only the "doubling" and "increase" rules act.
+    """
+    prev = previous_visit_position(visits)
+    has_prev = prev >= 0
+
+    def new(col):
+        now = _col(visits, col)
+        return has_prev & (now > 0) & (_previous(now, prev, 0.0) == 0)
+
+    score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
+    score_prev = _previous(score, prev)
+    pga = _col(visits, "pga")
+    pga_prev = _previous(pga, prev)
+    pred = prednisone_equivalent(visits).to_numpy()
+    pred_prev = _previous(pred, prev)
+    if patients is not None and "weight_kg" in patients.columns:
+        weight = visits["patient_id"].map(patients.set_index("patient_id")["weight_kg"]).to_numpy(
+            dtype="float64", na_value=np.nan)
+    else:
+        weight = np.full(len(visits), np.nan)
+    half_mg_kg = 0.5 * weight  # NaN when unknown: comparisons are then False
+    rash_rank, _ = coded(visits["rash_extent"], {"none": 0, "localized": 1, "generalized": 2})
+    vasc, _ = coded(visits["vasculitis_type"], {"none": 0, "mucocutaneous": 1, "systemic": 2})
+    systemic_vasc = vasc == 2
+    cutaneous_vasc = vasc == 1
+    platelets = _col(visits, "platelets_10e9_l")
+    platelets_prev = _previous(platelets, prev)
+    hb = _col(visits, "haemoglobin_g_l")
+    hb_prev = _previous(hb, prev)
+    pred_up = has_prev & (pred > pred_prev)
+
+    crit = {
+        "severe_sledai_gt12": has_prev & (score > 12) & (score > score_prev),
+        "severe_new_cns": np.any([new(c) for c in NEUROPSYCHIATRIC_ITEMS], axis=0),
+        "severe_new_vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
+        "severe_new_nephritis": np.any([new(c) for c in RENAL_ITEMS], axis=0),
+        "severe_new_myositis": new("sledai_myositis"),
+        "severe_platelets_lt60": has_prev & (platelets < 60) & ~(platelets_prev < 60),
+        "severe_haemolytic_anaemia": new("haemolytic_anaemia") & ((hb < 70) | (hb_prev - hb > 30)),
+        "severe_prednisone_doubled": pred_up & (pred_prev > 0) & (pred >= 2 * pred_prev),
+        "severe_prednisone_gt_half_mg_kg": pred_up & (pred > half_mg_kg),
+        "severe_hospitalised_for_sle": has_prev & (_col(visits, "hospitalised_for_sle") == 1),
+        "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
+        "severe_pga_gt2_5": has_prev & (pga > 2.5) & (pga > pga_prev),
+        "mild_sledai_up_ge3": has_prev & (score - score_prev >= 3),
+        "mild_new_or_worse_rash": has_prev & (rash_rank > _previous(rash_rank, prev, 0.0)),
+        "mild_new_cutaneous_vasculitis": has_prev & cutaneous_vasc & (_previous(vasc, prev, 0.0) == 0),
+        "mild_new_mucosal_ulcers": new("sledai_mucosal_ulcers"),
+        "mild_new_pleurisy": new("sledai_pleurisy"),
+        "mild_new_pericarditis": new("sledai_pericarditis"),
+        "mild_new_arthritis": new("sledai_arthritis"),
+        "mild_new_fever": new("sledai_fever"),
+        "mild_prednisone_increased": pred_up,
+        "mild_hcq_or_nsaid_added": has_prev & (_col(visits, "hcq_or_nsaid_added") == 1),
+        "mild_pga_up_ge1": has_prev & (pga - pga_prev >= 1.0),
+    }
+    return pd.DataFrame(crit, index=visits.index)
+
+
+def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.Series:
+    """SELENA-SLEDAI Flare Index category at each visit versus the previous one:
+    ``"severe"`` if any severe criterion of :func:`sfi_flare_criteria` holds, else
+    ``"mild_moderate"`` if any mild/moderate one does, else ``"none"``; missing (``<NA>``) at a
+    patient's first visit, where there is nothing to compare with."""
+    crit = sfi_flare_criteria(visits, patients)
+    severe = crit.filter(like="severe_").any(axis=1).to_numpy()
+    mild = crit.filter(like="mild_").any(axis=1).to_numpy()
+    codes = np.where(severe, 2, np.where(mild, 1, 0))
+    codes[previous_visit_position(visits) < 0] = -1
+    cat = pd.Categorical.from_codes(codes, categories=list(SFI_LEVELS))
+    return pd.Series(cat, index=visits.index, name="sfi_flare")
+
+
+def baseline_values(visits: pd.DataFrame, column: str) -> pd.Series:
+    """Each row's value of ``column`` at the patient's week-0 visit (NaN if there is none)."""
+    codes, uniques = pd.factorize(visits["patient_id"])
+    base = np.full(len(uniques), np.nan)
+    at_baseline = visits["week"].to_numpy() == 0
+    base[codes[at_baseline]] = visits[column].to_numpy(dtype="float64", na_value=np.nan)[at_baseline]
+    return pd.Series(base[codes], index=visits.index, name=f"{column}_baseline")
+
+
+def clasi_a_response(visits: pd.DataFrame) -> pd.Series:
+    """CLASI-A 50% response at each visit against the patient's week-0 CLASI-A (see
+    :func:`lupus_utils.instruments.clasi_a_50`); missing where the baseline is below 10 or
+    unknown, so such patients never enter the denominator."""
+    return clasi_a_50(baseline_values(visits, "clasi_activity"), visits["clasi_activity"])
+
+
+#: Stop reasons that make a patient a non-responder whatever the last visit showed.
+NON_RESPONSE_STOP_REASONS = ("flare", "persistent_activity")
+
+
+def non_responder(patients: pd.DataFrame, visits: pd.DataFrame, min_follow_up_weeks: int = 24) -> pd.DataFrame:
+    """The paper's non-responder rule, one row per patient.
+
+    Among patients followed for at least ``min_follow_up_weeks`` (6 months = 24 weeks), a
+    non-responder did not reach at least LLDAS (LLDAS or DORIS remission) at the last visit, or
+    stopped anifrolumab for a flare or persistently active disease (Tani C et al. J Rheumatol
+    2024, Methods). Returns ``patient_id``, ``follow_up_weeks``, ``eligible``, ``last_week``,
+    ``at_least_lldas_last``, ``stopped_for_activity`` and ``non_responder`` (missing when not
+    eligible).
+    """
+    codes, uniques = pd.factorize(visits["patient_id"])
+    order = np.lexsort((visits["week"].to_numpy(dtype="int64"), codes))
+    is_last = np.r_[codes[order][1:] != codes[order][:-1], True]
+    last_rows = order[is_last]
+    at_least = (lldas(visits).to_numpy() | doris_remission(visits).to_numpy())
+    last = pd.DataFrame({"week": visits["week"].to_numpy()[last_rows], "at_least_lldas": at_least[last_rows]},
+                        index=pd.Index(uniques[codes[last_rows]], name="patient_id"))
+    out = patients[["patient_id", "follow_up_weeks"]].copy()
+    out["eligible"] = out["follow_up_weeks"] >= min_follow_up_weeks
+    out["last_week"] = out["patient_id"].map(last["week"])
+    out["at_least_lldas_last"] = out["patient_id"].map(last["at_least_lldas"]).astype("boolean")
+    reason = patients["anifrolumab_stop_reason"] if "anifrolumab_stop_reason" in patients else pd.Series(pd.NA, index=patients.index)
+    out["stopped_for_activity"] = reason.isin(NON_RESPONSE_STOP_REASONS).to_numpy()
+    nr = (~out["at_least_lldas_last"].fillna(False)) | out["stopped_for_activity"]
+    out["non_responder"] = pd.array(nr.to_numpy(), dtype="boolean")
+    out.loc[~out["eligible"], "non_responder"] = pd.NA
+    return out.reset_index(drop=True)

@@ -1,0 +1,21 @@
+"""Where things are: every path in the project comes from here, never from a notebook's cwd."""
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The project root (the folder holding ``pyproject.toml``).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+CODEBOOK_FILE = DATA_DIR / "codebook.csv"
+TARGETS_FILE = DATA_DIR / "targets.csv"
+SYNTHETIC_DIR = DATA_DIR / "synthetic"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+BOOK_DIR = PROJECT_ROOT / "book"
+BUILD_DIR = PROJECT_ROOT / "build"
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+
+#: The study's visit schedule, in weeks since the first anifrolumab infusion.
+VISIT_WEEKS = (0, 4, 12, 24, 36, 48, 72)
+
+#: The three tables of the data model, in the order they are read and validated.
+TABLES = ("patients", "visits", "adverse_events")

@@ -1,0 +1,202 @@
+"""Descriptive statistics and nonparametric tests as the paper's SPSS 29 reported them.
+
+Every function returns plain numbers or a tidy data frame (n, statistic, p, method), so that a
+notebook can show the result, a test can assert it and a table can be built from it.
+
+How the p-values match SPSS ("Asymptotic Sig. (2-sided)" of the Wilcoxon signed-rank and
+Mann-Whitney U tests):
+
+- normal approximation, **no continuity correction**;
+- ties get mid-ranks and the variance is corrected for them
+  (signed-rank: minus sum(t^3 - t)/48; rank-sum: times ((N^3 - N)/12 - sum(t^3 - t)/12) / (N(N-1)));
+- the signed-rank test **drops zero differences** before ranking (Wilcoxon's method).
+
+These reproduce published SPSS output to the printed digits (``tests/test_stats.py``). Beside
+the asymptotic p-value we report the exact p-value of the permutation distribution conditional
+on the observed ranks (ties included), which is the better figure for small samples.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+#: Percentile definition of SPSS (Frequencies/Explore default, "HAVERAGE": the (n + 1)p-th
+#: observation, interpolated), which numpy calls "weibull".
+SPSS_PERCENTILE_METHOD = "weibull"
+EXACT_MAX_N = 60
+
+
+def _values(x) -> np.ndarray:
+    a = pd.Series(x).to_numpy(dtype="float64", na_value=np.nan)
+    return a[~np.isnan(a)]
+
+
+def describe(x, percentile_method: str = SPSS_PERCENTILE_METHOD) -> dict:
+    """n, median, quartiles (SPSS HAVERAGE definition), mean, SD (n - 1), min and max of the
+    non-missing values of ``x``; ``n_missing`` says how many were left out."""
+    s = pd.Series(x)
+    a = _values(s)
+    out = {"n": int(a.size), "n_missing": int(s.size - a.size)}
+    if a.size == 0:
+        return out | dict.fromkeys(("median", "q1", "q3", "mean", "sd", "min", "max"), np.nan)
+    q1, med, q3 = np.percentile(a, [25, 50, 75], method=percentile_method)
+    return out | {
+        "median": float(np.median(a)),
+        "q1": float(q1),
+        "q3": float(q3),
+        "mean": float(a.mean()),
+        "sd": float(a.std(ddof=1)) if a.size > 1 else np.nan,
+        "min": float(a.min()),
+        "max": float(a.max()),
+    }
+
+
+def describe_by(frame: pd.DataFrame, value: str, by: str | list[str]) -> pd.DataFrame:
+    """:func:`describe` of ``value`` within each group of ``by``, one row per group."""
+    rows = []
+    for key, g in frame.groupby(by, observed=True, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append(dict(zip([by] if isinstance(by, str) else by, key)) | describe(g[value]))
+    return pd.DataFrame(rows)
+
+
+def n_percent(flags, denominator: int | None = None) -> dict:
+    """Count of true values, the denominator (non-missing values unless given) and the
+    percentage. Missing values are not counted in either, and ``n_missing`` says how many."""
+    s = pd.Series(flags, dtype="boolean")
+    denom = int(s.notna().sum()) if denominator is None else int(denominator)
+    n = int(s.fillna(False).sum())
+    return {"n": n, "denominator": denom, "pct": 100.0 * n / denom if denom else np.nan,
+            "n_missing": int(s.isna().sum())}
+
+
+def _tie_sizes(ranked_values: np.ndarray) -> np.ndarray:
+    _, counts = np.unique(ranked_values, return_counts=True)
+    return counts[counts > 1].astype("float64")
+
+
+def _signed_rank_exact_p(ranks: np.ndarray, w_plus: float) -> float:
+    """Two-sided exact p of W+ under random signs, conditional on the (mid-)ranks."""
+    r2 = np.rint(2 * ranks).astype(int)
+    dist = np.zeros(r2.sum() + 1)
+    dist[0] = 1.0
+    for r in r2:
+        shifted = np.zeros_like(dist)
+        shifted[r:] = dist[:-r] if r else dist
+        dist = dist + shifted
+    dist /= dist.sum()
+    w2 = int(round(2 * w_plus))
+    lower = dist[: w2 + 1].sum()
+    upper = dist[w2:].sum()
+    return float(min(1.0, 2 * min(lower, upper)))
+
+
+def wilcoxon_signed_rank(x, y) -> dict:
+    """Paired Wilcoxon signed-rank test of ``y - x`` as SPSS computes it (see module docstring).
+
+    Pairs with a missing value are left out (``n`` counts the complete pairs); zero differences
+    are dropped before ranking (``n_nonzero`` is what is ranked). Returns n, n_nonzero, w_plus,
+    w_minus, z (negative, as SPSS prints it), p (asymptotic, two-sided), p_exact, method.
+    """
+    x = pd.Series(x, dtype="float64").to_numpy()
+    y = pd.Series(y, dtype="float64").to_numpy()
+    if x.shape != y.shape:
+        raise ValueError("wilcoxon_signed_rank needs paired values of equal length")
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    d = (y - x)[ok]
+    d = d[d != 0]
+    n = int(d.size)
+    out = {"n": int(ok.sum()), "n_nonzero": n}
+    if n == 0:
+        return out | {"w_plus": 0.0, "w_minus": 0.0, "z": np.nan, "p": np.nan, "p_exact": np.nan,
+                      "method": "Wilcoxon signed-rank: no non-zero differences"}
+    ranks = _st.rankdata(np.abs(d))
+    w_plus = float(ranks[d > 0].sum())
+    w_minus = float(ranks[d < 0].sum())
+    mean = n * (n + 1) / 4.0
+    var = n * (n + 1) * (2 * n + 1) / 24.0 - (_tie_sizes(np.abs(d)) ** 3 - _tie_sizes(np.abs(d))).sum() / 48.0
+    z = (min(w_plus, w_minus) - mean) / math.sqrt(var) if var > 0 else np.nan
+    p = float(2 * _st.norm.sf(abs(z))) if var > 0 else np.nan
+    p_exact = _signed_rank_exact_p(ranks, w_plus) if n <= EXACT_MAX_N else np.nan
+    return out | {"w_plus": w_plus, "w_minus": w_minus, "z": float(z), "p": p, "p_exact": p_exact,
+                  "method": "Wilcoxon signed-rank, zero differences dropped, normal approximation "
+                            "with tie-corrected variance, no continuity correction (SPSS asymptotic)"}
+
+
+def _rank_sum_exact_p(ranks: np.ndarray, n1: int, r1: float) -> float:
+    """Two-sided exact p of the first group's rank sum over all splits, given the mid-ranks."""
+    r2 = np.rint(2 * ranks).astype(int)
+    total = r2.sum()
+    # dist[k, s]: number of subsets of size k with doubled rank sum s
+    dist = np.zeros((n1 + 1, total + 1))
+    dist[0, 0] = 1.0
+    for r in r2:
+        dist[1:, r:] = dist[1:, r:] + dist[:-1, : total + 1 - r]
+    counts = dist[n1] / dist[n1].sum()
+    s2 = int(round(2 * r1))
+    return float(min(1.0, 2 * min(counts[: s2 + 1].sum(), counts[s2:].sum())))
+
+
+def mann_whitney(a, b) -> dict:
+    """Mann-Whitney U test of two independent groups as SPSS computes it (see module docstring).
+
+    Missing values are left out. Returns n1, n2, u (SPSS's U: the smaller of U1, U2), w (rank sum
+    of the group SPSS uses, the one with the smaller mean rank... here group ``a``), z, p
+    (asymptotic, two-sided), p_exact and method.
+    """
+    a, b = _values(a), _values(b)
+    n1, n2 = a.size, b.size
+    out = {"n1": int(n1), "n2": int(n2)}
+    if n1 == 0 or n2 == 0:
+        return out | {"u": np.nan, "w": np.nan, "z": np.nan, "p": np.nan, "p_exact": np.nan,
+                      "method": "Mann-Whitney U: a group is empty"}
+    pooled = np.concatenate([a, b])
+    ranks = _st.rankdata(pooled)
+    r1 = float(ranks[:n1].sum())
+    u1 = r1 - n1 * (n1 + 1) / 2.0
+    u = min(u1, n1 * n2 - u1)
+    big_n = n1 + n2
+    t = _tie_sizes(pooled)
+    var = n1 * n2 / (big_n * (big_n - 1)) * ((big_n ** 3 - big_n) / 12.0 - (t ** 3 - t).sum() / 12.0)
+    z = (u - n1 * n2 / 2.0) / math.sqrt(var) if var > 0 else np.nan
+    p = float(2 * _st.norm.sf(abs(z))) if var > 0 else np.nan
+    p_exact = _rank_sum_exact_p(ranks, n1, r1) if big_n <= EXACT_MAX_N else np.nan
+    return out | {"u": float(u), "w": r1, "z": float(z), "p": p, "p_exact": p_exact,
+                  "method": "Mann-Whitney U, mid-ranks, normal approximation with tie-corrected "
+                            "variance, no continuity correction (SPSS asymptotic)"}
+
+
+def wilcoxon_vs_baseline(long: pd.DataFrame, value: str, weeks=None, baseline_week: int = 0,
+                         patient: str = "patient_id", week: str = "week") -> pd.DataFrame:
+    """Paired Wilcoxon signed-rank test of each visit against baseline, on the patients observed
+    (non-missing ``value``) at both. One row per week: week, n (pairs), n_nonzero, baseline and
+    visit medians of those pairs, w_plus, w_minus, z, p, p_exact, method."""
+    wide = long.pivot_table(index=patient, columns=week, values=value, aggfunc="first", observed=True)
+    if baseline_week not in wide.columns:
+        raise KeyError(f"no {value} values at the baseline week {baseline_week}")
+    weeks = [w for w in (wide.columns if weeks is None else weeks) if w != baseline_week and w in wide.columns]
+    rows = []
+    for w in weeks:
+        pair = wide[[baseline_week, w]].dropna()
+        res = wilcoxon_signed_rank(pair[baseline_week], pair[w])
+        rows.append({"week": w, "measure": value} | res | {
+            "median_baseline": float(pair[baseline_week].median()) if len(pair) else np.nan,
+            "median_visit": float(pair[w].median()) if len(pair) else np.nan})
+    cols = ["measure", "week", "n", "n_nonzero", "median_baseline", "median_visit", "w_plus", "w_minus", "z", "p", "p_exact", "method"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def mann_whitney_by(frame: pd.DataFrame, value: str, group: str) -> pd.DataFrame:
+    """Mann-Whitney U test of ``value`` between the two levels of ``group`` (sorted order), as a
+    one-row tidy frame. Raises ``ValueError`` unless there are exactly two groups."""
+    levels = sorted(frame[group].dropna().unique())
+    if len(levels) != 2:
+        raise ValueError(f"mann_whitney_by needs exactly two groups in '{group}', found {levels}")
+    g1 = frame.loc[frame[group] == levels[0], value]
+    g2 = frame.loc[frame[group] == levels[1], value]
+    res = mann_whitney(g1, g2)
+    return pd.DataFrame([{"measure": value, "group": group, "level_1": levels[0], "level_2": levels[1],
+                          "median_1": float(g1.median()), "median_2": float(g2.median())} | res])

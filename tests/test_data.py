@@ -1,0 +1,123 @@
+"""Validation against the codebook: every problem, with file, row, column, value and rule."""
+import pandas as pd
+import pytest
+
+from conftest import patient, visit
+from lupus_utils import CohortValidationError, columns, load_codebook, read_cohort
+from lupus_utils.paths import VISIT_WEEKS
+
+
+def _write(folder, patients, visits_, events):
+    folder.mkdir(exist_ok=True)
+    pd.DataFrame(patients).to_csv(folder / "patients.csv", index=False)
+    pd.DataFrame(visits_).to_csv(folder / "visits.csv", index=False)
+    pd.DataFrame(events, columns=columns("adverse_events")).to_csv(folder / "adverse_events.csv", index=False)
+    return folder
+
+
+def _good():
+    pts = [patient(patient_id="P01", follow_up_weeks=12), patient(patient_id="P02", follow_up_weeks=4)]
+    vis = [visit(patient_id="P01", week=0, pga=1.5, gc_drug="prednisone", gc_dose_mg=10),
+           visit(patient_id="P01", week=4), visit(patient_id="P01", week=12),
+           visit(patient_id="P02", week=0), visit(patient_id="P02", week=4)]
+    ae = [dict(event_id="E1", patient_id="P01", week=4, category="infection", term="COVID-19",
+               serious=0, hospitalised=0, action="none")]
+    return pts, vis, ae
+
+
+def test_valid_cohort_reads_typed(tmp_path):
+    tables = read_cohort(_write(tmp_path / "ok", *_good()))
+    assert list(tables) == ["patients", "visits", "adverse_events"]
+    v = tables["visits"]
+    assert str(v["week"].dtype) == "Int64" and v["pga"].dtype == "float64"
+    assert list(v.columns) == columns("visits")
+    assert str(tables["patients"]["anifrolumab_start"].dtype).startswith("datetime64")
+
+
+def test_malformed_visits_file_lists_every_problem_in_one_error(tmp_path):
+    pts, vis, ae = _good()
+    vis[1]["pga"] = 4                      # row 3: out of range
+    vis[2]["sledai_rash"] = 2              # row 4: item coded 2
+    vis[3]["week"] = 8                     # row 5: not a scheduled week
+    vis[4]["tender_joints"] = "many"       # row 6: text in a numeric column
+    vis.append(visit(patient_id="P01", week=4))    # row 7: duplicate visit
+    vis.append(visit(patient_id="P99", week=0))    # row 8: unknown patient
+    vis.append(visit(patient_id="P02", week=24))   # row 9: after the end of follow-up
+    vis[0]["treatment_status"] = "paused"  # row 2: not an allowed value
+    frame = pd.DataFrame(vis).drop(columns=["clasi_damage"]).assign(favourite_colour="blue")
+    folder = tmp_path / "bad"
+    _write(folder, pts, frame, ae)
+    with pytest.raises(CohortValidationError) as info:
+        read_cohort(folder)
+    p = info.value.problems
+    f = str(folder / "visits.csv")
+    got = {(r.file, None if pd.isna(r.row) else int(r.row), r.column, r.rule.split(":")[0]) for r in p.itertuples()}
+    expected = {
+        (f, None, "favourite_colour", "unknown column"),
+        (f, None, "clasi_damage", "missing column"),
+        (f, 2, "treatment_status", "not allowed"),
+        (f, 3, "pga", "out of range"),
+        (f, 4, "sledai_rash", "not allowed"),
+        (f, 5, "week", "not allowed"),
+        (f, 5, "week", "after the end of follow-up"),  # week 8 > P02's 4 weeks
+        (f, 6, "tender_joints", "wrong type"),
+        (f, 7, "week", "duplicate visit"),
+        (f, 8, "patient_id", "unknown patient"),
+        (f, 9, "week", "after the end of follow-up"),
+        (str(folder / "patients.csv"), 3, "follow_up_weeks", "inconsistent"),  # P02's last visit is now 24
+        (str(folder / "patients.csv"), 3, "patient_id", "no baseline"),  # P02's week 0 became week 8
+    }
+    assert expected <= got, expected - got
+    assert got - expected == set(), got - expected
+    message = str(info.value)
+    assert message.startswith(f"{len(p)} problems found")
+    assert f"{f}, row 3, column 'pga' (value '4.0'): out of range: must be between 0 and 3" in message
+
+
+def test_adverse_event_problems(tmp_path):
+    pts, vis, ae = _good()
+    ae.append(dict(event_id="E1", patient_id="P77", week=12, category="allergy", term="rash",
+                   serious=0, hospitalised=0, action="none"))
+    ae.append(dict(event_id="E3", patient_id="P02", week=48, category="other", term="fatigue",
+                   serious=0, hospitalised=0, action="none"))
+    folder = _write(tmp_path / "ae", pts, vis, ae)
+    with pytest.raises(CohortValidationError) as info:
+        read_cohort(folder)
+    f = str(folder / "adverse_events.csv")
+    rules = {(int(r.row), r.column, r.rule.split(":")[0]) for r in info.value.problems.itertuples() if r.file == f}
+    assert {(2, "event_id", "duplicate"), (3, "event_id", "duplicate"), (3, "patient_id", "unknown patient"),
+            (3, "category", "not allowed"), (4, "week", "after the end of follow-up")} <= rules
+
+
+def test_consistency_rules_between_items_and_laboratory_values(tmp_path):
+    pts, vis, ae = _good()
+    vis[1].update(sledai_thrombocytopenia=1, platelets_10e9_l=150)   # item says < 100
+    vis[2].update(sledai_proteinuria=1, proteinuria_g_24h=None)      # value required
+    vis[3].update(gc_drug="none", gc_dose_mg=5)                      # dose without drug
+    vis[4].update(vasculitis_type="systemic")                        # item absent
+    folder = _write(tmp_path / "c", pts, vis, ae)
+    with pytest.raises(CohortValidationError) as info:
+        read_cohort(folder)
+    got = {(int(r.row), r.column) for r in info.value.problems.itertuples()}
+    assert {(3, "platelets_10e9_l"), (4, "proteinuria_g_24h"), (5, "gc_dose_mg"), (6, "vasculitis_type")} <= got
+
+
+def test_missing_file_and_missing_baseline(tmp_path):
+    pts, vis, ae = _good()
+    folder = _write(tmp_path / "m", pts, vis[1:], ae)
+    (folder / "adverse_events.csv").unlink()
+    with pytest.raises(CohortValidationError) as info:
+        read_cohort(folder)
+    rules = [r.rule for r in info.value.problems.itertuples()]
+    assert any(r.startswith("missing table") for r in rules)
+    assert any(r.startswith("no baseline") for r in rules)
+
+
+def test_codebook_defines_every_column_once_with_types():
+    cb = load_codebook()
+    assert not cb.duplicated(["table", "column"]).any()
+    assert set(cb["table"]) == {"patients", "visits", "adverse_events"}
+    week = cb[(cb.table == "visits") & (cb.column == "week")].iloc[0]
+    assert tuple(int(w) for w in week["allowed"]) == VISIT_WEEKS
+    assert sum(c.startswith("sledai_") for c in columns("visits")) == 24
+    assert cb["description"].str.len().min() > 10 and cb["source"].str.len().min() > 5

@@ -1,0 +1,139 @@
+"""Hand-computed cases for SLEDAI-2K, clinical SLEDAI, SLE-DAS and prednisone equivalents."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import visit, visits
+from lupus_utils import clinical_sledai, prednisone_equivalent, sle_das, sle_das_category, sledai2k
+from lupus_utils.instruments import SLEDAI2K_WEIGHTS
+
+
+def test_sledai2k_quiet_visit_is_zero():
+    assert sledai2k(visits(visit())).tolist() == [0]
+
+
+@pytest.mark.parametrize("item,weight", sorted(SLEDAI2K_WEIGHTS.items()))
+def test_sledai2k_each_descriptor_alone_scores_its_weight(item, weight):
+    v = visits(visit(**{item: 1}))
+    assert sledai2k(v).iloc[0] == weight
+
+
+def test_sledai2k_weights_are_gladman_2002():
+    w = pd.Series(SLEDAI2K_WEIGHTS)
+    assert len(w) == 24
+    assert (w == 8).sum() == 8 and (w == 4).sum() == 6 and (w == 2).sum() == 7 and (w == 1).sum() == 3
+    assert w.sum() == 105  # the maximum SLEDAI-2K
+
+
+def test_sledai2k_and_clinical_sledai_hand_computed():
+    # arthritis 4 + rash 2 + low complement 2 + anti-dsDNA 2 + leukopenia 1 = 11; clinical = 7
+    v = visits(visit(sledai_arthritis=1, sledai_rash=1, sledai_low_complement=1,
+                     sledai_increased_dna_binding=1, sledai_leukopenia=1))
+    assert sledai2k(v).iloc[0] == 11
+    assert clinical_sledai(v).iloc[0] == 7
+
+
+def test_clinical_sledai_serology_only_is_zero():
+    v = visits(visit(sledai_low_complement=1, sledai_increased_dna_binding=1))
+    assert sledai2k(v).iloc[0] == 4
+    assert clinical_sledai(v).iloc[0] == 0
+
+
+def test_sledai2k_missing_item_gives_missing_not_zero():
+    v = visits(visit(sledai_rash=np.nan))
+    assert pd.isna(sledai2k(v).iloc[0])
+
+
+def test_sledai2k_missing_column_is_named():
+    with pytest.raises(KeyError, match="sledai_fever"):
+        sledai2k(visits(visit()).drop(columns="sledai_fever"))
+
+
+@pytest.mark.parametrize("drug,dose,expected", [
+    ("none", 0, 0.0), ("prednisone", 7.5, 7.5), ("prednisolone", 5, 5.0),
+    ("methylprednisolone", 4, 5.0), ("methylprednisolone", 6, 7.5), ("deflazacort", 6, 5.0),
+    ("deflazacort", 9, 7.5), ("hydrocortisone", 20, 5.0), ("cortisone", 25, 5.0),
+    ("dexamethasone", 0.75, 5.0), ("betamethasone", 0.6, 5.0), ("triamcinolone", 4, 5.0),
+    ("Methylprednisolone ", 2, 2.5),
+])
+def test_prednisone_equivalent(drug, dose, expected):
+    v = visits(visit(gc_drug=drug, gc_dose_mg=dose))
+    assert prednisone_equivalent(v).iloc[0] == pytest.approx(expected)
+
+
+def test_prednisone_equivalent_unknown_drug_named():
+    with pytest.raises(ValueError, match="budesonide"):
+        prednisone_equivalent(visits(visit(gc_drug="budesonide", gc_dose_mg=3)))
+
+
+# --- SLE-DAS: 0.366 intercept; hand-computed from the formula (Jesus 2019, Figure 1) ---
+
+def test_sle_das_no_activity_is_intercept():
+    assert sle_das(visits(visit())).iloc[0] == pytest.approx(0.366)
+
+
+def test_sle_das_joints_rash_serology():
+    # 0.366 + arthritis 3.132 + 4 x 0.454 + generalized rash 3.887 + C 0.754 + dsDNA 0.956 = 10.911
+    v = visits(visit(sledai_arthritis=1, swollen_joints=4, tender_joints=4, sledai_rash=1,
+                     rash_extent="generalized", sledai_low_complement=1, sledai_increased_dna_binding=1))
+    assert sle_das(v).iloc[0] == pytest.approx(10.911, abs=1e-9)
+
+
+def test_sle_das_localized_rash_and_alopecia():
+    v = visits(visit(sledai_rash=1, rash_extent="localized", sledai_alopecia=1))
+    assert sle_das(v).iloc[0] == pytest.approx(0.366 + 3.138 + 0.973)
+
+
+def test_sle_das_laboratory_terms():
+    # proteinuria 1.5 g = 1500 mg: -17.584 + 3.811 ln 1500 = 10.28625
+    # platelets 80: 26.105 - 5.577 ln 80 = 1.66631; leukocytes 2.5: 6.118 - 5.058 ln 2.5 = 1.48345
+    v = visits(visit(sledai_proteinuria=1, proteinuria_g_24h=1.5, sledai_thrombocytopenia=1,
+                     platelets_10e9_l=80, sledai_leukopenia=1, leukocytes_10e9_l=2.5))
+    expected = 0.366 + (-17.584 + 3.811 * math.log(1500)) + (26.105 - 5.577 * math.log(80)) + (6.118 - 5.058 * math.log(2.5))
+    assert expected == pytest.approx(13.8025, abs=5e-4)
+    assert sle_das(v).iloc[0] == pytest.approx(expected, abs=5e-4)
+
+
+@pytest.mark.parametrize("protein_g,adds", [(0.5, False), (0.501, True)])
+def test_sle_das_proteinuria_threshold_500mg(protein_g, adds):
+    v = visits(visit(sledai_proteinuria=int(adds), proteinuria_g_24h=protein_g))
+    expected = 0.366 + ((-17.584 + 3.811 * math.log(protein_g * 1000)) if adds else 0.0)
+    assert sle_das(v).iloc[0] == pytest.approx(expected, abs=5e-4)
+
+
+@pytest.mark.parametrize("platelets,adds", [(100, False), (99, True)])
+def test_sle_das_platelet_threshold_100(platelets, adds):
+    v = visits(visit(sledai_thrombocytopenia=int(adds), platelets_10e9_l=platelets))
+    expected = 0.366 + ((26.105 - 5.577 * math.log(platelets)) if adds else 0.0)
+    assert sle_das(v).iloc[0] == pytest.approx(expected, abs=5e-4)
+
+
+@pytest.mark.parametrize("wbc,adds", [(3.0, False), (2.99, True)])
+def test_sle_das_leukocyte_threshold_3(wbc, adds):
+    v = visits(visit(sledai_leukopenia=int(adds), leukocytes_10e9_l=wbc))
+    expected = 0.366 + ((6.118 - 5.058 * math.log(wbc)) if adds else 0.0)
+    assert sle_das(v).iloc[0] == pytest.approx(expected, abs=5e-4)
+
+
+def test_sle_das_major_organs_and_serositis():
+    v = visits(visit(sledai_seizure=1), visit(vasculitis_type="systemic", sledai_vasculitis=1),
+               visit(vasculitis_type="mucocutaneous", sledai_vasculitis=1),
+               visit(cardiopulmonary_involvement=1), visit(sledai_myositis=1), visit(haemolytic_anaemia=1),
+               visit(sledai_pleurisy=1, sledai_pericarditis=1), visit(sledai_mucosal_ulcers=1))
+    assert sle_das(v).tolist() == pytest.approx([18.366, 18.366, 4.774, 18.366, 9.366, 9.366, 6.366, 3.135])
+
+
+def test_sle_das_missing_lab_with_item_present_is_missing():
+    v = visits(visit(sledai_thrombocytopenia=1, platelets_10e9_l=np.nan),
+               visit(sledai_thrombocytopenia=0, platelets_10e9_l=np.nan))
+    out = sle_das(v)
+    assert pd.isna(out.iloc[0]) and out.iloc[1] == pytest.approx(0.366)
+
+
+@pytest.mark.parametrize("score,category", [(2.08, "remission"), (2.081, "mild"), (7.64, "mild"),
+                                            (7.641, "moderate_severe"), (np.nan, np.nan)])
+def test_sle_das_category_cut_offs(score, category):
+    out = sle_das_category(pd.Series([score])).iloc[0]
+    assert (pd.isna(out) and pd.isna(category)) or out == category

@@ -1,0 +1,172 @@
+"""Hand-made patients at every threshold of LLDAS, DORIS 2021, the SFI, CLASI-A 50 and the
+paper's non-responder rule."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import patient, visit, visits
+from lupus_utils import (clasi_a_response, doris_remission, lldas, lldas_criteria, non_responder,
+                         sfi_flare, sfi_flare_criteria)
+from lupus_utils.outcomes import previous_visit_position
+
+PRED = dict(gc_drug="prednisone")
+
+
+# ---------------------------------------------------------------- LLDAS
+@pytest.mark.parametrize("changes,expected", [
+    ({}, True),
+    # criterion 1: SLEDAI-2K <= 4 (arthritis 4 yes; arthritis + rash 6 no)
+    ({"sledai_arthritis": 1}, True),
+    ({"sledai_arthritis": 1, "sledai_rash": 1, "rash_extent": "localized"}, False),
+    ({"sledai_low_complement": 1, "sledai_increased_dna_binding": 1}, True),  # 4, serology only
+    # criterion 1: no major organ activity even at SLEDAI <= 4
+    ({"sledai_proteinuria": 1, "proteinuria_g_24h": 0.8}, False),
+    ({"sledai_pleurisy": 1}, False),
+    ({"sledai_pericarditis": 1}, False),
+    ({"sledai_fever": 1}, False),
+    ({"haemolytic_anaemia": 1}, False),
+    ({"gastrointestinal_activity": 1}, False),
+    ({"cardiopulmonary_involvement": 1}, False),
+    # criterion 3: PGA <= 1
+    ({"pga": 1.0}, True), ({"pga": 1.1}, False),
+    # criterion 4: prednisone <= 7.5 mg/day
+    ({"gc_drug": "prednisone", "gc_dose_mg": 7.5}, True),
+    ({"gc_drug": "prednisone", "gc_dose_mg": 7.6}, False),
+    ({"gc_drug": "methylprednisolone", "gc_dose_mg": 6}, True),   # = 7.5 prednisone
+    ({"gc_drug": "methylprednisolone", "gc_dose_mg": 8}, False),  # = 10
+    # criterion 5: no new or escalated immunosuppressant
+    ({"new_immunosuppressant": 1}, False),
+])
+def test_lldas_single_visit(changes, expected):
+    assert lldas(visits(visit(**changes))).iloc[0] is np.bool_(expected)
+
+
+def test_lldas_no_new_activity_since_previous_visit():
+    # week 0: rash; week 4: rash persists plus new alopecia (SLEDAI 4, but new activity)
+    v = visits(
+        visit(week=0, sledai_rash=1, rash_extent="localized"),
+        visit(week=4, sledai_rash=1, rash_extent="localized", sledai_alopecia=1),
+        visit(week=12, sledai_rash=1, rash_extent="localized", sledai_alopecia=1),
+    )
+    crit = lldas_criteria(v)
+    assert crit["c2_no_new_activity"].tolist() == [True, False, True]
+    assert lldas(v).tolist() == [True, False, True]
+
+
+def test_lldas_new_serology_is_not_new_activity():
+    v = visits(visit(week=0), visit(week=4, sledai_increased_dna_binding=1))
+    assert lldas(v).tolist() == [True, True]
+
+
+def test_previous_visit_follows_week_order_not_row_order():
+    v = visits(visit(patient_id="B", week=4), visit(patient_id="A", week=4), visit(patient_id="B", week=0),
+               visit(patient_id="A", week=0), visit(patient_id="A", week=12))
+    assert previous_visit_position(v).tolist() == [2, 3, -1, -1, 1]
+
+
+# ---------------------------------------------------------------- DORIS
+@pytest.mark.parametrize("changes,expected", [
+    ({}, True),
+    ({"sledai_low_complement": 1, "sledai_increased_dna_binding": 1}, True),  # serology ignored
+    ({"sledai_leukopenia": 1, "leukocytes_10e9_l": 2.5}, False),  # clinical SLEDAI 1
+    ({"pga": 0.4}, True), ({"pga": 0.5}, False),
+    ({"gc_drug": "prednisone", "gc_dose_mg": 5}, True),
+    ({"gc_drug": "prednisone", "gc_dose_mg": 5.1}, False),
+    ({"gc_drug": "deflazacort", "gc_dose_mg": 6}, True),  # = 5 prednisone
+    ({"new_immunosuppressant": 1}, False),
+])
+def test_doris_remission(changes, expected):
+    assert doris_remission(visits(visit(**changes))).iloc[0] is np.bool_(expected)
+
+
+# ---------------------------------------------------------------- SFI
+def _pair(before: dict, after: dict) -> pd.DataFrame:
+    return visits(visit(week=0, **before), visit(week=4, **after))
+
+
+@pytest.mark.parametrize("before,after,expected", [
+    ({}, {}, "none"),
+    # SLEDAI rise of 2 is not a flare, 3 or more is mild/moderate
+    ({}, {"sledai_low_complement": 1}, "none"),
+    ({}, {"sledai_low_complement": 1, "sledai_leukopenia": 1, "leukocytes_10e9_l": 2.8}, "mild_moderate"),
+    # new pericarditis, arthritis, mucosal ulcers, pleurisy, fever, rash, cutaneous vasculitis
+    ({}, {"sledai_pericarditis": 1}, "mild_moderate"),
+    ({}, {"sledai_arthritis": 1}, "mild_moderate"),
+    ({"sledai_arthritis": 1}, {"sledai_arthritis": 1}, "none"),  # persisting, not new
+    ({}, {"sledai_rash": 1, "rash_extent": "localized"}, "mild_moderate"),
+    ({"sledai_rash": 1, "rash_extent": "localized"}, {"sledai_rash": 1, "rash_extent": "generalized"}, "mild_moderate"),
+    # new cutaneous vasculitis is mild/moderate (SLEDAI-2K +8 stays <= 12); systemic is severe
+    ({}, {"sledai_vasculitis": 1, "vasculitis_type": "mucocutaneous"}, "mild_moderate"),
+    # PGA: +1.0 mild, +0.9 none, above 2.5 severe
+    ({"pga": 1.0}, {"pga": 2.0}, "mild_moderate"),
+    ({"pga": 1.0}, {"pga": 1.9}, "none"),
+    ({"pga": 2.0}, {"pga": 2.6}, "severe"),
+    # prednisone: increase mild; doubling severe; > 0.5 mg/kg (60 kg: > 30 mg) severe
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 7.5}, "mild_moderate"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10}, "severe"),
+    ({}, {**PRED, "gc_dose_mg": 25}, "mild_moderate"),
+    ({}, {**PRED, "gc_dose_mg": 31}, "severe"),
+    ({"hcq_or_nsaid_added": 0}, {"hcq_or_nsaid_added": 1}, "mild_moderate"),
+    # severe organ criteria
+    ({}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 1.2}, "severe"),
+    ({}, {"sledai_seizure": 1}, "severe"),
+    ({}, {"sledai_myositis": 1}, "severe"),
+    ({}, {"vasculitis_type": "systemic", "sledai_vasculitis": 1}, "severe"),
+    ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 60}, "none"),
+    ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 59}, "severe"),
+    ({}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 69}, "severe"),
+    ({"haemoglobin_g_l": 125}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 94}, "severe"),  # fall 31
+    ({"haemoglobin_g_l": 125}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 95}, "none"),  # fall 30
+    ({}, {"hospitalised_for_sle": 1}, "severe"),
+    ({}, {"new_immunosuppressant": 1}, "severe"),
+    # SLEDAI above 12 (from 10 to 13) is severe
+    ({"sledai_arthritis": 1, "sledai_rash": 1, "rash_extent": "generalized", "sledai_alopecia": 1,
+      "sledai_low_complement": 1},
+     {"sledai_arthritis": 1, "sledai_rash": 1, "rash_extent": "generalized", "sledai_alopecia": 1,
+      "sledai_low_complement": 1, "sledai_increased_dna_binding": 1, "sledai_fever": 1}, "severe"),
+])
+def test_sfi_flare(before, after, expected):
+    pts = pd.DataFrame([patient()])
+    out = sfi_flare(_pair(before, after), pts)
+    assert pd.isna(out.iloc[0])  # nothing to compare at the first visit
+    assert out.iloc[1] == expected, sfi_flare_criteria(_pair(before, after), pts).iloc[1].loc[lambda s: s].index.tolist()
+
+
+def test_sfi_without_weight_uses_doubling_only():
+    v = _pair({}, {**PRED, "gc_dose_mg": 31})
+    assert sfi_flare(v).iloc[1] == "mild_moderate"
+
+
+# ---------------------------------------------------------------- CLASI-A 50
+def test_clasi_a_response_threshold_and_eligibility():
+    v = visits(visit(patient_id="A", week=0, clasi_activity=10), visit(patient_id="A", week=4, clasi_activity=5),
+               visit(patient_id="A", week=12, clasi_activity=6),
+               visit(patient_id="B", week=0, clasi_activity=9), visit(patient_id="B", week=4, clasi_activity=0))
+    out = clasi_a_response(v)
+    assert out.iloc[0] == False and out.iloc[1] == True and out.iloc[2] == False  # noqa: E712
+    assert pd.isna(out.iloc[3]) and pd.isna(out.iloc[4])
+
+
+# ---------------------------------------------------------------- non-responder
+def test_non_responder_rule():
+    pts = pd.DataFrame([
+        patient(patient_id="R", follow_up_weeks=24),                 # LLDAS at week 24
+        patient(patient_id="N", follow_up_weeks=36),                 # PGA 2 at last visit
+        patient(patient_id="F", follow_up_weeks=24, anifrolumab_stop_week=24, anifrolumab_stop_reason="flare"),
+        patient(patient_id="S", follow_up_weeks=12),                 # too short
+        patient(patient_id="I", follow_up_weeks=36, anifrolumab_stop_week=36, anifrolumab_stop_reason="adverse_event"),
+    ])
+    v = visits(
+        visit(patient_id="R", week=0, pga=2), visit(patient_id="R", week=24, pga=1.0),
+        visit(patient_id="N", week=0, pga=2), visit(patient_id="N", week=24, pga=0), visit(patient_id="N", week=36, pga=2),
+        visit(patient_id="F", week=0, pga=2), visit(patient_id="F", week=24, pga=0),
+        visit(patient_id="S", week=0, pga=2), visit(patient_id="S", week=12, pga=2),
+        visit(patient_id="I", week=0, pga=2), visit(patient_id="I", week=36, pga=0),
+    )
+    out = non_responder(pts, v).set_index("patient_id")
+    assert out["eligible"].tolist() == [True, True, True, False, True]
+    assert out.loc["R", "non_responder"] == False  # noqa: E712
+    assert out.loc["N", "non_responder"] == True  # noqa: E712
+    assert out.loc["F", "non_responder"] == True  # noqa: E712  stopped for flare despite remission
+    assert pd.isna(out.loc["S", "non_responder"])
+    assert out.loc["I", "non_responder"] == False  # noqa: E712  stopped for infection, in remission
