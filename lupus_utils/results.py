@@ -1,0 +1,286 @@
+"""The study's analysis as data: derived visit scores and every published statistic recomputed
+from the three tables, in one long frame keyed like ``data/targets.csv``
+(measure, population, week, statistic).
+
+Populations (the paper's, made explicit):
+
+- ``all``: the enrolled patients (Table 1), or at week 0 the baseline visits;
+- ``observed_at_visit``: patients assessed on anifrolumab at that week (Table 2 and the
+  remission/LLDAS denominators): a visit with ``treatment_status`` "discontinued" (drug stopped
+  before the visit) is follow-up for safety, not an efficacy assessment;
+- ``in_follow_up_at_visit``: every patient with a visit that week (Table 3);
+- ``mucocutaneous_active_baseline`` / ``articular_active_baseline`` /
+  ``haematological_active_baseline``: patients with that ongoing involvement at baseline;
+- ``follow_up_ge_24w``: patients followed for at least 24 weeks (non-responder rule);
+- ``completed_48w``: patients assessed at week 48; ``sdi_positive``: SDI > 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
+from .outcomes import doris_remission, lldas, non_responder, sfi_flare
+from .stats import describe, n_percent, wilcoxon_vs_baseline
+
+#: Adverse-event terms (lower case) and the measure each counts toward.
+AE_TERM_MEASURES = {
+    "upper respiratory tract infection": "upper_respiratory_infection",
+    "urinary tract infection": "urinary_infection",
+    "urogenital tract infection": "urogenital_infection",
+    "herpes simplex": "hsv",
+    "gastroenteritis": "gastroenteritis",
+    "covid-19": "covid19",
+    "herpes zoster": "herpes_zoster",
+    "cellulitis": "cellulitis",
+    "oral candidiasis": "oral_candidiasis",
+    "paroxysmal supraventricular tachycardia": "supraventricular_tachycardia",
+    "pulmonary thromboembolism": "pulmonary_embolism",
+    "neutropenia": "neutropenia",
+    "fatigue": "fatigue",
+}
+AE_CATEGORY_MEASURES = {"infection": "infections", "cardiovascular": "cardiovascular_events", "other": "other_events"}
+PATIENT_FLAGS = ("mucocutaneous_active", "articular_active", "haematological_active", "renal_active")
+TABLE2_MEASURES = {
+    "sledai2k": None, "sle_das": None, "pga": None, "prednisone_mg": None,
+    "clasi_activity": "mucocutaneous_active_baseline", "clasi_damage": "mucocutaneous_active_baseline",
+    "tender_joints": "articular_active_baseline", "swollen_joints": "articular_active_baseline",
+}
+HAEMATOLOGICAL_ITEMS = ("sledai_thrombocytopenia", "sledai_leukopenia", "haemolytic_anaemia")
+
+
+def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The visits with every score and state computed, and the patient flags the analyses need.
+
+    Added columns: sledai2k, clinical_sledai, sle_das, prednisone_mg, lldas, doris_remission,
+    at_least_lldas, sfi_flare, active_serology, haematological_activity, on_treatment, and from
+    the patients table the baseline involvement flags, sdi and reason_for_anifrolumab.
+    """
+    v = tables["visits"].copy()
+    p = tables["patients"]
+    v["sledai2k"] = sledai2k(v)
+    v["clinical_sledai"] = clinical_sledai(v)
+    v["sle_das"] = sle_das(v)
+    v["prednisone_mg"] = prednisone_equivalent(v)
+    v["lldas"] = lldas(v)
+    v["doris_remission"] = doris_remission(v)
+    v["at_least_lldas"] = v["lldas"] | v["doris_remission"]
+    v["sfi_flare"] = sfi_flare(v, p)
+    v["active_serology"] = (v["sledai_low_complement"] == 1) | (v["sledai_increased_dna_binding"] == 1)
+    v["haematological_activity"] = (v[list(HAEMATOLOGICAL_ITEMS)] == 1).any(axis=1)
+    v["on_treatment"] = v["treatment_status"] != "discontinued"
+    keep = ["patient_id", *PATIENT_FLAGS, "sdi", "reason_for_anifrolumab"]
+    return v.merge(p[keep], on="patient_id", how="left", validate="many_to_one")
+
+
+def _row(measure, population, week, statistic, value, denominator=np.nan):
+    return {"measure": measure, "population": population, "week": week, "statistic": statistic,
+            "value": value, "denominator": denominator}
+
+
+def _describe_rows(measure, population, week, values) -> list[dict]:
+    d = describe(values)
+    return [_row(measure, population, week, s, d[s]) for s in ("n", "median", "q1", "q3", "mean", "sd", "min", "max")]
+
+
+def _count_rows(measure, population, week, flags, denominator=None) -> list[dict]:
+    r = n_percent(flags, denominator)
+    return [_row(measure, population, week, "n", r["n"], r["denominator"]),
+            _row(measure, population, week, "pct", r["pct"], r["denominator"]),
+            _row(measure, population, week, "denominator", r["denominator"])]
+
+
+def patient_results(p: pd.DataFrame, baseline: pd.DataFrame) -> list[dict]:
+    """Table 1 and the baseline facts of the Results text."""
+    rows = [_row("patients", "all", np.nan, "n", len(p)), _row("centers", "all", np.nan, "n", p["center"].nunique())]
+    for col in ("age_years", "disease_duration_years", "cumulative_gc_g", "n_previous_immunosuppressants",
+                "follow_up_weeks", "sars_cov2_vaccine_doses", "sdi"):
+        rows += _describe_rows(col, "all", np.nan, p[col])
+    rows += _describe_rows("sdi", "sdi_positive", np.nan, p.loc[p["sdi"] > 0, "sdi"])
+    immuno = p[["concomitant_mtx", "concomitant_aza", "concomitant_mmf", "concomitant_cyclosporin"]].eq(1).any(axis=1)
+    flags = {
+        "female": p["sex"] == "F", "caucasian": p["ethnicity"] == "Caucasian",
+        "non_caucasian": p["ethnicity"] == "non-Caucasian",
+        "secondary_aps": p["secondary_aps"] == 1, "secondary_sjogren": p["secondary_sjogren"] == 1,
+        "previous_belimumab_failure": p["previous_belimumab_failure"] == 1,
+        "previous_rituximab_failure": p["previous_rituximab_failure"] == 1,
+        "concomitant_hcq": p["concomitant_hcq"] == 1, "concomitant_immunosuppressant": immuno,
+        "antimalarial_or_gc_only": ~immuno,
+        "reason_flare": p["reason_for_anifrolumab"] == "flare",
+        "reason_persistently_active": p["reason_for_anifrolumab"] == "persistently_active",
+        "sdi_positive": p["sdi"] > 0, "hz_vaccinated": p["hz_vaccinated"] == 1,
+        "sars_cov2_vaccinated": p["sars_cov2_vaccine_doses"] > 0,
+        "lupus_nephritis_biopsy_proven": p["lupus_nephritis_biopsy_proven"] == 1,
+        "lupus_nephritis_proteinuria_defined": (p["renal_ever"] == 1) & (p["lupus_nephritis_biopsy_proven"] == 0),
+    }
+    for drug in ("mtx", "aza", "mmf", "cyclosporin"):
+        flags[f"concomitant_{drug}"] = p[f"concomitant_{drug}"] == 1
+    for organ in ("mucocutaneous", "articular", "haematological", "renal", "serositis", "neuropsychiatric"):
+        flags[f"{organ}_ever"] = p[f"{organ}_ever"] == 1
+        flags[f"{organ}_active"] = p[f"{organ}_active"] == 1
+    for name, f in flags.items():
+        rows += _count_rows(name, "all", np.nan, f)
+    base = baseline.set_index("patient_id").reindex(p["patient_id"])
+    rows += _count_rows("concomitant_gc", "all", np.nan, base["prednisone_mg"] > 0)
+    rows += _count_rows("active_serology", "all", np.nan, base["active_serology"])
+    rows += _count_rows("gc_pulses", "all", np.nan, base["prednisone_mg"] > 100)
+    return rows
+
+
+def visit_results(v: pd.DataFrame) -> list[dict]:
+    """Table 2 with its Wilcoxon tests, remission and LLDAS, serology, prednisone <= 5 mg."""
+    rows: list[dict] = []
+    eff = v[v["on_treatment"]]
+    weeks = sorted(v["week"].unique())
+    for w in weeks:
+        at = eff[eff["week"] == w]
+        rows.append(_row("patients_at_visit", "observed_at_visit", w, "n", len(at)))
+        rows.append(_row("patients_at_visit", "in_follow_up_at_visit", w, "n", int((v["week"] == w).sum())))
+        for measure, population in TABLE2_MEASURES.items():
+            sub = at if population is None else at[at[population.replace("_baseline", "")] == 1]
+            for pop in ([population] if population else ["observed_at_visit", "all"]):
+                rows += _describe_rows(measure, pop, w, sub[measure])
+        for state in ("doris_remission", "lldas"):
+            rows += _count_rows(state, "observed_at_visit", w, at[state])
+        rows += _count_rows("active_serology", "observed_at_visit", w, at["active_serology"])
+        rows += _count_rows("prednisone_le_5mg", "observed_at_visit", w, at["prednisone_mg"] <= 5)
+    at48 = eff[eff["week"] == 48]
+    rows += _count_rows("doris_remission", "completed_48w", 48, at48["doris_remission"])
+    only_gc = (at48["clinical_sledai"] == 0) & (at48["pga"] < 0.5) & (at48["prednisone_mg"] > 5)
+    rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
+    for measure, population in TABLE2_MEASURES.items():
+        sub = eff if population is None else eff[eff[population.replace("_baseline", "")] == 1]
+        tests = wilcoxon_vs_baseline(sub, measure)
+        for pop in ([population] if population else ["observed_at_visit"]):
+            for t in tests.itertuples():
+                rows.append(_row(measure, pop, t.week, "p", t.p))
+                rows.append(_row(measure, pop, t.week, "p_exact", t.p_exact))
+                rows.append(_row(measure, pop, t.week, "n_pairs", t.n))
+        if measure == "sledai2k":
+            for t in tests.itertuples():
+                rows.append(_row("global_activity_indices", "observed_at_visit", t.week, "p", t.p))
+    # haematological improvement: active at baseline, none of the items at the week-12 visit
+    haem = v[v["haematological_active"] == 1]
+    w12 = haem[(haem["week"] == 12) & haem["on_treatment"]]
+    rows += _count_rows("haematological_improved", "haematological_active_baseline", 12, ~w12["haematological_activity"])
+    # serology normalised at the last visit, among patients with active serology at baseline
+    last = v.sort_values("week").groupby("patient_id").tail(1).set_index("patient_id")
+    base = v[v["week"] == 0].set_index("patient_id")
+    active0 = base.index[base["active_serology"]]
+    rows += _count_rows("serology_normalised", "all", np.nan, ~last.loc[active0, "active_serology"])
+    return rows
+
+
+def outcome_results(p: pd.DataFrame, v: pd.DataFrame) -> list[dict]:
+    """Flares, non-responders, follow-up."""
+    rows: list[dict] = []
+    flares = v[v["sfi_flare"].isin(["mild_moderate", "severe"])]
+    rows.append(_row("flares", "all", np.nan, "count", len(flares)))
+    rows.append(_row("flares_mild_moderate", "all", np.nan, "count", int((flares["sfi_flare"] == "mild_moderate").sum())))
+    rows.append(_row("flares_severe", "all", np.nan, "count", int((flares["sfi_flare"] == "severe").sum())))
+    for w, n in flares.groupby("week").size().items():
+        rows.append(_row("flares", "all", w, "count", int(n)))
+    stopped_flare = p["anifrolumab_stop_reason"].isin(["flare"])
+    rows.append(_row("flare_discontinuations", "all", np.nan, "count", int(stopped_flare.sum()), len(flares)))
+    rows.append(_row("flare_discontinuations", "all", np.nan, "denominator", len(flares)))
+    nr = non_responder(p, v)
+    rows += _count_rows("non_responder", "follow_up_ge_24w", np.nan, nr.loc[nr["eligible"], "non_responder"])
+    return rows
+
+
+def safety_results(p: pd.DataFrame, v: pd.DataFrame, ae: pd.DataFrame) -> list[dict]:
+    """Table 3 by visit and in total, and the safety facts of the text."""
+    rows: list[dict] = []
+    ae = ae.assign(term_measure=ae["term"].str.strip().str.lower().map(AE_TERM_MEASURES),
+                   category_measure=ae["category"].map(AE_CATEGORY_MEASURES))
+    pop = "in_follow_up_at_visit"
+    for w in sorted(v.loc[v["week"] > 0, "week"].unique()):
+        at = ae[ae["week"] == w]
+        rows.append(_row("adverse_events", pop, w, "count", len(at)))
+        for m in AE_CATEGORY_MEASURES.values():
+            rows.append(_row(m, pop, w, "count", int((at["category_measure"] == m).sum())))
+        for m in AE_TERM_MEASURES.values():
+            rows.append(_row(m, pop, w, "count", int((at["term_measure"] == m).sum())))
+        rows.append(_row("discontinuations", pop, w, "count", int((at["action"] == "discontinuation").sum())))
+        rows.append(_row("temporary_suspensions", pop, w, "count", int((at["action"] == "temporary_suspension").sum())))
+    rows.append(_row("adverse_events", "all", np.nan, "count", len(ae)))
+    for m in AE_CATEGORY_MEASURES.values():
+        rows.append(_row(m, "all", np.nan, "count", int((ae["category_measure"] == m).sum())))
+    for m in AE_TERM_MEASURES.values():
+        rows.append(_row(m, "all", np.nan, "count", int((ae["term_measure"] == m).sum())))
+    rows.append(_row("infections", "all", np.nan, "pct", 100 * (ae["category"] == "infection").mean() if len(ae) else np.nan, len(ae)))
+    rows.append(_row("discontinuations", "all", np.nan, "count", int((ae["action"] == "discontinuation").sum())))
+    rows.append(_row("temporary_suspensions", "all", np.nan, "count", int((ae["action"] == "temporary_suspension").sum())))
+    covid = ae[ae["term_measure"] == "covid19"]
+    rows.append(_row("covid19_hospitalised", "all", np.nan, "count", int((covid["hospitalised"] == 1).sum())))
+    rows.append(_row("covid19_oligosymptomatic", "all", np.nan, "count", int((covid["hospitalised"] == 0).sum())))
+    zoster = ae.loc[ae["term_measure"] == "herpes_zoster", "patient_id"]
+    unvacc = p.loc[p["hz_vaccinated"] == 0, "patient_id"]
+    rows.append(_row("zoster_in_unvaccinated", "all", np.nan, "count", int(zoster.isin(unvacc).sum())))
+    pe = ae.loc[ae["term_measure"] == "pulmonary_embolism", "patient_id"]
+    ages = p.loc[p["patient_id"].isin(pe), "age_years"]
+    if len(ages):
+        rows.append(_row("age_years", "pulmonary_embolism_case", np.nan, "n", float(ages.iloc[0])))
+    return rows
+
+
+def compute_results(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every statistic the paper reports, recomputed from the tables, as a long frame with
+    columns measure, population, week, statistic, value, denominator."""
+    v = derive_visits(tables)
+    p = tables["patients"]
+    baseline = v[v["week"] == 0]
+    rows = patient_results(p, baseline) + visit_results(v) + outcome_results(p, v) + safety_results(p, v, tables["adverse_events"])
+    out = pd.DataFrame(rows)
+    out["week"] = out["week"].astype("float64")
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
+#: Patient-level groupings offered by the subgroup chapter: column -> (label, level names).
+GROUPINGS = {
+    "sdi_group": ("SLICC/ACR damage index", {False: "SDI = 0", True: "SDI > 0"}),
+    "reason_for_anifrolumab": ("Reason for anifrolumab", {"flare": "Flare", "persistently_active": "Persistently active"}),
+    "previous_belimumab_failure": ("Previous belimumab failure", {0: "No", 1: "Yes"}),
+    "active_serology_baseline": ("Active serology at baseline", {False: "Inactive", True: "Active"}),
+    "mucocutaneous_active": ("Mucocutaneous involvement at baseline", {0: "No", 1: "Yes"}),
+    "articular_active": ("Joint involvement at baseline", {0: "No", 1: "Yes"}),
+}
+SUBGROUP_OUTCOMES = {"sledai2k": "SLEDAI-2K", "sle_das": "SLE-DAS", "pga": "PGA (0-3)",
+                     "prednisone_mg": "Prednisone (mg/day)", "clasi_activity": "CLASI-A"}
+
+
+def add_groupings(v: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    """Derived visits with the patient-level grouping columns of :data:`GROUPINGS`, labelled."""
+    base = v[v["week"] == 0].set_index("patient_id")["active_serology"]
+    out = v.merge(p[["patient_id", "previous_belimumab_failure"]], on="patient_id", how="left")
+    out["sdi_group"] = out["sdi"] > 0
+    out["active_serology_baseline"] = out["patient_id"].map(base).astype(bool)
+    for col, (_, names) in GROUPINGS.items():
+        out[f"{col}_label"] = out[col].map(names)
+    return out
+
+
+def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=(0, 4, 12, 24, 36)) -> pd.DataFrame:
+    """Per week: n and median (IQR) in each level of ``group`` and the Mann-Whitney U p-value
+    (SPSS asymptotic) between them, on the visits assessed on treatment."""
+    from .stats import describe, mann_whitney
+
+    eff = visits[visits["on_treatment"]]
+    levels = sorted(eff[group].dropna().unique())
+    rows = []
+    for w in weeks:
+        at = eff[eff["week"] == w]
+        row = {"week": w}
+        vals = []
+        for lv in levels:
+            d = describe(at.loc[at[group] == lv, measure])
+            row[f"{lv}: n"] = d["n"]
+            row[f"{lv}: median (IQR)"] = f"{d['median']:.1f} ({d['q1']:.1f}–{d['q3']:.1f})" if d["n"] else "–"
+            vals.append(at.loc[at[group] == lv, measure])
+        if len(levels) == 2:
+            r = mann_whitney(*vals)
+            row["Mann-Whitney p"] = r["p"]
+            row["exact p"] = r["p_exact"]
+        rows.append(row)
+    return pd.DataFrame(rows)

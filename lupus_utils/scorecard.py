@@ -1,0 +1,119 @@
+"""The reproduction scorecard: every published number (``data/targets.csv``) beside the value
+the book's own code computes from a cohort, with a verdict and its reason.
+
+Verdicts and tolerances:
+
+- counts (n, count, denominator): ``match`` when equal, else ``miss``;
+- percentages, medians, quartiles, minima and maxima: ``match`` when the computed value, rounded
+  half-up to the printed decimals, equals the printed value; else ``miss``;
+- means and SDs: ``match`` as above, ``within_tolerance`` when within one unit of the last printed
+  decimal;
+- p-values: ``match`` when equal at the printed decimals (or below the printed bound for
+  "<0.001", or at least 0.05 for "n.s."), ``within_tolerance`` when within a factor of 2 of the
+  published value and on the same side of 0.05, else ``miss``;
+- ``not_computed`` when the cohort does not yield the statistic.
+
+A target that ``data/paper_inconsistencies.csv`` names carries that entry as its reason.
+"""
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from .paths import DATA_DIR, TARGETS_FILE
+
+INCONSISTENCIES_FILE = DATA_DIR / "paper_inconsistencies.csv"
+VERDICTS = ("match", "within_tolerance", "miss", "not_computed")
+
+
+def load_targets(path=TARGETS_FILE) -> pd.DataFrame:
+    """The published numbers, one row each, with their place in the paper."""
+    t = pd.read_csv(path, dtype={"display": str, "note": str})
+    if t["target_id"].duplicated().any():
+        raise ValueError(f"{path}: duplicate target_id {t.loc[t['target_id'].duplicated(), 'target_id'].tolist()}")
+    return t
+
+
+def load_inconsistencies(path=INCONSISTENCIES_FILE) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str)
+
+
+def round_half_up(x: float, decimals: int) -> float:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return float("nan")
+    q = Decimal(1).scaleb(-int(decimals))
+    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def _lookup(results: pd.DataFrame) -> dict:
+    keys = zip(results["measure"], results["population"], results["week"].fillna(-1), results["statistic"])
+    return dict(zip(keys, results["value"]))
+
+
+def _verdict(t, value) -> tuple[str, str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not_computed", "the cohort does not yield this statistic"
+    stat, rel = t.statistic, t.relation
+    dec = 0 if pd.isna(t.decimals) else int(t.decimals)
+    if stat == "p":
+        if rel == "<":
+            if value < t.value:
+                return "match", ""
+            ok = value < 2 * t.value and value < 0.05
+            return ("within_tolerance" if ok else "miss"), f"computed p = {value:.4f}"
+        if rel == ">=":
+            return ("match", "") if value >= t.value else ("miss", f"computed p = {value:.4f} is significant")
+        if round_half_up(value, dec) == t.value:
+            return "match", ""
+        ok = 0.5 <= value / t.value <= 2 and (value < 0.05) == (t.value < 0.05)
+        return ("within_tolerance" if ok else "miss"), f"computed p = {value:.4f}"
+    if stat in ("n", "count", "denominator"):
+        return ("match", "") if value == t.value else ("miss", f"computed {value:g}")
+    rounded = round_half_up(value, dec)
+    if rounded == t.value:
+        return "match", ""
+    if stat in ("mean", "sd") and abs(value - t.value) <= 10 ** -dec + 1e-9:
+        return "within_tolerance", f"computed {value:.3f}"
+    return "miss", f"computed {value:.3f}"
+
+
+def scorecard(results: pd.DataFrame, targets: pd.DataFrame | None = None,
+              inconsistencies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per target: target_id, source, location, measure, population, week, statistic,
+    published (as printed), computed, verdict, reason."""
+    targets = load_targets() if targets is None else targets
+    inconsistencies = load_inconsistencies() if inconsistencies is None else inconsistencies
+    why = {}
+    for r in inconsistencies.itertuples():
+        for tid in str(r.target_ids).split(";"):
+            why.setdefault(tid.strip(), f"paper inconsistency {r.issue_id}: {r.description}")
+    look = _lookup(results)
+    rows = []
+    for t in targets.itertuples():
+        week = -1 if pd.isna(t.week) else t.week
+        value = look.get((t.measure, t.population, week, t.statistic))
+        if value is None and week == 0:
+            value = look.get((t.measure, t.population, -1, t.statistic))
+        value = None if value is None else float(value)
+        verdict, reason = _verdict(t, value)
+        if t.target_id in why and verdict != "match":
+            reason = f"{reason}; {why[t.target_id]}" if reason else why[t.target_id]
+        rows.append({"target_id": t.target_id, "source": t.source, "location": t.location,
+                     "measure": t.measure, "population": t.population, "week": t.week,
+                     "statistic": t.statistic, "published": t.display, "computed": value,
+                     "verdict": verdict, "reason": reason,
+                     "paper_inconsistency": t.target_id in why})
+    return pd.DataFrame(rows)
+
+
+def summary(card: pd.DataFrame) -> pd.DataFrame:
+    """Counts of each verdict, overall and for targets the paper states consistently."""
+    out = pd.DataFrame({
+        "all targets": card["verdict"].value_counts().reindex(VERDICTS, fill_value=0),
+        "internally consistent targets": card.loc[~card["paper_inconsistency"], "verdict"].value_counts().reindex(VERDICTS, fill_value=0),
+    })
+    out.loc["total"] = out.sum()
+    return out

@@ -1,0 +1,70 @@
+"""The scorecard's verdicts follow the stated tolerances (hand-made targets and results)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from lupus_utils.scorecard import load_targets, round_half_up, scorecard
+
+COLS = ["target_id", "source", "location", "measure", "population", "week", "statistic", "value",
+        "relation", "display", "decimals", "denominator", "note"]
+
+
+def _card(rows, results, inconsistencies=None):
+    targets = pd.DataFrame([dict(zip(COLS, r)) for r in rows])
+    res = pd.DataFrame(results, columns=["measure", "population", "week", "statistic", "value", "denominator"])
+    inc = inconsistencies if inconsistencies is not None else pd.DataFrame(columns=["issue_id", "description", "target_ids"])
+    return scorecard(res, targets, inc).set_index("target_id")
+
+
+def T(tid, stat, value, relation="=", decimals=0, measure="m", week=4.0):
+    return (tid, "table2", "Table 2", measure, "all", week, stat, value, relation, str(value), decimals, np.nan, "")
+
+
+@pytest.mark.parametrize("x,d,expected", [(62.5, 0, 63), (7.25, 1, 7.3), (0.0449, 3, 0.045), (0.0445, 3, 0.045), (2.45, 1, 2.5)])
+def test_round_half_up(x, d, expected):
+    assert round_half_up(x, d) == expected
+
+
+@pytest.mark.parametrize("published,relation,computed,verdict", [
+    (0.005, "=", 0.0049, "match"),
+    (0.005, "=", 0.0090, "within_tolerance"),
+    (0.005, "=", 0.0110, "miss"),          # beyond a factor of 2
+    (0.045, "=", 0.060, "miss"),           # same factor, other side of 0.05
+    (0.001, "<", 0.0009, "match"),
+    (0.001, "<", 0.0015, "within_tolerance"),
+    (0.001, "<", 0.0030, "miss"),
+    (0.05, ">=", 0.20, "match"),
+    (0.05, ">=", 0.03, "miss"),
+])
+def test_p_value_verdicts(published, relation, computed, verdict):
+    card = _card([T("p1", "p", published, relation, 3)], [("m", "all", 4.0, "p", computed, np.nan)])
+    assert card.loc["p1", "verdict"] == verdict
+
+
+def test_counts_percentages_quantiles_means():
+    rows = [T("n", "n", 8), T("pct", "pct", 63), T("med", "median", 7.3, decimals=1),
+            T("mean", "mean", 8.0, decimals=1), T("sd", "sd", 4.1, decimals=1), T("q3", "q3", 10)]
+    res = [("m", "all", 4.0, "n", 8, np.nan), ("m", "all", 4.0, "pct", 62.5, 24),
+           ("m", "all", 4.0, "median", 7.29, np.nan), ("m", "all", 4.0, "mean", 8.04, np.nan),
+           ("m", "all", 4.0, "sd", 4.02, np.nan), ("m", "all", 4.0, "q3", 10.5, np.nan)]
+    card = _card(rows, res)
+    assert card.loc[["n", "pct", "med", "mean"], "verdict"].tolist() == ["match"] * 4
+    assert card.loc["sd", "verdict"] == "within_tolerance"
+    assert card.loc["q3", "verdict"] == "miss"
+
+
+def test_missing_result_is_not_computed_and_inconsistency_gives_reason():
+    inc = pd.DataFrame([{"issue_id": "I9", "description": "89% is not a whole count of 26", "target_ids": "x;y"}])
+    card = _card([T("x", "pct", 89)], [("m", "all", 4.0, "pct", 88.46, 26)], inc)
+    assert card.loc["x", "verdict"] == "miss" and "I9" in card.loc["x", "reason"]
+    card = _card([T("z", "n", 3)], [])
+    assert card.loc["z", "verdict"] == "not_computed"
+
+
+def test_targets_file_is_complete_and_cites_places():
+    t = load_targets()
+    assert len(t) >= 250
+    assert t["target_id"].is_unique
+    assert t["location"].str.len().min() > 5
+    assert set(t["statistic"]) <= {"n", "pct", "median", "q1", "q3", "min", "max", "mean", "sd", "p", "count", "denominator"}
+    assert {"table1", "table2", "table3", "results", "abstract", "figure_legend"} <= set(t["source"])
