@@ -1,12 +1,13 @@
 # Two entry points for a fresh machine with Python 3.11 and make:
 #   make book   set up .venv, then build the book from the bundled (synthetic) data
-#   make test   set up .venv, then run every test
+#               (make book DATA=path/to/cohort NAME="My centre" for a centre's own data)
+#   make test   set up .venv, then run every test (unit, notebooks with nbval, browser)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test setup bench clean
+.PHONY: book test setup browser bench golden synthetic clean
 
 setup: $(STAMP)
 
@@ -18,14 +19,27 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e ".[book,dev]"
 	@touch $(STAMP)
 
-book: $(STAMP)
-	@$(BIN)/python book/build.py $(if $(DATA),--data $(DATA))
+# Debian's Chromium for the browser test (never a browser downloaded by a test tool).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "==> installing Debian's chromium"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: the browser test will be skipped"; }
 
-test: $(STAMP)
-	@$(BIN)/python -m pytest
+book: $(STAMP)
+	@$(BIN)/python book/build.py $(if $(DATA),--data "$(DATA)") $(if $(NAME),--name "$(NAME)")
+
+test: $(STAMP) browser
+	@$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_instruments.py
 
+# After an intended change of results: rebuild, then copy the golden outputs into notebooks/.
+golden: book
+	@$(BIN)/python book/refresh_golden.py
+
+# Regenerate the synthetic cohort (deterministic; tests check the committed files are its output).
+synthetic: $(STAMP)
+	@$(BIN)/python -m lupus_utils.synth
+
 clean:
-	rm -rf build _build
+	rm -rf build

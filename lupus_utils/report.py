@@ -1,0 +1,116 @@
+"""What every chapter needs to start: load and validate the cohort, derive scores, compute the
+results, and show tables and figures with their downloads. Keeps the notebooks thin."""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from .data import read_cohort
+from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
+from .plots import as_image, export_figure
+from .results import add_groupings, compute_results, derive_visits
+from .scorecard import load_targets
+from .tables import download_links, export_table
+
+
+@dataclass
+class Chapter:
+    """The cohort as a chapter sees it."""
+    tables: dict
+    visits: pd.DataFrame
+    results: pd.DataFrame
+    targets: pd.DataFrame | None
+    exports: Path
+    cohort_name: str
+    data_dir: Path
+
+    @property
+    def synthetic(self) -> bool:
+        return self.data_dir.resolve() == SYNTHETIC_DIR.resolve()
+
+    def value(self, measure, population="all", week=None, statistic="n") -> float:
+        r = self.results
+        m = (r["measure"] == measure) & (r["population"] == population) & (r["statistic"] == statistic)
+        m &= r["week"].isna() if week is None else (r["week"] == week)
+        vals = r.loc[m, "value"]
+        if not len(vals):
+            raise KeyError(f"no result {measure}/{population}/{week}/{statistic}")
+        return float(vals.iloc[0])
+
+    def n_of(self, measure, population, week=None) -> str:
+        """'8/24 (33%)' from the results."""
+        n = self.value(measure, population, week, "n")
+        d = self.value(measure, population, week, "denominator")
+        pct = 100 * n / d if d else math.nan
+        return f"{int(n)}/{int(d)} ({pct:.0f}%)"
+
+    def show_table(self, table: pd.DataFrame, name: str, caption: str = "") -> None:
+        paths = export_table(table, name, self.exports)
+        if caption:
+            display(HTML(f"<p><strong>{caption}</strong></p>"))
+        display(table.style.hide(axis="index").format(precision=3, na_rep="–"))
+        display(HTML(download_links(paths)))
+
+    def show_figure(self, fig, name: str) -> None:
+        paths = export_figure(fig, name, self.exports)
+        display(as_image(fig, dpi=110))
+        display(HTML(download_links(paths)))
+
+
+def open_chapter(data_dir=None, output_dir=None, cohort_name: str = "Synthetic cohort",
+                 show_published: bool = True) -> Chapter:
+    """Read and validate the cohort (raises one error listing every problem), derive the visit
+    scores and compute every result. ``output_dir`` receives the CSV/XLSX/PNG/SVG exports."""
+    data_dir = Path(data_dir) if data_dir else SYNTHETIC_DIR
+    exports = Path(output_dir) if output_dir else BUILD_DIR / "exports-interactive"
+    tables = read_cohort(data_dir)
+    visits = add_groupings(derive_visits(tables), tables["patients"])
+    results = compute_results(tables)
+    targets = load_targets() if show_published else None
+    return Chapter(tables, visits, results, targets, exports, cohort_name, data_dir)
+
+
+def banner(ch: Chapter) -> HTML:
+    """The notice every chapter shows above its first result."""
+    if ch.synthetic:
+        text = ("<strong>Synthetic data.</strong> The 26 patients analysed here are simulated "
+                "(identifiers start with SYNTH-); they were generated to reproduce the published "
+                "aggregates of Tani et al. 2024 and are not the study's patients.")
+    else:
+        text = f"<strong>Cohort: {ch.cohort_name}.</strong> Analysed with the same code as the synthetic book."
+    return HTML(f"<div class='admonition note'><p>{text}</p></div>")
+
+
+def data_checksum(data_dir: Path) -> str:
+    """SHA-256 over the three tables' bytes, in table order."""
+    h = hashlib.sha256()
+    for t in TABLES:
+        h.update((Path(data_dir) / f"{t}.csv").read_bytes())
+    return h.hexdigest()
+
+
+def golden(results: pd.DataFrame, keys: list[tuple]) -> str:
+    """Fixed-format lines of key results for nbval golden cells: one line per
+    (measure, population, week, statistic)."""
+    lines = []
+    for measure, population, week, statistic in keys:
+        r = results
+        m = (r["measure"] == measure) & (r["population"] == population) & (r["statistic"] == statistic)
+        m &= r["week"].isna() if week is None else (r["week"] == week)
+        v = r.loc[m, "value"]
+        value = "missing" if not len(v) else (f"{v.iloc[0]:.4g}" if statistic in ("p", "p_exact") else f"{v.iloc[0]:.3f}")
+        wk = "-" if week is None else f"w{int(week)}"
+        lines.append(f"{measure:<32} {population:<32} {wk:>4} {statistic:<11} {value}")
+    return "\n".join(lines)
+
+
+def glue(key: str, value, display: bool = False) -> None:
+    """Glue a computed value for the prose (``{glue:md}`key```), shown as plain text."""
+    from myst_nb import glue as _glue
+
+    _glue(key, Markdown(str(value)), display=display)

@@ -1,0 +1,185 @@
+"""Tables for the book: the paper's Tables 1-3 rebuilt from computed results, with the published
+values beside them, and exports to CSV and XLSX. Data frames in, data frames out."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .scorecard import round_half_up
+
+WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
+
+#: Table 1 rows: (label, measure, population, kind, decimals).
+TABLE1_ROWS = [
+    ("Female", "female", "all", "n_pct", 0),
+    ("Age, years", "age_years", "all", "median_iqr", 0),
+    ("Disease duration, years", "disease_duration_years", "all", "median_iqr", 0),
+    ("Caucasian", "caucasian", "all", "n_pct", 0),
+    ("Mucocutaneous, ever / ongoing", ("mucocutaneous_ever", "mucocutaneous_active"), "all", "ever_active", 0),
+    ("Articular, ever / ongoing", ("articular_ever", "articular_active"), "all", "ever_active", 0),
+    ("Haematological, ever / ongoing", ("haematological_ever", "haematological_active"), "all", "ever_active", 0),
+    ("Renal, ever / ongoing", ("renal_ever", "renal_active"), "all", "ever_active", 0),
+    ("Serositis, ever / ongoing", ("serositis_ever", "serositis_active"), "all", "ever_active", 0),
+    ("Neuropsychiatric, ever / ongoing", ("neuropsychiatric_ever", "neuropsychiatric_active"), "all", "ever_active", 0),
+    ("Active serology at baseline", "active_serology", "all", "n_pct", 0),
+    ("Secondary antiphospholipid syndrome", "secondary_aps", "all", "n_pct", 0),
+    ("Secondary Sjögren's syndrome", "secondary_sjogren", "all", "n_pct", 0),
+    ("Cumulative glucocorticoids, g", "cumulative_gc_g", "all", "median_iqr", 0),
+    ("Previous immunosuppressants, n", "n_previous_immunosuppressants", "all", "median_iqr", 0),
+    ("Hydroxychloroquine", "concomitant_hcq", "all", "n_pct", 0),
+    ("Glucocorticoids", "concomitant_gc", "all", "n_pct", 0),
+    ("Glucocorticoid dose, mg/day prednisone", "prednisone_mg", "all", "median_iqr", 1),
+    ("Immunosuppressants", "concomitant_immunosuppressant", "all", "n_pct", 0),
+    ("Methotrexate", "concomitant_mtx", "all", "n_pct", 0),
+    ("Azathioprine", "concomitant_aza", "all", "n_pct", 0),
+    ("Mycophenolate mofetil", "concomitant_mmf", "all", "n_pct", 0),
+    ("Cyclosporin", "concomitant_cyclosporin", "all", "n_pct", 0),
+    ("Antimalarials or glucocorticoids only", "antimalarial_or_gc_only", "all", "n_pct", 0),
+    ("Reason: disease flare", "reason_flare", "all", "n_pct", 0),
+    ("Reason: persistently active disease", "reason_persistently_active", "all", "n_pct", 0),
+    ("SLEDAI-2K", "sledai2k", "all", "median_iqr", 0),
+    ("SLE-DAS", "sle_das", "all", "median_iqr", 1),
+    ("SLICC/ACR damage index > 0", "sdi_positive", "all", "n_pct", 0),
+    ("CLASI activity (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline", "median_iqr", 0),
+    ("CLASI damage (mucocutaneous involvement)", "clasi_damage", "mucocutaneous_active_baseline", "median_iqr", 0),
+    ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline", "median_iqr", 0),
+    ("Swollen joints (joint involvement)", "swollen_joints", "articular_active_baseline", "median_iqr", 0),
+    ("Physician Global Assessment (0-3)", "pga", "all", "median_iqr", 1),
+]
+TABLE2_ROWS = [
+    ("SLEDAI-2K", "sledai2k", "observed_at_visit", 1),
+    ("SLE-DAS", "sle_das", "observed_at_visit", 1),
+    ("CLASI-A (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline", 0),
+    ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline", 0),
+    ("Swollen joints (joint involvement)", "swollen_joints", "articular_active_baseline", 0),
+    ("PGA (0-3)", "pga", "observed_at_visit", 1),
+    ("Prednisone, mg/day", "prednisone_mg", "observed_at_visit", 1),
+]
+
+
+def _num(x: float, decimals: int) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{round_half_up(x, decimals):.{decimals}f}"
+
+
+def _get(results: pd.DataFrame, measure, population, week, statistic):
+    m = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == statistic)
+    m &= results["week"].isna() if week is None else (results["week"] == week)
+    vals = results.loc[m, "value"]
+    return float(vals.iloc[0]) if len(vals) else float("nan")
+
+
+def _lookup_published(targets: pd.DataFrame, source: str, measure, population, week, statistic):
+    t = targets[(targets["source"] == source) & (targets["measure"] == measure) & (targets["statistic"] == statistic)]
+    if population is not None and (t["population"] == population).any():
+        t = t[t["population"] == population]
+    if week is not None and t["week"].notna().any():
+        t = t[t["week"] == week]
+    return t["display"].iloc[0] if len(t) else None
+
+
+def p_text(p: float) -> str:
+    """A p-value as a paper prints it."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{round_half_up(p, 3):.3f}"
+
+
+def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 1 computed from ``results`` (see :func:`lupus_utils.results.compute_results`);
+    with ``targets``, a column of the published values beside it."""
+    rows = []
+    for label, measure, pop, kind, dec in TABLE1_ROWS:
+        week = 0 if measure in ("sledai2k", "sle_das", "pga", "prednisone_mg", "clasi_activity", "clasi_damage",
+                                "tender_joints", "swollen_joints") else None
+        if kind == "n_pct":
+            n, pct = _get(results, measure, pop, week, "n"), _get(results, measure, pop, week, "pct")
+            text = f"{int(n)} ({_num(pct, 0)}%)"
+            pub = None
+            if targets is not None:
+                pn = _lookup_published(targets, "table1", measure, None, None, "n")
+                pp = _lookup_published(targets, "table1", measure, None, None, "pct")
+                pub = f"{pn} ({pp})" if pn is not None else None
+        elif kind == "ever_active":
+            parts = []
+            for m in measure:
+                n, pct = _get(results, m, pop, week, "n"), _get(results, m, pop, week, "pct")
+                parts.append(f"{int(n)} ({_num(pct, 0)}%)")
+            text = " / ".join(parts)
+            pub = None
+            if targets is not None:
+                pubs = []
+                for m in measure:
+                    pn = _lookup_published(targets, "table1", m, None, None, "n")
+                    pp = _lookup_published(targets, "table1", m, None, None, "pct")
+                    pubs.append(f"{pn} ({pp})" if pp else f"{pn}")
+                pub = " / ".join(pubs)
+        else:
+            med, q1, q3 = (_get(results, measure, pop, week, s) for s in ("median", "q1", "q3"))
+            text = f"{_num(med, dec)} ({_num(q1, dec)}–{_num(q3, dec)})"
+            pub = None
+            if targets is not None:
+                vals = [_lookup_published(targets, "table1", measure, pop, None, s) for s in ("median", "q1", "q3")]
+                pub = f"{vals[0]} ({vals[1]}–{vals[2]})" if vals[0] is not None else None
+        rows.append({"Characteristic": label, "Computed": text} | ({"Published": pub or "–"} if targets is not None else {}))
+    return pd.DataFrame(rows)
+
+
+def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(0, 4, 12, 24, 36)) -> pd.DataFrame:
+    """Table 2: median (IQR) per visit and the Wilcoxon p-value of each visit against baseline.
+    With ``targets``, each measure gets a second row with the published values."""
+    rows = []
+    for label, measure, pop, dec in TABLE2_ROWS:
+        row = {"Measure": label, "Source": "computed"}
+        prow = {"Measure": label, "Source": "published"}
+        for w in weeks:
+            med, q1, q3 = (_get(results, measure, pop, w, s) for s in ("median", "q1", "q3"))
+            n = _get(results, "patients_at_visit", "observed_at_visit", w, "n") if pop == "observed_at_visit" else _get(results, measure, pop, w, "n")
+            row[WEEK_LABELS[w]] = f"{_num(med, dec)} ({_num(q1, dec)}–{_num(q3, dec)}), n={int(n) if not math.isnan(n) else 0}"
+            if targets is not None:
+                vals = [_lookup_published(targets, "table2", measure, pop, w, s) for s in ("median", "q1", "q3")]
+                prow[WEEK_LABELS[w]] = f"{vals[0]} ({vals[1]}–{vals[2]})" if vals[0] is not None else "–"
+        ps = [f"T{w}: {p_text(_get(results, measure, pop, w, 'p'))}" for w in weeks if w]
+        row["p vs baseline"] = "; ".join(ps)
+        if targets is not None:
+            prow["p vs baseline"] = "; ".join(f"T{w}: {_lookup_published(targets, 'table2', measure, pop, w, 'p') or '–'}" for w in weeks if w)
+        rows.append(row)
+        if targets is not None:
+            rows.append(prow)
+    return pd.DataFrame(rows)
+
+
+def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(4, 12, 24, 36, 48, 72)) -> pd.DataFrame:
+    """Table 3: adverse events per visit (patients in follow-up), by category and action."""
+    rows = []
+    for w in list(weeks) + ["total"]:
+        week, pop = (None, "all") if w == "total" else (w, "in_follow_up_at_visit")
+        get = lambda m, s="count": _get(results, m, pop, week, s)  # noqa: E731
+        n_fu = "" if w == "total" else f" ({int(_get(results, 'patients_at_visit', pop, week, 'n'))})"
+        row = {"Visit": "Total" if w == "total" else WEEK_LABELS[w],
+               "Adverse events (patients in follow-up)": f"{int(get('adverse_events'))}{n_fu}",
+               "Infections": int(get("infections")), "Cardiovascular": int(get("cardiovascular_events")),
+               "Other": int(get("other_events")),
+               "Discontinuation / temporary suspension": f"{int(get('discontinuations'))} / {int(get('temporary_suspensions'))}"}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def export_table(table: pd.DataFrame, name: str, out_dir: Path | str) -> dict[str, Path]:
+    """Write ``table`` as CSV (UTF-8) and XLSX into ``out_dir``; return the two paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / f"{name}.csv", "xlsx": out / f"{name}.xlsx"}
+    table.to_csv(paths["csv"], index=False, lineterminator="\n")
+    table.to_excel(paths["xlsx"], index=False, sheet_name=name[:31])
+    return paths
+
+
+def download_links(paths: dict[str, Path], prefix: str = "exports") -> str:
+    """HTML links to exported files, relative to the book's pages."""
+    links = " · ".join(f'<a href="{prefix}/{p.name}" download>{kind.upper()}</a>' for kind, p in paths.items())
+    return f'<p class="downloads">Download: {links}</p>'
