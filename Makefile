@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test setup browser bench golden synthetic clean
+.PHONY: book test setup browser bench golden synthetic template clean
 
 setup: $(STAMP)
 
@@ -24,8 +24,16 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing Debian's chromium"; \
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: the browser test will be skipped"; }
 
+# With DATA (one or more workbooks or CSV folders, space-separated): check for identifiers,
+# validate (report in build/own_data/), pseudonymise, then build that cohort's own book.
+OWN := build/own_data
 book: $(STAMP)
-	@$(BIN)/python book/build.py $(if $(DATA),--data "$(DATA)") $(if $(NAME),--name "$(NAME)")
+	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest $(DATA) --out $(OWN) &&) \
+	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)")
+
+# An Excel template generated from the codebook, to fill with a centre's data.
+template: $(STAMP)
+	@$(BIN)/python -m lupus_utils.template build/cohort_template.xlsx
 
 test: $(STAMP) browser
 	@$(BIN)/python -m pytest tests notebooks --nbval-lax

@@ -74,7 +74,7 @@ def data_dictionary_page() -> str:
     return "\n".join(lines)
 
 
-def reproducibility_page(data: Path) -> str:
+def reproducibility_page(data: Path, name: str) -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except OSError:
@@ -83,7 +83,7 @@ def reproducibility_page(data: Path) -> str:
              f"- Built: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- Source commit: `{commit or 'not a git checkout'}`",
              f"- Python {platform.python_version()} on {platform.system()} {platform.machine()}",
-             f"- Data folder: `{data.name}`{' (synthetic cohort)' if data.resolve() == SYNTHETIC_DIR.resolve() else ''}",
+             f"- Cohort: {name}{' (synthetic data, data/synthetic)' if data.resolve() == SYNTHETIC_DIR.resolve() else ''}",
              f"- Data checksum (SHA-256 of patients.csv, visits.csv, adverse_events.csv in that order): `{data_checksum(data)}`",
              "", "| Package | Version |", "|---|---|"]
     for p in BOOK_PACKAGES:
@@ -95,40 +95,77 @@ def reproducibility_page(data: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def execute(nb: Path, src: Path, params: dict) -> str | None:
-    import papermill as pm
-    try:
-        pm.execute_notebook(str(nb), str(src / nb.name), parameters=params, kernel_name="python3",
-                            progress_bar=False, cwd=str(NOTEBOOKS_DIR), log_output=False)
-    except pm.PapermillExecutionError as err:
-        return f"{nb.name}, cell {err.exec_count}: {err.ename}: {err.evalue}"
-    except Exception as err:  # kernel died, missing notebook, ...
-        return f"{nb.name}: {type(err).__name__}: {err}"
-    # papermill's injected parameters hold local paths: keep them out of the book
+def book_config(name: str, synthetic: bool) -> str:
+    """The project's _config.yml with the cohort's name in the title and footer of every page."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    if synthetic:
+        cfg["html"]["extra_footer"] = "Synthetic data: the patients in this book are simulated. Not for clinical decisions."
+    else:
+        cfg["title"] = f"{name}: anifrolumab in SLE, an executable analysis"
+        cfg["html"]["extra_footer"] = f"Cohort: {name}. Patient identifiers are pseudonyms. Not for clinical decisions."
+    return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
+
+
+def execute(nb: Path, src: Path, params: dict, timeout: int = 900) -> str | None:
+    """Run one chapter with papermill in its own process (a stuck kernel cannot hang the build);
+    return None, or the error naming the notebook and the failing cell."""
     import nbformat
-    done = nbformat.read(src / nb.name, as_version=4)
+
+    out = src / nb.name
+    import json
+
+    cmd = [sys.executable, str(BOOK_DIR / "run_chapter.py"), str(nb), str(out), json.dumps(params)]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"{nb.name}: did not finish within {timeout} s"
+    if res.returncode != 0:
+        where = ""
+        if out.exists():
+            done = nbformat.read(out, as_version=4)
+            for i, cell in enumerate(done.cells):
+                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                if errors:
+                    where = f", cell {i} (execution count {cell.get('execution_count')}): {errors[0].get('ename')}: {errors[0].get('evalue')}"
+                    break
+        tail = res.stderr.strip().splitlines()[-1:] if res.stderr.strip() else []
+        return f"{nb.name}{where or ': ' + ' '.join(tail)}"
+    # papermill's injected parameters hold local paths: keep them out of the book
+    done = nbformat.read(out, as_version=4)
     for cell in done.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
-    nbformat.write(done, src / nb.name)
+    nbformat.write(done, out)
     return None
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=SYNTHETIC_DIR, help="folder with the three CSV tables")
-    ap.add_argument("--out", type=Path, default=BUILD_DIR, help="output folder")
-    ap.add_argument("--name", default="Synthetic cohort", help="the cohort's name, shown on every page")
-    ap.add_argument("--no-published", action="store_true", help="leave out the paper's published values")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="output folder (default: build/ for the synthetic cohort, build/cohorts/<name>/ otherwise)")
+    ap.add_argument("--name", default=None, help="the cohort's name, shown on every page")
+    ap.add_argument("--published", action=argparse.BooleanOptionalAction, default=None,
+                    help="set the paper's published values beside the computed ones (default: only for the synthetic cohort)")
     ap.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     args = ap.parse_args(argv)
-    data, out = args.data.resolve(), args.out.resolve()
+    data = args.data.resolve()
+    synthetic = data == SYNTHETIC_DIR.resolve()
+    name = args.name or ("Synthetic cohort" if synthetic else data.name)
+    slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "cohort"
+    out = (args.out or (BUILD_DIR if synthetic else BUILD_DIR / "cohorts" / slug)).resolve()
+    if not synthetic and out == BUILD_DIR.resolve():
+        print("a centre's cohort is never built over the synthetic book: choose another --out", file=sys.stderr)
+        return 2
     src, html = out / "src", out / "_build" / "html"
     stamp = out / ".inputs.sha256"
-    show_published = not args.no_published
+    show_published = synthetic if args.published is None else args.published
+    args.name = name
 
-    digest = inputs_digest(data, f"{args.name}|{show_published}")
+    digest = inputs_digest(data, f"{name}|{show_published}")
     if not args.force and html.joinpath("index.html").exists() and stamp.exists() and stamp.read_text() == digest:
         step(f"nothing changed since the last build: {html / 'index.html'}")
         return 0
@@ -146,14 +183,14 @@ def main(argv=None) -> int:
             shutil.rmtree(stale)
         elif stale.exists():
             stale.unlink()
-    shutil.copytree(BOOK_DIR, src, ignore=shutil.ignore_patterns("build.py", "vendor_assets.py", "__pycache__", "_build"))
+    shutil.copytree(BOOK_DIR, src, ignore=shutil.ignore_patterns("*.py", "__pycache__", "_build"))
     exports = src / "_extra" / "exports"
     exports.mkdir(parents=True)
     (src / "data_dictionary.md").write_text(data_dictionary_page())
-    (src / "reproducibility.md").write_text(reproducibility_page(data))
+    (src / "reproducibility.md").write_text(reproducibility_page(data, name))
 
     notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-    params = {"data_dir": str(data), "output_dir": str(exports), "cohort_name": args.name,
+    params = {"data_dir": str(data), "output_dir": str(exports), "cohort_name": name,
               "show_published": show_published}
     step(f"executing {len(notebooks)} chapters with papermill, two at a time")
     failures = []
@@ -167,7 +204,9 @@ def main(argv=None) -> int:
         return 1
 
     step("building the HTML with Jupyter Book (warnings are errors)")
-    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(src), "--config", str(ROOT / "_config.yml"),
+    config = out / "_config.yml"
+    config.write_text(book_config(name, synthetic))
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(src), "--config", str(config),
            "--toc", str(src / "_toc.yml"), "--path-output", str(out), "-W", "--keep-going", "-n", "--quiet"]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if res.returncode != 0:

@@ -19,6 +19,7 @@ from .outcomes import (
     non_responder,
     sfi_flare,
     sfi_flare_criteria,
+    sri4_modified,
 )
 
 __version__ = "0.1.0"
@@ -27,5 +28,5 @@ __all__ = [
     "CohortValidationError", "clasi_a_50", "clasi_a_response", "clinical_sledai", "columns",
     "doris_remission", "lldas", "lldas_criteria", "load_codebook", "non_responder",
     "prednisone_equivalent", "read_cohort", "sfi_flare", "sfi_flare_criteria", "sle_das",
-    "sle_das_category", "sle_das_items", "sledai2k", "table_spec", "validate_cohort",
+    "sle_das_category", "sle_das_items", "sledai2k", "sri4_modified", "table_spec", "validate_cohort",
 ]

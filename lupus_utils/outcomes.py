@@ -254,3 +254,20 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame, min_follow_up_we
     out["non_responder"] = pd.array(nr.to_numpy(), dtype="boolean")
     out.loc[~out["eligible"], "non_responder"] = pd.NA
     return out.reset_index(drop=True)
+
+
+def sri4_modified(visits: pd.DataFrame) -> pd.Series:
+    """A modified SRI-4 response at each visit against the patient's week-0 visit: SLEDAI-2K
+    reduced by at least 4 points and PGA (0-3) not worse by 0.3 or more. The SLE Responder Index
+    (Furie RA et al. Arthritis Rheum 2009;61:1143-51) also requires no new BILAG A and no more
+    than one new BILAG B domain; BILAG was not collected in this study, so that criterion is
+    left out and the result is labelled *modified*. Missing (``<NA>``) where the baseline is
+    unknown."""
+    base_score = baseline_values(visits.assign(_s=sledai2k(visits).astype("float64")), "_s").to_numpy()
+    base_pga = baseline_values(visits, "pga").to_numpy(dtype="float64")
+    score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
+    pga = _col(visits, "pga")
+    ok = (base_score - score >= 4) & (pga - base_pga < 0.3)
+    out = pd.array(ok, dtype="boolean")
+    out[np.isnan(base_score) | np.isnan(base_pga) | np.isnan(score) | np.isnan(pga)] = pd.NA
+    return pd.Series(out, index=visits.index, name="sri4_modified")

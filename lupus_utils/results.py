@@ -284,3 +284,63 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=(0
             row["exact p"] = r["p_exact"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+WEEKS_PER_YEAR = 365.25 / 7
+
+
+def exposure_years(patients: pd.DataFrame) -> pd.Series:
+    """Years on anifrolumab per patient: to the stop week when it was stopped, else to the last
+    visit (``follow_up_weeks``)."""
+    weeks = patients["anifrolumab_stop_week"].fillna(patients["follow_up_weeks"]).astype("float64")
+    return pd.Series(weeks.to_numpy() / WEEKS_PER_YEAR, index=patients["patient_id"], name="exposure_years")
+
+
+def safety_rates(tables: dict[str, pd.DataFrame], per: float = 100.0) -> pd.DataFrame:
+    """Adverse events per ``per`` patient-years of exposure with exact Poisson (Garwood) 95%
+    confidence intervals: all events, infections, serious events, herpes zoster."""
+    from .inference import poisson_rate_ci
+
+    p, ae = tables["patients"], tables["adverse_events"]
+    years = float(exposure_years(p).sum())
+    term = ae["term"].str.strip().str.lower()
+    groups = {"All adverse events": ae, "Infections": ae[ae["category"] == "infection"],
+              "Serious adverse events": ae[ae["serious"] == 1], "Herpes zoster": ae[term == "herpes zoster"]}
+    rows = []
+    for label, g in groups.items():
+        r = poisson_rate_ci(len(g), years, per=per)
+        rows.append({"event": label, "events": len(g), "patients_with_event": g["patient_id"].nunique(),
+                     "patient_years": years, f"rate_per_{int(per)}py": r["rate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
+    return pd.DataFrame(rows)
+
+
+def zoster_by_vaccination(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Patients with herpes zoster by zoster vaccination status, with Wilson 95% intervals."""
+    from .inference import proportion_with_ci
+
+    p, ae = tables["patients"], tables["adverse_events"]
+    cases = set(ae.loc[ae["term"].str.strip().str.lower() == "herpes zoster", "patient_id"])
+    rows = []
+    for status, g in p.groupby("hz_vaccinated"):
+        n = int(g["patient_id"].isin(cases).sum())
+        r = proportion_with_ci(n, len(g))
+        rows.append({"zoster_vaccine": "vaccinated" if status == 1 else "not vaccinated", "patients": len(g),
+                     "with_zoster": n, "pct": r["pct"], "wilson_low": r["wilson_low"], "wilson_high": r["wilson_high"]})
+    return pd.DataFrame(rows)
+
+
+def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame, min_follow_up_weeks: int = 24) -> pd.DataFrame:
+    """Rows in, rows analysed and rows excluded (with the reason) for each table and for the
+    analyses that use a subset. Reading never drops a row; analyses that exclude say so here."""
+    rows = []
+    for t in ("patients", "visits", "adverse_events"):
+        n = len(tables[t])
+        rows.append({"data": f"{t} table", "rows in": n, "analysed": n, "excluded": 0, "reason": "none: every valid row is used"})
+    off = int((~visits["on_treatment"]).sum())
+    rows.append({"data": "visits in the efficacy analyses", "rows in": len(visits), "analysed": len(visits) - off,
+                 "excluded": off, "reason": "anifrolumab stopped before the visit (kept for safety and follow-up)"})
+    p = tables["patients"]
+    short = int((p["follow_up_weeks"] < min_follow_up_weeks).sum())
+    rows.append({"data": "patients in the non-responder rule", "rows in": len(p), "analysed": len(p) - short,
+                 "excluded": short, "reason": f"followed for less than {min_follow_up_weeks} weeks"})
+    return pd.DataFrame(rows)

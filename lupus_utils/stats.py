@@ -94,6 +94,17 @@ def _signed_rank_exact_p(ranks: np.ndarray, w_plus: float) -> float:
     return float(min(1.0, 2 * min(lower, upper)))
 
 
+def paired_differences(x, y, caller: str = "paired test") -> tuple[np.ndarray, int]:
+    """``y - x`` over the complete pairs (a pair with a missing value is left out) and their
+    number. Raises ``ValueError`` naming ``caller`` when the lengths differ."""
+    x = pd.Series(x, dtype="float64").to_numpy()
+    y = pd.Series(y, dtype="float64").to_numpy()
+    if x.shape != y.shape:
+        raise ValueError(f"{caller} needs paired values of equal length")
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    return (y - x)[ok], int(ok.sum())
+
+
 def wilcoxon_signed_rank(x, y) -> dict:
     """Paired Wilcoxon signed-rank test of ``y - x`` as SPSS computes it (see module docstring).
 
@@ -101,12 +112,8 @@ def wilcoxon_signed_rank(x, y) -> dict:
     are dropped before ranking (``n_nonzero`` is what is ranked). Returns n, n_nonzero, w_plus,
     w_minus, z (negative, as SPSS prints it), p (asymptotic, two-sided), p_exact, method.
     """
-    x = pd.Series(x, dtype="float64").to_numpy()
-    y = pd.Series(y, dtype="float64").to_numpy()
-    if x.shape != y.shape:
-        raise ValueError("wilcoxon_signed_rank needs paired values of equal length")
-    ok = ~np.isnan(x) & ~np.isnan(y)
-    d = (y - x)[ok]
+    d, n_pairs = paired_differences(x, y, "wilcoxon_signed_rank")
+    ok = np.ones(n_pairs, dtype=bool)
     d = d[d != 0]
     n = int(d.size)
     out = {"n": int(ok.sum()), "n_nonzero": n}

@@ -154,18 +154,33 @@ def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(0,
 
 
 def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(4, 12, 24, 36, 48, 72)) -> pd.DataFrame:
-    """Table 3: adverse events per visit (patients in follow-up), by category and action."""
+    """Table 3: adverse events per visit (patients in follow-up), by category and action. With
+    ``targets``, each visit gets a second row with the published counts."""
     rows = []
     for w in list(weeks) + ["total"]:
         week, pop = (None, "all") if w == "total" else (w, "in_follow_up_at_visit")
-        get = lambda m, s="count": _get(results, m, pop, week, s)  # noqa: E731
+        label = "Total" if w == "total" else WEEK_LABELS[w]
+
+        def get(m, s="count"):
+            return _get(results, m, pop, week, s)
+
         n_fu = "" if w == "total" else f" ({int(_get(results, 'patients_at_visit', pop, week, 'n'))})"
-        row = {"Visit": "Total" if w == "total" else WEEK_LABELS[w],
-               "Adverse events (patients in follow-up)": f"{int(get('adverse_events'))}{n_fu}",
-               "Infections": int(get("infections")), "Cardiovascular": int(get("cardiovascular_events")),
-               "Other": int(get("other_events")),
-               "Discontinuation / temporary suspension": f"{int(get('discontinuations'))} / {int(get('temporary_suspensions'))}"}
-        rows.append(row)
+        rows.append({"Visit": label, "Source": "computed",
+                     "Adverse events (patients in follow-up)": f"{int(get('adverse_events'))}{n_fu}",
+                     "Infections": str(int(get("infections"))), "Cardiovascular": str(int(get("cardiovascular_events"))),
+                     "Other": str(int(get("other_events"))),
+                     "Discontinuation / temporary suspension": f"{int(get('discontinuations'))} / {int(get('temporary_suspensions'))}"})
+        if targets is not None:
+            def pub(m, s="count"):
+                t = targets[(targets["source"] == "table3") & (targets["measure"] == m) & (targets["statistic"] == s)]
+                t = t[t["week"].isna()] if week is None else t[t["week"] == week]
+                return t["display"].iloc[0] if len(t) else "–"
+            n_pub = "" if w == "total" else f" ({pub('patients_at_visit', 'n')})"
+            rows.append({"Visit": label, "Source": "published",
+                         "Adverse events (patients in follow-up)": f"{pub('adverse_events')}{n_pub}",
+                         "Infections": pub("infections"), "Cardiovascular": pub("cardiovascular_events"),
+                         "Other": pub("other_events"),
+                         "Discontinuation / temporary suspension": f"{pub('discontinuations')} / {pub('temporary_suspensions')}"})
     return pd.DataFrame(rows)
 
 

@@ -170,3 +170,16 @@ def test_non_responder_rule():
     assert out.loc["F", "non_responder"] == True  # noqa: E712  stopped for flare despite remission
     assert pd.isna(out.loc["S", "non_responder"])
     assert out.loc["I", "non_responder"] == False  # noqa: E712  stopped for infection, in remission
+
+
+# ---------------------------------------------------------------- modified SRI-4
+def test_sri4_modified_thresholds():
+    from lupus_utils.outcomes import sri4_modified
+    base = dict(week=0, sledai_arthritis=1, sledai_rash=1, rash_extent="localized", pga=1.0)  # SLEDAI 6
+    v = visits(
+        visit(patient_id="A", **base), visit(patient_id="A", week=4, sledai_rash=1, rash_extent="localized", pga=1.2),  # -4, PGA +0.2
+        visit(patient_id="B", **base), visit(patient_id="B", week=4, sledai_rash=1, rash_extent="localized", pga=1.3),  # -4, PGA +0.3
+        visit(patient_id="C", **base), visit(patient_id="C", week=4, sledai_arthritis=1, pga=0.0),                      # -2 only
+    )
+    out = sri4_modified(v)
+    assert out.tolist() == [False, True, False, False, False, False]

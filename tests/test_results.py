@@ -1,0 +1,47 @@
+"""Derived analyses on hand-made cohorts: exposure, safety rates, zoster by vaccination."""
+import math
+
+import pandas as pd
+import pytest
+
+from lupus_utils.results import WEEKS_PER_YEAR, exposure_years, safety_rates, zoster_by_vaccination
+
+
+def _cohort():
+    p = pd.DataFrame({"patient_id": ["A", "B", "C"], "follow_up_weeks": [52, 26, 104],
+                      "anifrolumab_stop_week": [None, 13, None], "hz_vaccinated": [1, 0, 0]})
+    ae = pd.DataFrame({"patient_id": ["A", "B", "C", "C"], "category": ["infection", "infection", "other", "infection"],
+                       "term": ["COVID-19", "Herpes zoster", "fatigue", "herpes zoster "], "serious": [0, 1, 0, 0]})
+    return {"patients": p, "adverse_events": ae}
+
+
+def test_exposure_stops_at_discontinuation():
+    assert exposure_years(_cohort()["patients"]).tolist() == pytest.approx([52 / WEEKS_PER_YEAR, 13 / WEEKS_PER_YEAR, 104 / WEEKS_PER_YEAR])
+
+
+def test_safety_rates_per_100_patient_years():
+    out = safety_rates(_cohort()).set_index("event")
+    years = (52 + 13 + 104) / WEEKS_PER_YEAR          # 3.2389 patient-years
+    assert out.loc["All adverse events", "events"] == 4
+    assert out.loc["Infections", "rate_per_100py"] == pytest.approx(300 / years)
+    assert out.loc["Herpes zoster", "events"] == 2 and out.loc["Serious adverse events", "events"] == 1
+    # exact Poisson upper limit for 1 event: chi2(0.975, 4)/2 = 5.5716
+    assert out.loc["Serious adverse events", "ci_high"] == pytest.approx(100 * 5.5716 / years, rel=1e-4)
+
+
+def test_zoster_by_vaccination():
+    out = zoster_by_vaccination(_cohort()).set_index("zoster_vaccine")
+    assert (out.loc["not vaccinated", "patients"], out.loc["not vaccinated", "with_zoster"]) == (2, 2)
+    assert (out.loc["vaccinated", "patients"], out.loc["vaccinated", "with_zoster"]) == (1, 0)
+    assert out.loc["vaccinated", "wilson_low"] == 0 and not math.isnan(out.loc["vaccinated", "wilson_high"])
+
+
+def test_data_flow_counts_every_exclusion():
+    from lupus_utils.results import data_flow
+    tables = {"patients": pd.DataFrame({"patient_id": ["A", "B"], "follow_up_weeks": [36, 12]}),
+              "visits": pd.DataFrame({"patient_id": ["A", "A", "B"]}), "adverse_events": pd.DataFrame({"patient_id": []})}
+    visits = pd.DataFrame({"on_treatment": [True, False, True]})
+    flow = data_flow(tables, visits).set_index("data")
+    assert flow.loc["visits in the efficacy analyses", ["analysed", "excluded"]].tolist() == [2, 1]
+    assert flow.loc["patients in the non-responder rule", ["analysed", "excluded"]].tolist() == [1, 1]
+    assert flow.loc["adverse_events table", "rows in"] == 0
