@@ -108,7 +108,7 @@ def book_config(name: str, synthetic: bool) -> str:
     return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
 
 
-def execute(nb: Path, src: Path, params: dict, timeout: int = 900) -> str | None:
+def execute(nb: Path, src: Path, params: dict, timeout: int = 300) -> str | None:
     """Run one chapter with papermill in its own process (a stuck kernel cannot hang the build);
     return None, or the error naming the notebook and the failing cell."""
     import nbformat

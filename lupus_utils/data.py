@@ -69,9 +69,18 @@ def coerce_table(raw: pd.DataFrame, table: str, file: str, codebook: pd.DataFram
             rule = "missing column: required by the codebook" if s["required"] else "missing column: defined by the codebook (it may be left empty, but must be present)"
             problems.append(_problem(file, None, col, "", rule))
             continue
+        kind = s["type"]
+        if kind in ("integer", "binary", "number") and pd.api.types.is_numeric_dtype(raw[col]):
+            # already read as numbers (the fast path of read_cohort): only whole-number checks remain
+            num = raw[col].astype("float64")
+            bad = num.notna() & (num % 1 != 0) if kind != "number" else pd.Series(False, index=raw.index)
+            num = num.mask(bad)
+            typed[col] = num.astype("Int64") if kind != "number" else num
+            for i in np.flatnonzero(bad.to_numpy()):
+                problems.append(_problem(file, i + 2, col, raw[col].iloc[i], "wrong type: must be a whole number"))
+            continue
         text = raw[col].astype("string").str.strip()
         text = text.mask(text == "")
-        kind = s["type"]
         if kind in ("integer", "binary", "number"):
             num = pd.to_numeric(text, errors="coerce")
             bad = text.notna() & num.isna()
@@ -256,6 +265,19 @@ def validate_cohort(raw: dict[str, pd.DataFrame], files: dict[str, str] | None =
     return tables, frame
 
 
+def _read_csv(path: Path, table: str, codebook: pd.DataFrame | None) -> pd.DataFrame:
+    """Read a table, numeric columns as numbers when every cell parses (fast and light at
+    registry scale); otherwise every cell as text, so that validation can name each bad cell."""
+    spec = table_spec(table, codebook)
+    header = pd.read_csv(path, nrows=0, encoding="utf-8").columns
+    numeric = [c for c in header if c in spec.index and spec.loc[c, "type"] in ("integer", "binary", "number")]
+    try:
+        return pd.read_csv(path, dtype={c: "float64" for c in numeric} | {c: str for c in header if c not in numeric},
+                           keep_default_na=False, na_values={c: [""] for c in numeric}, encoding="utf-8")
+    except (ValueError, TypeError):
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
 def read_cohort(folder: Path | str, codebook: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Read ``patients.csv``, ``visits.csv`` and ``adverse_events.csv`` from ``folder``, type them
     by the codebook and validate them. Raises :class:`CohortValidationError` listing every
@@ -266,7 +288,7 @@ def read_cohort(folder: Path | str, codebook: pd.DataFrame | None = None) -> dic
         path = folder / f"{t}.csv"
         files[t] = str(path)
         if path.exists():
-            raw[t] = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            raw[t] = _read_csv(path, t, codebook)
     tables, problems = validate_cohort(raw, files, codebook)
     if len(problems):
         raise CohortValidationError(problems)

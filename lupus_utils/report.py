@@ -69,8 +69,9 @@ def open_chapter(data_dir=None, output_dir=None, cohort_name: str = "Synthetic c
     data_dir = Path(data_dir) if data_dir else SYNTHETIC_DIR
     exports = Path(output_dir) if output_dir else BUILD_DIR / "exports-interactive"
     tables = read_cohort(data_dir)
-    visits = add_groupings(derive_visits(tables), tables["patients"])
-    results = compute_results(tables)
+    derived = derive_visits(tables)
+    visits = add_groupings(derived, tables["patients"])
+    results = compute_results(tables, derived)
     targets = load_targets() if show_published else None
     return Chapter(tables, visits, results, targets, exports, cohort_name, data_dir)
 

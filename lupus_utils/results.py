@@ -150,6 +150,8 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
     rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
     for measure, population in TABLE2_MEASURES.items():
         sub = eff if population is None else eff[eff[population.replace("_baseline", "")] == 1]
+        if not (sub["week"] == 0).any():
+            continue  # nobody in this population: its statistics are simply not computed
         tests = wilcoxon_vs_baseline(sub, measure)
         for pop in ([population] if population else ["observed_at_visit"]):
             for t in tests.itertuples():
@@ -224,10 +226,11 @@ def safety_results(p: pd.DataFrame, v: pd.DataFrame, ae: pd.DataFrame) -> list[d
     return rows
 
 
-def compute_results(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def compute_results(tables: dict[str, pd.DataFrame], visits: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every statistic the paper reports, recomputed from the tables, as a long frame with
-    columns measure, population, week, statistic, value, denominator."""
-    v = derive_visits(tables)
+    columns measure, population, week, statistic, value, denominator. ``visits`` may pass the
+    output of :func:`derive_visits` when the caller has it already."""
+    v = derive_visits(tables) if visits is None else visits
     p = tables["patients"]
     baseline = v[v["week"] == 0]
     rows = patient_results(p, baseline) + visit_results(v) + outcome_results(p, v) + safety_results(p, v, tables["adverse_events"])

@@ -17,11 +17,12 @@ def switcher(views: dict, description: str, css: str = "explorer") -> widgets.VB
             children.append(content)
             continue
         out = widgets.Output()
-        with out:
-            for obj in content:
-                display(obj)
-                if isinstance(obj, plt.Figure):
-                    plt.close(obj)
+        for obj in content:
+            # append_display_data fills the widget's outputs in the kernel itself, so no message
+            # capture by the executing client is needed (capturing can stall headless runs)
+            out.append_display_data(obj)
+            if isinstance(obj, plt.Figure):
+                plt.close(obj)
         children.append(out)
     stack = widgets.Stack(children, selected_index=0)
     stack.add_class(f"{css}-stack")

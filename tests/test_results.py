@@ -45,3 +45,17 @@ def test_data_flow_counts_every_exclusion():
     assert flow.loc["visits in the efficacy analyses", ["analysed", "excluded"]].tolist() == [2, 1]
     assert flow.loc["patients in the non-responder rule", ["analysed", "excluded"]].tolist() == [1, 1]
     assert flow.loc["adverse_events table", "rows in"] == 0
+
+
+def test_compute_results_on_a_cohort_without_skin_or_joint_involvement():
+    """A centre's cohort may have nobody in a subpopulation: those statistics are not computed,
+    the rest are."""
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.results import compute_results
+    tables = read_cohort(SYNTHETIC_DIR)
+    tables["patients"] = tables["patients"].assign(mucocutaneous_active=0, articular_active=0)
+    res = compute_results(tables)
+    sub = res[res["population"] == "mucocutaneous_active_baseline"]
+    assert (sub.loc[sub["statistic"] == "n", "value"] == 0).all() and not (sub["statistic"] == "p").any()
+    assert (res["measure"] == "sledai2k").any()
