@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine with Python 3.11 and make:
 #   make book   set up .venv, then build the book from the bundled (synthetic) data
-#               (make book DATA=path/to/cohort NAME="My centre" for a centre's own data)
+#               (make book DATA=path/to/cohort NAME="My centre" [PUBLISHED=1] for a centre's own data)
 #   make test   set up .venv, then run every test (unit, notebooks with nbval, browser)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -12,11 +12,11 @@ STAMP  := $(VENV)/.installed
 setup: $(STAMP)
 
 # Re-install only when the pins change.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@echo "==> setting up $(VENV) with $(PYTHON)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	@$(BIN)/python -m pip install --quiet -e ".[book,dev]"
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,dev]"
 	@touch $(STAMP)
 
 # Debian's Chromium for the browser test (never a browser downloaded by a test tool).
@@ -29,13 +29,15 @@ browser:
 OWN := build/own_data
 book: $(STAMP)
 	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest $(DATA) --out $(OWN) &&) \
-	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)")
+	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)") $(if $(PUBLISHED),--published)
 
 # An Excel template generated from the codebook, to fill with a centre's data.
 template: $(STAMP)
 	@$(BIN)/python -m lupus_utils.template build/cohort_template.xlsx
 
+# The browser test opens the book built from the current sources (make book skips when up to date).
 test: $(STAMP) browser
+	@$(BIN)/python book/build.py
 	@$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 bench: $(STAMP)

@@ -95,6 +95,21 @@ def reproducibility_page(data: Path, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def own_cohort_intro(name: str) -> str:
+    """The front page of a book built from a centre's own cohort (not the synthetic one)."""
+    return f"""# {name}: anifrolumab in SLE
+
+This book applies the analysis of a 2024 multicentre Italian real-world study of anifrolumab in
+refractory systemic lupus erythematosus {{cite}}`tani2024` to the cohort **{name}**. Every table,
+figure and number is computed from that cohort's data when the book is built; patient
+identifiers were replaced by pseudonyms before the analysis. The study's published values are
+shown beside the computed ones only when the book is built with `PUBLISHED=1`.
+
+The instruments and outcome states are defined on the methods page, every data column in the
+data dictionary, and the software and data checksum on the reproducibility page.
+"""
+
+
 def book_config(name: str, synthetic: bool) -> str:
     """The project's _config.yml with the cohort's name in the title and footer of every page."""
     import yaml
@@ -186,6 +201,8 @@ def main(argv=None) -> int:
     shutil.copytree(BOOK_DIR, src, ignore=shutil.ignore_patterns("*.py", "__pycache__", "_build"))
     exports = src / "_extra" / "exports"
     exports.mkdir(parents=True)
+    if not synthetic:
+        (src / "intro.md").write_text(own_cohort_intro(name))
     (src / "data_dictionary.md").write_text(data_dictionary_page())
     (src / "reproducibility.md").write_text(reproducibility_page(data, name))
 

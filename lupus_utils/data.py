@@ -224,6 +224,16 @@ def check_relations(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> l
             if pid in last.index and fu is not None and pd.notna(fu) and last[pid] != fu:
                 out.append(_problem(fp, i + 2, "follow_up_weeks", str(fu),
                                     f"inconsistent: the patient's last visit is at week {last[pid]}"))
+    if {"anifrolumab_stop_week"} <= set(p.columns) and {"treatment_status", "week"} <= set(v.columns):
+        stop = v["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])
+        after = (v["week"] > stop).fillna(False)
+        off = v["treatment_status"] == "discontinued"
+        for i in np.flatnonzero((off & ~after).to_numpy()):
+            out.append(_problem(fv, i + 2, "treatment_status", "discontinued",
+                                "inconsistent: 'discontinued' needs an anifrolumab_stop_week before this visit's week"))
+        for i in np.flatnonzero((after & ~off).to_numpy()):
+            out.append(_problem(fv, i + 2, "treatment_status", v["treatment_status"].iloc[i],
+                                f"inconsistent: anifrolumab was stopped at week {int(stop.iloc[i])}, so this later visit is 'discontinued'"))
     if {"anifrolumab_stop_week", "anifrolumab_stop_reason"} <= set(p.columns):
         mismatch = p["anifrolumab_stop_week"].isna() != p["anifrolumab_stop_reason"].isna()
         for i in np.flatnonzero(mismatch.to_numpy()):

@@ -148,7 +148,13 @@ def responder_table(visits: pd.DataFrame, patients: pd.DataFrame, state: str, we
 # 2. linear mixed model for a score over the visits
 # --------------------------------------------------------------------------------------------
 
-def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=(0, 4, 12, 24, 36)) -> dict:
+#: Above this many patients the model is fitted on a fixed-seed random sample of patients (all
+#: visits of each sampled patient), so that a registry-sized cohort stays usable.
+MIXED_MODEL_MAX_PATIENTS = 3000
+
+
+def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=(0, 4, 12, 24, 36),
+                           max_patients: int = MIXED_MODEL_MAX_PATIENTS) -> dict:
     """Model-based mean of ``measure`` at each week from a linear mixed model, which uses every
     assessed visit of every patient (valid under missing at random) instead of only the
     patients seen at that week.
@@ -187,6 +193,12 @@ def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=(0, 4, 12, 
         "week": a["week"].to_numpy(dtype="int64"),
         measure: pd.to_numeric(a["value"]).to_numpy(dtype="float64"),
     })
+    sampled_note = ""
+    ids = data["patient_id"].unique()
+    if len(ids) > max_patients:
+        keep = np.random.default_rng(20240053).choice(ids, max_patients, replace=False)
+        sampled_note = f"fitted on a random sample of {max_patients} of {len(ids)} patients (fixed seed); "
+        data = data[data["patient_id"].isin(keep)]
     term = measure if measure.isidentifier() else f'Q("{measure}")'
     formula = f"{term} ~ C(week)"
     present = sorted(data["week"].unique())
@@ -250,6 +262,7 @@ def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=(0, 4, 12, 
               f"patient, on-treatment visits at weeks {', '.join(map(str, weeks))}; reference week "
               f"{present[0] if present else 'none'}; model mean = intercept + week effect with "
               f"95% Wald CI from the fixed-effects covariance; {n_obs} visits of {n_patients} patients. ")
+    method = sampled_note + method
     if result is None:
         method += "Fit failed: " + "; ".join(notes) + "; model estimates are missing."
     elif converged:

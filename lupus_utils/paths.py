@@ -12,7 +12,6 @@ SYNTHETIC_DIR = DATA_DIR / "synthetic"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 BOOK_DIR = PROJECT_ROOT / "book"
 BUILD_DIR = PROJECT_ROOT / "build"
-SHARED_DIR = PROJECT_ROOT.parent / "shared"
 
 #: The study's visit schedule, in weeks since the first anifrolumab infusion.
 VISIT_WEEKS = (0, 4, 12, 24, 36, 48, 72)

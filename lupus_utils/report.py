@@ -38,16 +38,15 @@ class Chapter:
         m = (r["measure"] == measure) & (r["population"] == population) & (r["statistic"] == statistic)
         m &= r["week"].isna() if week is None else (r["week"] == week)
         vals = r.loc[m, "value"]
-        if not len(vals):
-            raise KeyError(f"no result {measure}/{population}/{week}/{statistic}")
-        return float(vals.iloc[0])
+        return float(vals.iloc[0]) if len(vals) else math.nan  # e.g. no patient followed that long
 
     def n_of(self, measure, population, week=None) -> str:
         """'8/24 (33%)' from the results."""
         n = self.value(measure, population, week, "n")
         d = self.value(measure, population, week, "denominator")
-        pct = 100 * n / d if d else math.nan
-        return f"{int(n)}/{int(d)} ({pct:.0f}%)"
+        if math.isnan(n) or math.isnan(d) or d == 0:
+            return "– (nobody assessed)"
+        return f"{int(n)}/{int(d)} ({100 * n / d:.0f}%)"
 
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "") -> None:
         paths = export_table(table, name, self.exports)
@@ -79,7 +78,7 @@ def open_chapter(data_dir=None, output_dir=None, cohort_name: str = "Synthetic c
 def banner(ch: Chapter) -> HTML:
     """The notice every chapter shows above its first result."""
     if ch.synthetic:
-        text = ("<strong>Synthetic data.</strong> The 26 patients analysed here are simulated "
+        text = (f"<strong>Synthetic data.</strong> The {len(ch.tables['patients'])} patients analysed here are simulated "
                 "(identifiers start with SYNTH-); they were generated to reproduce the published "
                 "aggregates of Tani et al. 2024 and are not the study's patients.")
     else:

@@ -102,7 +102,8 @@ def paired_differences(x, y, caller: str = "paired test") -> tuple[np.ndarray, i
     if x.shape != y.shape:
         raise ValueError(f"{caller} needs paired values of equal length")
     ok = ~np.isnan(x) & ~np.isnan(y)
-    return (y - x)[ok], int(ok.sum())
+    # rounded so that equal differences tie (1.2 - 0.9 and 0.6 - 0.3 differ in binary floating point)
+    return np.round((y - x)[ok], 9), int(ok.sum())
 
 
 def wilcoxon_signed_rank(x, y) -> dict:
@@ -160,7 +161,7 @@ def mann_whitney(a, b) -> dict:
     if n1 == 0 or n2 == 0:
         return out | {"u": np.nan, "w": np.nan, "z": np.nan, "p": np.nan, "p_exact": np.nan,
                       "method": "Mann-Whitney U: a group is empty"}
-    pooled = np.concatenate([a, b])
+    pooled = np.round(np.concatenate([a, b]), 9)  # equal values tie despite binary rounding
     ranks = _st.rankdata(pooled)
     r1 = float(ranks[:n1].sum())
     u1 = r1 - n1 * (n1 + 1) / 2.0

@@ -157,7 +157,8 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(4,
     """Table 3: adverse events per visit (patients in follow-up), by category and action. With
     ``targets``, each visit gets a second row with the published counts."""
     rows = []
-    for w in list(weeks) + ["total"]:
+    present = set(results.loc[(results["measure"] == "patients_at_visit") & (results["population"] == "in_follow_up_at_visit"), "week"])
+    for w in [w for w in weeks if w in present] + ["total"]:
         week, pop = (None, "all") if w == "total" else (w, "in_follow_up_at_visit")
         label = "Total" if w == "total" else WEEK_LABELS[w]
 

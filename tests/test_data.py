@@ -121,3 +121,14 @@ def test_codebook_defines_every_column_once_with_types():
     assert tuple(int(w) for w in week["allowed"]) == VISIT_WEEKS
     assert sum(c.startswith("sledai_") for c in columns("visits")) == 24
     assert cb["description"].str.len().min() > 10 and cb["source"].str.len().min() > 5
+
+
+def test_treatment_status_agrees_with_the_stop_week(tmp_path):
+    pts, vis, ae = _good()
+    pts[0].update(anifrolumab_stop_week=4, anifrolumab_stop_reason="flare")  # P01 stopped at week 4
+    vis[3]["treatment_status"] = "discontinued"                             # P02, never stopped
+    folder = _write(tmp_path / "s", pts, vis, ae)
+    with pytest.raises(CohortValidationError) as info:
+        read_cohort(folder)
+    got = {(int(r.row), r.column, r.rule.split(":")[0]) for r in info.value.problems.itertuples() if r.column == "treatment_status"}
+    assert got == {(4, "treatment_status", "inconsistent"), (5, "treatment_status", "inconsistent")}  # P01 week 12 'on'; P02 'discontinued'

@@ -182,7 +182,7 @@ def test_hodges_lehmann_large_sample_normal_approximation():
     n = 60
     x, y = rng.normal(size=n), rng.normal(0.3, 1, size=n)
     r = hodges_lehmann_paired(x, y)
-    d = y - x
+    d = np.round(y - x, 9)  # paired differences are rounded to 9 decimals so that equal ones tie
     walsh = np.sort([(d[i] + d[j]) / 2 for i in range(n) for j in range(i, n)])
     # H&W large-sample C = n(n+1)/4 - z sqrt(n(n+1)(2n+1)/24) = 915 - 1.959964 * sqrt(18452.5)
     # = 915 - 1.959964 * 135.8400 = 648.76 -> 648 rounded down
@@ -359,3 +359,20 @@ def test_wilcoxon_table_with_effects():
     expected = {4: adj_small if p4 <= p12 else adj_large, 12: adj_small if p12 < p4 else adj_large}
     assert out.loc[4, "p_holm"] == pytest.approx(expected[4])
     assert out.loc[12, "p_holm"] == pytest.approx(expected[12])
+
+
+def test_hodges_lehmann_large_sample_is_approximated_closely():
+    """Above HL_FULL_MAX_N pairs the Walsh averages are sampled: on a sample with a known
+    centre the estimate and interval stay close to the full computation's."""
+    import numpy as np
+    from lupus_utils import inference
+    rng = np.random.default_rng(1)
+    x = rng.normal(10, 2, 3500)
+    y = x - 1.5 + rng.normal(0, 1, 3500)
+    big = inference.hodges_lehmann_paired(x, y)
+    assert "sampled" in big["method"]
+    d = y - x
+    i, j = np.triu_indices(d.size)
+    walsh = np.sort((d[i] + d[j]) / 2)
+    assert abs(big["estimate"] - np.median(walsh)) < 0.01
+    assert big["ci_low"] < big["estimate"] < big["ci_high"] and big["ci_high"] - big["ci_low"] < 0.2

@@ -119,3 +119,11 @@ def test_mann_whitney_by_and_describe_by():
     assert describe_by(f, "v", "g")["median"].tolist() == [1.5, 4.0]
     with pytest.raises(ValueError, match="exactly two groups"):
         mann_whitney_by(f.assign(g=["x", "y", "z", "z", "z"]), "v", "g")
+
+
+def test_equal_differences_tie_despite_floating_point():
+    # 1.2 - 0.9 and 0.6 - 0.3 are both 0.3 but differ in binary: they must share a mid-rank
+    r = wilcoxon_signed_rank([0.9, 0.3, 0.0], [1.2, 0.6, 0.5])
+    assert (r["w_plus"], r["w_minus"]) == (6.0, 0.0)
+    var = 3 * 4 * 7 / 24 - (2 ** 3 - 2) / 48          # one tie of size 2
+    assert r["z"] == pytest.approx((0 - 3) / math.sqrt(var))
