@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .stats import paired_differences, wilcoxon_vs_baseline
+from .stats import paired_differences, visits_wide, wilcoxon_vs_baseline
 
 #: Largest number of pairs for which the Hodges-Lehmann interval takes its order statistics from
 #: the exact null distribution of the signed-rank statistic; above it, the normal approximation.
@@ -385,7 +385,7 @@ def wilcoxon_table_with_effects(long: pd.DataFrame, value: str, weeks=None, base
     """
     table = wilcoxon_vs_baseline(long, value, weeks=weeks, baseline_week=baseline_week,
                                  patient=patient, week=week)
-    wide = long.pivot_table(index=patient, columns=week, values=value, aggfunc="first", observed=True)
+    wide = visits_wide(long, value, patient, week)
     hl_rows = []
     for w in table["week"]:
         pair = wide[[baseline_week, w]].dropna()

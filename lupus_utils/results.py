@@ -146,7 +146,8 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
         rows += _count_rows("prednisone_le_5mg", "observed_at_visit", w, at["prednisone_mg"] <= 5)
     at48 = eff[eff["week"] == 48]
     rows += _count_rows("doris_remission", "completed_48w", 48, at48["doris_remission"])
-    only_gc = (at48["clinical_sledai"] == 0) & (at48["pga"] < 0.5) & (at48["prednisone_mg"] > 5)
+    # not in remission, but would be with prednisone <= 5 mg/day (every other DORIS criterion holds)
+    only_gc = ~at48["doris_remission"] & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0)).to_numpy()
     rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
     for measure, population in TABLE2_MEASURES.items():
         sub = eff if population is None else eff[eff[population.replace("_baseline", "")] == 1]
@@ -258,7 +259,7 @@ def add_groupings(v: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     base = v[v["week"] == 0].set_index("patient_id")["active_serology"]
     out = v.merge(p[["patient_id", "previous_belimumab_failure"]], on="patient_id", how="left")
     out["sdi_group"] = out["sdi"] > 0
-    out["active_serology_baseline"] = out["patient_id"].map(base).astype(bool)
+    out["active_serology_baseline"] = out["patient_id"].map(base).astype("boolean")
     for col, (_, names) in GROUPINGS.items():
         out[f"{col}_label"] = out[col].map(names)
     return out

@@ -177,12 +177,23 @@ def mann_whitney(a, b) -> dict:
                             "variance, no continuity correction (SPSS asymptotic)"}
 
 
+def visits_wide(long: pd.DataFrame, value: str, patient: str = "patient_id", week: str = "week") -> pd.DataFrame:
+    """One row per patient, one column per week. Raises ``ValueError`` naming the patients and
+    weeks that occur more than once, instead of silently keeping one of them."""
+    dup = long.duplicated([patient, week], keep=False)
+    if dup.any():
+        pairs = long.loc[dup, [patient, week]].drop_duplicates().astype(str).agg(" week ".join, axis=1)
+        raise ValueError(f"{value}: more than one row for {', '.join(pairs.head(10))}"
+                         f"{' and more' if len(pairs) > 10 else ''}")
+    return long.pivot(index=patient, columns=week, values=value)
+
+
 def wilcoxon_vs_baseline(long: pd.DataFrame, value: str, weeks=None, baseline_week: int = 0,
                          patient: str = "patient_id", week: str = "week") -> pd.DataFrame:
     """Paired Wilcoxon signed-rank test of each visit against baseline, on the patients observed
     (non-missing ``value``) at both. One row per week: week, n (pairs), n_nonzero, baseline and
     visit medians of those pairs, w_plus, w_minus, z, p, p_exact, method."""
-    wide = long.pivot_table(index=patient, columns=week, values=value, aggfunc="first", observed=True)
+    wide = visits_wide(long, value, patient, week)
     if baseline_week not in wide.columns:
         raise KeyError(f"no {value} values at the baseline week {baseline_week}")
     weeks = [w for w in (wide.columns if weeks is None else weeks) if w != baseline_week and w in wide.columns]

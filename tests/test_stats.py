@@ -127,3 +127,9 @@ def test_equal_differences_tie_despite_floating_point():
     assert (r["w_plus"], r["w_minus"]) == (6.0, 0.0)
     var = 3 * 4 * 7 / 24 - (2 ** 3 - 2) / 48          # one tie of size 2
     assert r["z"] == pytest.approx((0 - 3) / math.sqrt(var))
+
+
+def test_duplicate_patient_week_is_an_error_not_a_silent_choice():
+    long = pd.DataFrame({"patient_id": ["a", "a", "a", "b", "b"], "week": [0, 4, 4, 0, 4], "score": [8, 4, 5, 6, 6]})
+    with pytest.raises(ValueError, match="a week 4"):
+        wilcoxon_vs_baseline(long, "score")
