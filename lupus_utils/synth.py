@@ -388,6 +388,33 @@ def _published_specs():
 TABLE2, P_VALUES, MOMENTS = _published_specs()
 
 
+def _published_counts() -> dict:
+    """The counts the search aims at, from targets.csv. Where the paper gives only a percentage,
+    the count is that percentage of the patients assessed then (Table 2 or 3), rounded."""
+    from .scorecard import load_targets
+
+    v = load_targets().set_index("target_id")["value"]
+
+    def share(pct_id, n_id):
+        return int(round(v[pct_id] / 100 * v[n_id]))
+
+    return {
+        "active_serology": {0: int(v["t1_active_serology_n"]), 24: share("res_active_serology_w24_pct", "t2_n_w24"),
+                            36: share("res_active_serology_w36_pct", "t2_n_w36"), 48: share("res_active_serology_w48_pct", "t3_n_w48")},
+        "serology_normalised": int(round(v["res_serology_normalised_last_pct"] / 100 * v["t1_active_serology_n"])),
+        "haematological_improved": int(v["res_haematological_improved_w12_n"]),
+        "remission": {12: int(v["res_remission_w12_n"]), 24: int(v["res_remission_w24_n"]), 48: int(v["res_remission_w48_n"])},
+        "lldas": {12: int(v["res_lldas_w12_n"]), 24: int(v["res_lldas_w24_n"])},
+        "remission_failed_on_gc_only": int(v["res_remission_failed_gc_w48_n"]),
+        "prednisone_le_5mg_w12": share("disc_prednisone_le_5mg_w12_pct", "t2_n_w12"),
+        "on_gc_baseline": int(v["t1_concomitant_gc_n"]),
+        "prednisone_max_baseline": float(v["res_prednisone_mg_w0_max"]),
+    }
+
+
+COUNTS = _published_counts()
+
+
 _CACHE: dict = {}
 
 
@@ -501,19 +528,20 @@ class Stage1:
         L = _table2_loss(sled, eff, "sledai2k") + _table2_loss(das, eff, "sle_das")
         L += _table2_loss(sj, eff & self.groups["artic"][:, None], "swollen_joints", weight=2.0)
         sero = act[:, :, 7] | act[:, :, 8]
-        for w, target in ((0, 21), (24, 12), (36, 7), (48, 4)):
+        for w, target in COUNTS["active_serology"].items():
             L += 3 * abs(sero[eff[:, W[w]], W[w]].sum() - target)
         base_active = sero[:, 0]
         last_sero = sero[np.arange(N), self.last]
-        L += 3 * abs((base_active & ~last_sero).sum() - 9)
+        L += 3 * abs((base_active & ~last_sero).sum() - COUNTS["serology_normalised"])
         haem = (act[:, :, 4] | act[:, :, 5])
         seen12 = self.haem_base & eff[:, W[12]]
-        L += 3 * abs((~haem[seen12, W[12]]).sum() - 3)
+        L += 3 * abs((~haem[seen12, W[12]]).sum() - COUNTS["haematological_improved"])
         # room for remission / LLDAS (stage d picks PGA and prednisone to land the counts)
-        for w, need in ((12, 9), (24, 11)):  # one more than remission needs: the cytopenia patient is on GC
+        for w in (12, 24):  # one more than remission needs: the cytopenia patient is on GC
+            need = COUNTS["remission"][w] + 1
             L += 6 * max(0, need - (csled[eff[:, W[w]], W[w]] == 0).sum())
         L += 3 * (csled[eff[:, W[48]], W[48]] != 0).sum()
-        for w, need in ((12, 11), (24, 16)):
+        for w, need in COUNTS["lldas"].items():
             ok = (sled[:, W[w]] <= 4) & ~act[:, W[w], 6] & eff[:, W[w]]
             ok &= ~self.pericarditis[:, W[w]]
             L += 2 * max(0, need - ok.sum())
@@ -736,15 +764,15 @@ class Stage4:
         eff = self.eff
         L = _table2_loss(pga, eff, "pga") + _table2_loss(pred, eff, "prednisone_mg")
         rem, ll = self.states(st)
-        for w, r_t, l_t in ((12, 8, 11), (24, 10, 16)):
+        for w, r_t, l_t in ((w, COUNTS["remission"][w], COUNTS["lldas"][w]) for w in (12, 24)):
             m = eff[:, W[w]]
             L += 6 * abs(rem[m, W[w]].sum() - r_t) + 6 * abs(ll[m, W[w]].sum() - l_t)
         m48 = eff[:, W[48]]
-        L += 3 * abs(rem[m48, W[48]].sum() - 6)
+        L += 3 * abs(rem[m48, W[48]].sum() - COUNTS["remission"][48])
         gc_only = (self.csled[:, W[48]] == 0) & (pga[:, W[48]] < 0.5) & (pred[:, W[48]] > 5) & m48
-        L += 3 * abs(gc_only.sum() - 1)
-        L += 3 * abs(((pred[eff[:, W[12]], W[12]]) <= 5).sum() - 15)
-        L += 3 * abs((pred[:, 0] > 0).sum() - 24) + 3 * abs(pred[:, 0].max() - 25) / 2
+        L += 3 * abs(gc_only.sum() - COUNTS["remission_failed_on_gc_only"])
+        L += 3 * abs(((pred[eff[:, W[12]], W[12]]) <= 5).sum() - COUNTS["prednisone_le_5mg_w12"])
+        L += 3 * abs((pred[:, 0] > 0).sum() - COUNTS["on_gc_baseline"]) + 3 * abs(pred[:, 0].max() - COUNTS["prednisone_max_baseline"]) / 2
         L += 3 * sum(1 for i in self.settle if not ll[i, self.last[i]])
         # coherence: clinical activity -> PGA >= 0.3; no clinical activity -> PGA <= 1
         act_low = (self.csled > 0) & (pga < 0.3) & self.attend
