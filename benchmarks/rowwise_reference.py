@@ -31,11 +31,11 @@ def sle_das(row):
     s += 2.769 * row["sledai_mucosal_ulcers"] + 0.973 * row["sledai_alopecia"]
     s += 0.956 * row["sledai_increased_dna_binding"] + 0.754 * row["sledai_low_complement"]
     mg = row["proteinuria_g_24h"] * 1000
-    if mg > 500:
+    if mg > 500 and row["sledai_proteinuria"]:
         s += -17.584 + 3.811 * math.log(mg)
-    if row["platelets_10e9_l"] < 100:
+    if row["platelets_10e9_l"] < 100 and row["sledai_thrombocytopenia"]:
         s += 26.105 - 5.577 * math.log(row["platelets_10e9_l"])
-    if row["leukocytes_10e9_l"] < 3:
+    if row["leukocytes_10e9_l"] < 3 and row["sledai_leukopenia"]:
         s += 6.118 - 5.058 * math.log(row["leukocytes_10e9_l"])
     return round(s, 3)
 
@@ -70,7 +70,7 @@ def sfi(row, prev, weight=math.nan):
     severe = (
         (s > 12 and s > sp) or any(new(c) for c in NEUROPSYCHIATRIC_ITEMS) or any(new(c) for c in RENAL_ITEMS)
         or (row["vasculitis_type"] == "systemic" and prev["vasculitis_type"] != "systemic")
-        or new("sledai_myositis") or (row["platelets_10e9_l"] < 60 and not prev["platelets_10e9_l"] < 60)
+        or new("sledai_myositis") or (row["platelets_10e9_l"] < 60 and not prev["platelets_10e9_l"] < 60 and row["sledai_thrombocytopenia"])
         or (new("haemolytic_anaemia") and (row["haemoglobin_g_l"] < 70 or prev["haemoglobin_g_l"] - row["haemoglobin_g_l"] > 30))
         or (p > pp and pp > 0 and p >= 2 * pp) or (p > pp and p > 0.5 * weight)
         or row["hospitalised_for_sle"] == 1 or row["new_immunosuppressant"] == 1

@@ -173,8 +173,10 @@ def _consistency_visits(v: pd.DataFrame, file: str) -> list[dict]:
             val = v[col]
             beyond = val > thr if op == ">" else val < thr
             flag(present(item) & val.isna(), col, f"required: {col} must be given when {item} is 1")
-            flag(val.notna() & (beyond != present(item)), col,
-                 f"inconsistent: {col} {op} {thr:g} {unit} exactly when {item} is 1")
+            # the other way round is allowed: a value beyond the threshold with the item at 0 is
+            # a finding not attributed to lupus (a drug, an infection); ingest notes it
+            flag(val.notna() & present(item) & ~beyond, col,
+                 f"inconsistent: {item} is 1 but {col} is not {op} {thr:g} {unit}")
     if {"gc_drug", "gc_dose_mg"} <= set(v.columns):
         flag((v["gc_drug"] == "none") & (v["gc_dose_mg"] > 0), "gc_dose_mg",
              "inconsistent: gc_dose_mg must be 0 when gc_drug is 'none'")

@@ -743,6 +743,12 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
     for i in order.index[jump.fillna(False).to_numpy()]:
         rise_text.iloc[i] = f"{prev[i]:g} at week {int(prev_week[i])} -> {order.loc[i, 'pga']:g} at week {int(order.loc[i, 'week'])}"
     add("visits", rise.to_numpy(), "pga", rise_text, "unusual: PGA rose by 2 or more points since the previous visit; check it")
+    for item, col, beyond in (("sledai_thrombocytopenia", "platelets_10e9_l", v["platelets_10e9_l"] < 100),
+                              ("sledai_leukopenia", "leukocytes_10e9_l", v["leukocytes_10e9_l"] < 3),
+                              ("sledai_proteinuria", "proteinuria_g_24h", v["proteinuria_g_24h"] > 0.5)):
+        add("visits", beyond & (v[item] == 0), col, col,
+            f"unusual: {col} is beyond the SLEDAI-2K threshold but {item} is 0, so it is read as not due to "
+            "lupus (a drug, an infection) and neither SLEDAI-2K nor SLE-DAS counts it; check the attribution")
     add("visits", (v["sledai_arthritis"] == 1) & (v["tender_joints"] == 0) & (v["swollen_joints"] == 0), "sledai_arthritis",
         "sledai_arthritis", "unusual: SLEDAI arthritis recorded with 0 tender and 0 swollen joints; check the joint counts")
     stop = v["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])

@@ -215,7 +215,9 @@ def sle_das(visits: pd.DataFrame) -> pd.Series:
     + [leukocytes < 3] (6.118 - 5.058 ln leukocytes).
     Source: Jesus D et al. Ann Rheum Dis 2019;78:365-71 (formula, Figure 1; sle-das.eu).
     Inputs are mapped from the visit columns by :func:`sle_das_items`. A laboratory value that is
-    missing while its SLEDAI-2K item is present gives a missing score.
+    missing while its SLEDAI-2K item is present gives a missing score. A value beyond the threshold
+    with its SLEDAI-2K item at 0 (attributed to another cause, such as a drug) adds nothing: both
+    instruments score lupus activity only.
     """
     it = sle_das_items(visits)
     score = np.full(len(it), SLE_DAS_INTERCEPT)
@@ -225,9 +227,11 @@ def sle_das(visits: pd.DataFrame) -> pd.Series:
     prot = it["proteinuria_mg_24h"].to_numpy()
     plt_ = it["platelets_10e9_l"].to_numpy()
     wbc = it["leukocytes_10e9_l"].to_numpy()
-    score = score + _log_term(prot, prot > 500, SLE_DAS_PROTEINURIA, visits["sledai_proteinuria"].to_numpy(dtype="float64"))
-    score = score + _log_term(plt_, plt_ < 100, SLE_DAS_PLATELETS, visits["sledai_thrombocytopenia"].to_numpy(dtype="float64"))
-    score = score + _log_term(wbc, wbc < 3, SLE_DAS_LEUKOCYTES, visits["sledai_leukopenia"].to_numpy(dtype="float64"))
+    for value, beyond, coef, item in ((prot, prot > 500, SLE_DAS_PROTEINURIA, "sledai_proteinuria"),
+                                      (plt_, plt_ < 100, SLE_DAS_PLATELETS, "sledai_thrombocytopenia"),
+                                      (wbc, wbc < 3, SLE_DAS_LEUKOCYTES, "sledai_leukopenia")):
+        present = visits[item].to_numpy(dtype="float64")
+        score = score + _log_term(value, beyond & (present > 0), coef, present)
     return pd.Series(np.round(score, 3), index=visits.index, name="sle_das")
 
 

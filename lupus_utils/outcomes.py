@@ -171,7 +171,7 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
         "severe_new_vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
         "severe_new_nephritis": np.any([new(c) for c in RENAL_ITEMS], axis=0),
         "severe_new_myositis": new("sledai_myositis"),
-        "severe_platelets_lt60": has_prev & (platelets < 60) & ~(platelets_prev < 60),
+        "severe_platelets_lt60": has_prev & (platelets < 60) & ~(platelets_prev < 60) & (_col(visits, "sledai_thrombocytopenia") == 1),
         "severe_haemolytic_anaemia": new("haemolytic_anaemia") & ((hb < 70) | (hb_prev - hb > 30)),
         "severe_prednisone_doubled": pred_up & (pred_prev > 0) & (pred >= 2 * pred_prev),
         "severe_prednisone_gt_half_mg_kg": pred_up & (pred > half_mg_kg),

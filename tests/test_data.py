@@ -102,6 +102,15 @@ def test_consistency_rules_between_items_and_laboratory_values(tmp_path):
     assert {(3, "platelets_10e9_l"), (4, "proteinuria_g_24h"), (5, "gc_dose_mg"), (6, "vasculitis_type")} <= got
 
 
+def test_cytopenia_not_attributed_to_lupus_is_accepted(tmp_path):
+    # drug-induced thrombocytopenia and leukopenia: values below the thresholds with the SLEDAI-2K
+    # items at 0 are valid (the items score lupus activity only); the item at 1 needs the value
+    pts, vis, ae = _good()
+    vis[1].update(sledai_thrombocytopenia=0, platelets_10e9_l=85, sledai_leukopenia=0, leukocytes_10e9_l=2.4)
+    tables = read_cohort(_write(tmp_path / "d", pts, vis, ae))
+    assert tables["visits"]["platelets_10e9_l"].iloc[1] == 85
+
+
 def test_missing_file_and_missing_baseline(tmp_path):
     pts, vis, ae = _good()
     folder = _write(tmp_path / "m", pts, vis[1:], ae)

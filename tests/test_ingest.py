@@ -339,7 +339,7 @@ def test_unusual_values_are_warnings_not_errors(tmp_path):
            patient(patient_id="P02", follow_up_weeks=4)]
     vis = [visit(patient_id="P01", week=0, pga=0.5), visit(patient_id="P01", week=4, pga=2.5),
            visit(patient_id="P01", week=12, sledai_arthritis=1, pga=0, gc_drug="prednisone", gc_dose_mg=75),
-           visit(patient_id="P02", week=0), visit(patient_id="P02", week=4)]
+           visit(patient_id="P02", week=0), visit(patient_id="P02", week=4, platelets_10e9_l=85)]
     ae = [dict(event_id="E1", patient_id="P02", week=4, category="infection", term="pneumonia", serious=0,
                hospitalised=1, action="none")]
     folder = _write_folder(tmp_path / "w", {"patients": _text(pts, "patients"), "visits": _text(vis, "visits"),
@@ -349,7 +349,8 @@ def test_unusual_values_are_warnings_not_errors(tmp_path):
     got = {(f, r, c) for f, r, c in zip(w["file"], w["row"], w["column"])}
     assert got == {("w/patients.csv", 2, "age_years"), ("w/patients.csv", 2, "anifrolumab_start"),
                    ("w/visits.csv", 3, "pga"), ("w/visits.csv", 4, "pga"), ("w/visits.csv", 4, "gc_dose_mg"),
-                   ("w/visits.csv", 4, "sledai_arthritis"), ("w/adverse_events.csv", 2, "serious")}
+                   ("w/visits.csv", 4, "sledai_arthritis"), ("w/visits.csv", 6, "platelets_10e9_l"),
+                   ("w/adverse_events.csv", 2, "serious")}
     assert w["rule"].str.startswith("unusual:").all()
     assert "0.5 at week 0 -> 2.5 at week 4" in w.set_index(["row", "column"]).loc[(3, "pga"), "value"]
     assert len(tables["patients"]) == 2  # nothing excluded

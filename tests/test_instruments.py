@@ -125,6 +125,16 @@ def test_sle_das_major_organs_and_serositis():
     assert sle_das(v).tolist() == pytest.approx([18.366, 18.366, 4.774, 18.366, 9.366, 9.366, 6.366, 3.135])
 
 
+def test_sle_das_leaves_out_laboratory_values_not_attributed_to_lupus():
+    # platelets 80, leukocytes 2.5, proteinuria 1.5 g with their SLEDAI-2K items at 0 (a drug, an
+    # infection): neither SLEDAI-2K nor SLE-DAS counts them; with the items at 1, SLE-DAS adds
+    # 1.66631 + 1.48345 + 10.28625 (see test_sle_das_laboratory_terms)
+    labs = dict(platelets_10e9_l=80, leukocytes_10e9_l=2.5, proteinuria_g_24h=1.5)
+    v = visits(visit(**labs), visit(sledai_thrombocytopenia=1, **labs))
+    assert sle_das(v).tolist() == pytest.approx([0.366, 0.366 + 26.105 - 5.577 * math.log(80)], abs=5e-4)
+    assert sledai2k(v).tolist() == [0, 1]
+
+
 def test_sle_das_missing_lab_with_item_present_is_missing():
     v = visits(visit(sledai_thrombocytopenia=1, platelets_10e9_l=np.nan),
                visit(sledai_thrombocytopenia=0, platelets_10e9_l=np.nan))

@@ -361,11 +361,11 @@ def _(t):
     cell(t, "visits", 3, "gc_dose_mg", "5")
 
 
-@csv_case("platelets_inconsistent", "error", "platelets 50 while sledai_thrombocytopenia is 0",
+@csv_case("platelets_inconsistent", "error", "sledai_thrombocytopenia 1 while platelets are 150",
           [(F("platelets_inconsistent", "visits"), 3, "platelets_10e9_l", "inconsistent")])
 def _(t):
-    cell(t, "visits", 3, "sledai_thrombocytopenia", "0")
-    cell(t, "visits", 3, "platelets_10e9_l", "50")
+    cell(t, "visits", 3, "sledai_thrombocytopenia", "1")
+    cell(t, "visits", 3, "platelets_10e9_l", "150")
 
 
 @csv_case("stop_week_without_reason", "error", "anifrolumab_stop_week 4 without a reason",
