@@ -46,10 +46,13 @@ MAJOR = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [
 ACTIVITY = [c for c in SLEDAI2K_WEIGHTS if c not in SEROLOGY] + [
     "cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity"]
 RASH = {"none": 0, "localized": 1, "generalized": 2}
+VASCULITIS = {"none": 0, "mucocutaneous": 1, "systemic": 2}
 
 
 def lldas(row, prev):
-    new = prev is not None and any(row[c] and not prev[c] for c in ACTIVITY)
+    new = prev is not None and (any(row[c] and not prev[c] for c in ACTIVITY)
+                                or RASH[row["rash_extent"]] > RASH[prev["rash_extent"]]
+                                or VASCULITIS[row["vasculitis_type"]] > VASCULITIS[prev["vasculitis_type"]])
     return (sledai(row) <= 4 and not any(row[c] for c in MAJOR) and not new and row["pga"] <= 1
             and prednisone(row) <= 7.5 and row["new_immunosuppressant"] == 0)
 

@@ -62,8 +62,9 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
       (pleurisy, pericarditis, ``cardiopulmonary_involvement``), vasculitis or fever activity, no
       haemolytic anaemia and no gastrointestinal activity;
     - ``c2_no_new_activity``: no clinical SLEDAI-2K descriptor, cardiopulmonary, haemolytic or
-      gastrointestinal flag present now that was absent at the previous visit (serology is not
-      "activity" here; at a patient's first visit there is nothing to compare and it holds);
+      gastrointestinal flag present now that was absent at the previous visit, and no rash or
+      vasculitis of worse extent than then (serology is not "activity" here; at a patient's first
+      visit there is nothing to compare and it holds);
     - ``c3_pga_le1``: PGA (0-3) <= 1;
     - ``c4_prednisone_le7_5``: prednisone equivalent <= 7.5 mg/day;
     - ``c5_standard_maintenance``: no immunosuppressant started or escalated since the previous
@@ -84,6 +85,13 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     for c in list(CLINICAL_ITEMS) + list(EXTRA_ACTIVITY_FLAGS):
         now = _col(visits, c)
         new_any |= (now > 0) & (now[safe_prev] == 0)
+    # a worse extent is new activity too: rash localized -> generalized, vasculitis
+    # mucocutaneous -> systemic
+    for col, ranks in (("rash_extent", {"none": 0, "localized": 1, "generalized": 2}),
+                       ("vasculitis_type", {"none": 0, "mucocutaneous": 1, "systemic": 2})):
+        if col in visits:
+            rank, _ = coded(visits[col], ranks)
+            new_any |= rank > rank[safe_prev]
     new_any &= prev >= 0
     pred = prednisone_equivalent(visits).to_numpy()
     return pd.DataFrame(

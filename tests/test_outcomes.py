@@ -53,6 +53,18 @@ def test_lldas_no_new_activity_since_previous_visit():
     assert lldas(v).tolist() == [True, False, True]
 
 
+def test_lldas_worse_rash_extent_is_new_activity():
+    # the rash spreads from the face (localized) to the trunk (generalized): SLEDAI-2K stays 2,
+    # but a worse rash is new activity, so LLDAS fails at week 4 and holds again at week 12
+    v = visits(
+        visit(week=0, sledai_rash=1, rash_extent="localized"),
+        visit(week=4, sledai_rash=1, rash_extent="generalized"),
+        visit(week=12, sledai_rash=1, rash_extent="generalized"),
+    )
+    assert lldas_criteria(v)["c2_no_new_activity"].tolist() == [True, False, True]
+    assert lldas(v).tolist() == [True, False, True]
+
+
 def test_lldas_new_serology_is_not_new_activity():
     v = visits(visit(week=0), visit(week=4, sledai_increased_dna_binding=1))
     assert lldas(v).tolist() == [True, True]
