@@ -38,7 +38,7 @@ def load_targets(path=TARGETS_FILE) -> pd.DataFrame:
 
 
 def load_inconsistencies(path=INCONSISTENCIES_FILE) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def round_half_up(x: float, decimals: int) -> float:
