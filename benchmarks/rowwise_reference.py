@@ -73,7 +73,8 @@ def sfi(row, prev, weight=math.nan):
     severe = (
         (s > 12 and s > sp) or any(new(c) for c in NEUROPSYCHIATRIC_ITEMS) or any(new(c) for c in RENAL_ITEMS)
         or (row["vasculitis_type"] == "systemic" and prev["vasculitis_type"] != "systemic")
-        or new("sledai_myositis") or (row["platelets_10e9_l"] < 60 and not prev["platelets_10e9_l"] < 60 and row["sledai_thrombocytopenia"])
+        or new("sledai_myositis") or (row["platelets_10e9_l"] < 60 and row["sledai_thrombocytopenia"]
+            and not (prev["platelets_10e9_l"] < 60 and prev["sledai_thrombocytopenia"]))
         or (new("haemolytic_anaemia") and (row["haemoglobin_g_l"] < 70 or prev["haemoglobin_g_l"] - row["haemoglobin_g_l"] > 30))
         or (p > pp and pp > 0 and p >= 2 * pp) or (p > pp and p > 0.5 * weight)
         or row["hospitalised_for_sle"] == 1 or row["new_immunosuppressant"] == 1

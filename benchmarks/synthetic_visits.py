@@ -24,9 +24,11 @@ def random_visits(n: int, seed: int = 1) -> pd.DataFrame:
     for c in ("cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity",
               "new_immunosuppressant", "hcq_or_nsaid_added", "hospitalised_for_sle"):
         df[c] = (rng.random(n) < 0.01).astype("int64")
-    df["proteinuria_g_24h"] = np.where(df["sledai_proteinuria"] == 1, rng.uniform(0.51, 5, n), rng.uniform(0, 0.5, n)).round(2)
-    df["platelets_10e9_l"] = np.where(df["sledai_thrombocytopenia"] == 1, rng.uniform(20, 99, n), rng.uniform(100, 400, n)).round(0)
-    df["leukocytes_10e9_l"] = np.where(df["sledai_leukopenia"] == 1, rng.uniform(1, 2.9, n), rng.uniform(3, 10, n)).round(1)
+    # one value in ten beyond its threshold with the descriptor at 0: not attributed to lupus
+    other = rng.random((3, n)) < 0.1
+    df["proteinuria_g_24h"] = np.where((df["sledai_proteinuria"] == 1) | other[0], rng.uniform(0.51, 5, n), rng.uniform(0, 0.5, n)).round(2)
+    df["platelets_10e9_l"] = np.where((df["sledai_thrombocytopenia"] == 1) | other[1], rng.uniform(20, 99, n), rng.uniform(100, 400, n)).round(0)
+    df["leukocytes_10e9_l"] = np.where((df["sledai_leukopenia"] == 1) | other[2], rng.uniform(1, 2.9, n), rng.uniform(3, 10, n)).round(1)
     df["haemoglobin_g_l"] = rng.uniform(80, 150, n).round(0)
     df["swollen_joints"] = np.where(df["sledai_arthritis"] == 1, rng.integers(1, 10, n), 0)
     df["tender_joints"] = df["swollen_joints"] + rng.integers(0, 3, n)

@@ -164,7 +164,9 @@ def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
     serositis = pleurisy or pericarditis; arthritis = at least one swollen joint (SLE-DAS counts
     swollen joints of the 28-joint count); rash and vasculitis from ``rash_extent`` and
     ``vasculitis_type``; hypocomplementaemia and anti-dsDNA from the SLEDAI-2K serology items;
-    proteinuria in mg/24 h (``proteinuria_g_24h`` x 1000).
+    proteinuria in mg/24 h (``proteinuria_g_24h`` x 1000). The laboratory values are returned as
+    recorded; :func:`sle_das` counts one only when its SLEDAI-2K item is present (attributed to
+    lupus).
     """
     def flag(mask):
         return np.asarray(mask, dtype="float64")
@@ -230,8 +232,9 @@ def sle_das(visits: pd.DataFrame) -> pd.Series:
     for value, beyond, coef, item in ((prot, prot > 500, SLE_DAS_PROTEINURIA, "sledai_proteinuria"),
                                       (plt_, plt_ < 100, SLE_DAS_PLATELETS, "sledai_thrombocytopenia"),
                                       (wbc, wbc < 3, SLE_DAS_LEUKOCYTES, "sledai_leukopenia")):
-        present = visits[item].to_numpy(dtype="float64")
+        present = visits[item].to_numpy(dtype="float64", na_value=np.nan)
         score = score + _log_term(value, beyond & (present > 0), coef, present)
+        score = np.where(np.isnan(present) & beyond, np.nan, score)  # attribution unknown
     return pd.Series(np.round(score, 3), index=visits.index, name="sle_das")
 
 

@@ -62,9 +62,9 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
       (pleurisy, pericarditis, ``cardiopulmonary_involvement``), vasculitis or fever activity, no
       haemolytic anaemia and no gastrointestinal activity;
     - ``c2_no_new_activity``: no clinical SLEDAI-2K descriptor, cardiopulmonary, haemolytic or
-      gastrointestinal flag present now that was absent at the previous visit, and no rash or
-      vasculitis of worse extent than then (serology is not "activity" here; at a patient's first
-      visit there is nothing to compare and it holds);
+      gastrointestinal flag present now that was absent at the previous visit, and (our reading of
+      "new features") no rash or vasculitis of worse extent than then (serology is not "activity"
+      here; at a patient's first visit there is nothing to compare and it holds);
     - ``c3_pga_le1``: PGA (0-3) <= 1;
     - ``c4_prednisone_le7_5``: prednisone equivalent <= 7.5 mg/day;
     - ``c5_standard_maintenance``: no immunosuppressant started or escalated since the previous
@@ -172,6 +172,7 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     hb = _col(visits, "haemoglobin_g_l")
     hb_prev = _previous(hb, prev)
     pred_up = has_prev & (pred > pred_prev)
+    thromb = _col(visits, "sledai_thrombocytopenia")
 
     crit = {
         "severe_sledai_gt12": has_prev & (score > 12) & (score > score_prev),
@@ -179,7 +180,10 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
         "severe_new_vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
         "severe_new_nephritis": np.any([new(c) for c in RENAL_ITEMS], axis=0),
         "severe_new_myositis": new("sledai_myositis"),
-        "severe_platelets_lt60": has_prev & (platelets < 60) & ~(platelets_prev < 60) & (_col(visits, "sledai_thrombocytopenia") == 1),
+        # platelets below 60 from lupus now and not from lupus before (a drug-induced count does
+        # not count, SLEDAI-2K's attribution rule)
+        "severe_platelets_lt60": has_prev & (platelets < 60) & (thromb == 1)
+        & ~((platelets_prev < 60) & (_previous(thromb, prev, 0.0) == 1)),
         "severe_haemolytic_anaemia": new("haemolytic_anaemia") & ((hb < 70) | (hb_prev - hb > 30)),
         "severe_prednisone_doubled": pred_up & (pred_prev > 0) & (pred >= 2 * pred_prev),
         "severe_prednisone_gt_half_mg_kg": pred_up & (pred > half_mg_kg),

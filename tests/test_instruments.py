@@ -135,6 +135,13 @@ def test_sle_das_leaves_out_laboratory_values_not_attributed_to_lupus():
     assert sledai2k(v).tolist() == [0, 1]
 
 
+def test_sle_das_missing_descriptor_with_lab_beyond_threshold_is_missing():
+    # platelets 50 with the thrombocytopenia descriptor unknown: whether it is lupus is unknown
+    v = visits(visit(sledai_thrombocytopenia=np.nan, platelets_10e9_l=50), visit(sledai_thrombocytopenia=np.nan))
+    out = sle_das(v)
+    assert pd.isna(out.iloc[0]) and out.iloc[1] == pytest.approx(0.366)
+
+
 def test_sle_das_missing_lab_with_item_present_is_missing():
     v = visits(visit(sledai_thrombocytopenia=1, platelets_10e9_l=np.nan),
                visit(sledai_thrombocytopenia=0, platelets_10e9_l=np.nan))

@@ -127,6 +127,9 @@ def _pair(before: dict, after: dict) -> pd.DataFrame:
     ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 60}, "none"),
     ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 59}, "severe"),
     ({}, {"sledai_thrombocytopenia": 0, "platelets_10e9_l": 45}, "none"),  # not attributed to lupus
+    # 50 from a drug, then 50 from lupus: a new lupus count below 60
+    ({"sledai_thrombocytopenia": 0, "platelets_10e9_l": 50}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 50}, "severe"),
+    ({"sledai_thrombocytopenia": 1, "platelets_10e9_l": 50}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 45}, "none"),
     ({}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 69}, "severe"),
     ({"haemoglobin_g_l": 125}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 94}, "severe"),  # fall 31
     ({"haemoglobin_g_l": 125}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 95}, "none"),  # fall 30
