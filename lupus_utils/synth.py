@@ -700,9 +700,8 @@ class Stage3:
 
 # ----------------------------------------------------------------------------- stage (d): PGA and GC
 #: Daily doses a clinician would prescribe, as (prednisone equivalent, drug, mg of that drug).
-#: 5.71 mg is a tapering week recorded as its mean daily dose (5 mg on five days, 7.5 mg on two).
 GC_MENU = [(0.0, "none", 0.0), (1.25, "prednisone", 1.25), (2.5, "prednisone", 2.5), (3.75, "prednisone", 3.75),
-           (5.0, "prednisone", 5.0), (5.71, "prednisone", 5.71), (6.25, "methylprednisolone", 5.0), (7.5, "prednisone", 7.5),
+           (5.0, "prednisone", 5.0), (6.25, "methylprednisolone", 5.0), (7.5, "prednisone", 7.5),
            (8.3333, "deflazacort", 10.0), (10.0, "prednisone", 10.0), (12.5, "prednisone", 12.5),
            (15.0, "prednisone", 15.0), (20.0, "prednisone", 20.0), (25.0, "prednisone", 25.0)]
 GC_VALUES = np.array([m[0] for m in GC_MENU])
@@ -926,11 +925,10 @@ class Calibration:
     pga_gc: float
 
 
-#: Seeds of the four search stages (stage a's was chosen as the best of the few tried, stage d's
-#: as the best of 65 screened by the scorecard; any seed gives a valid, coherent cohort, they
-#: differ only in how close they come to the targets).
-STAGE_SEEDS = (5, 11, 12, 75)
-ITERATIONS = (150_000, 20_000, 20_000, 120_000)
+#: Seeds of the four search stages (stage a's was chosen as the best of the few tried; any seed
+#: gives a valid, coherent cohort, they differ only in how close they come to the targets).
+STAGE_SEEDS = (5, 11, 12, 14)
+ITERATIONS = (150_000, 20_000, 20_000, 200_000)
 
 
 def generate(seed: int = SEED, iterations: tuple[int, int, int, int] = ITERATIONS):
