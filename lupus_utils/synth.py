@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 
 from .codebook import columns
+from .instruments import (SLE_DAS_BINARY, SLE_DAS_INTERCEPT, SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS,
+                          SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT, SLEDAI2K_WEIGHTS)
 from .paths import SYNTHETIC_DIR, VISIT_WEEKS
 
 SEED = 20240053
@@ -342,8 +344,11 @@ def build_patients(rng) -> Cohort:
 # ----------------------------------------------------------------------------- stage (a): descriptors
 ITEMS = ("rash", "alopecia", "ulcers", "arthritis", "leukopenia", "thrombocytopenia", "proteinuria",
          "low_complement", "dsdna")
-SLEDAI_W = np.array([2, 2, 2, 4, 1, 1, 4, 2, 2], dtype=float)
-CLINICAL = np.array([1, 1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
+#: The SLEDAI-2K descriptor behind each item, its weight from lupus_utils.instruments.
+ITEM_COLUMNS = ("sledai_rash", "sledai_alopecia", "sledai_mucosal_ulcers", "sledai_arthritis", "sledai_leukopenia",
+                "sledai_thrombocytopenia", "sledai_proteinuria", "sledai_low_complement", "sledai_increased_dna_binding")
+SLEDAI_W = np.array([SLEDAI2K_WEIGHTS[c] for c in ITEM_COLUMNS], dtype=float)
+CLINICAL = np.array([c not in ("sledai_low_complement", "sledai_increased_dna_binding") for c in ITEM_COLUMNS])
 GROUP = {"rash": "muco", "alopecia": "muco", "ulcers": "muco", "arthritis": "artic", "leukopenia": "haem",
          "thrombocytopenia": "haem", "proteinuria": "renal", "low_complement": "all", "dsdna": "all"}
 W = {w: i for i, w in enumerate(VISIT_WEEKS)}
@@ -510,16 +515,18 @@ class Stage1:
         csled = (act[:, :, CLINICAL] * SLEDAI_W[CLINICAL]).sum(axis=2) + 2 * self.pericarditis
         arth = act[:, :, 3]
         sj = np.where(arth, st["sj"], 0)
-        das = 0.366 + np.zeros((N, NW))
+        # SLE-DAS with the coefficients of lupus_utils.instruments (same order of additions)
+        b = SLE_DAS_BINARY
+        das = SLE_DAS_INTERCEPT + np.zeros((N, NW))
         ext = st["extent"][:, None]
-        das += act[:, :, 0] * np.where(ext == 2, 3.887, 3.138)
-        das += act[:, :, 1] * 0.973 + act[:, :, 2] * 2.769
-        das += (sj >= 1) * 3.132 + 0.454 * sj
-        das += act[:, :, 4] * (6.118 - 5.058 * np.log(st["wbc"]))
-        das += act[:, :, 5] * (26.105 - 5.577 * np.log(st["plt"]))
-        das += act[:, :, 6] * (-17.584 + 3.811 * np.log(st["prot"] * 1000))
-        das += act[:, :, 7] * 0.754 + act[:, :, 8] * 0.956
-        das += 6.0 * self.pericarditis
+        das += act[:, :, 0] * np.where(ext == 2, b["generalized_rash"], b["localized_rash"])
+        das += act[:, :, 1] * b["alopecia"] + act[:, :, 2] * b["mucosal_ulcers"]
+        das += (sj >= 1) * b["arthritis"] + SLE_DAS_SWOLLEN_JOINT * sj
+        das += act[:, :, 4] * (SLE_DAS_LEUKOCYTES[0] + SLE_DAS_LEUKOCYTES[1] * np.log(st["wbc"]))
+        das += act[:, :, 5] * (SLE_DAS_PLATELETS[0] + SLE_DAS_PLATELETS[1] * np.log(st["plt"]))
+        das += act[:, :, 6] * (SLE_DAS_PROTEINURIA[0] + SLE_DAS_PROTEINURIA[1] * np.log(st["prot"] * 1000))
+        das += act[:, :, 7] * b["hypocomplementaemia"] + act[:, :, 8] * b["increased_anti_dsdna"]
+        das += b["serositis"] * self.pericarditis
         return act, sled, csled, np.round(das, 3), sj
 
     def loss(self, st) -> float:
@@ -637,6 +644,19 @@ class Stage1:
 
 
 # ----------------------------------------------------------------------------- stage (b): tender joints
+def _step_cell(arr: np.ndarray, i: int, w: int, step: int, lo: np.ndarray, hi: np.ndarray):
+    """Move one cell by ``step`` within its bounds; an undo closure, or None when it cannot move."""
+    old = arr[i, w]
+    new = int(np.clip(old + step, lo[i, w], hi[i, w]))
+    if new == old:
+        return None
+    arr[i, w] = new
+
+    def undo():
+        arr[i, w] = old
+    return undo
+
+
 class Stage2:
     """Tender joints of the articular-active patients: at least max(2, swollen) while arthritis is
     present, 0 or 1 (with no swollen joint) once it has resolved."""
@@ -657,15 +677,7 @@ class Stage2:
         i, w = rng.integers(N), rng.integers(NW)
         if not self.artic[i]:
             return None
-        old = st["tj"][i, w]
-        new = int(np.clip(old + rng.choice([-3, -2, -1, 1, 2, 3]), self.lo[i, w], self.hi[i, w]))
-        if new == old:
-            return None
-        st["tj"][i, w] = new
-
-        def undo():
-            st["tj"][i, w] = old
-        return undo
+        return _step_cell(st["tj"], i, w, rng.choice([-3, -2, -1, 1, 2, 3]), self.lo, self.hi)
 
 
 # ----------------------------------------------------------------------------- stage (c): CLASI
@@ -687,15 +699,7 @@ class Stage3:
 
     def propose(self, st, rng):
         i, w = rng.integers(N), rng.integers(NW)
-        old = st["clasi"][i, w]
-        new = int(np.clip(old + rng.choice([-4, -2, -1, 1, 2, 4]), self.lo[i, w], self.hi[i, w]))
-        if new == old:
-            return None
-        st["clasi"][i, w] = new
-
-        def undo():
-            st["clasi"][i, w] = old
-        return undo
+        return _step_cell(st["clasi"], i, w, rng.choice([-4, -2, -1, 1, 2, 4]), self.lo, self.hi)
 
 
 # ----------------------------------------------------------------------------- stage (d): PGA and GC
