@@ -36,7 +36,3 @@ def patient(**changes) -> dict:
     assert not unknown, f"not codebook patient columns: {unknown}"
     return QUIET_PATIENT | changes
 
-
-@pytest.fixture
-def make_visits():
-    return lambda *rows: visits(*[visit(**r) for r in rows])
