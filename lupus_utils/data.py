@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .codebook import load_codebook, table_spec
+from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
 from .paths import TABLES, VISIT_WEEKS
 
 PROBLEM_COLUMNS = ("file", "row", "column", "value", "rule")
@@ -164,14 +165,10 @@ def _consistency_visits(v: pd.DataFrame, file: str) -> list[dict]:
     if {"sledai_vasculitis", "vasculitis_type"} <= set(v.columns):
         flag((v["vasculitis_type"] != "none") != present("sledai_vasculitis"), "vasculitis_type",
              "inconsistent: vasculitis_type must be 'none' exactly when sledai_vasculitis is 0")
-    for item, col, op, thr, unit in [
-        ("sledai_proteinuria", "proteinuria_g_24h", ">", 0.5, "g/24 h"),
-        ("sledai_thrombocytopenia", "platelets_10e9_l", "<", 100, "x10^9/L"),
-        ("sledai_leukopenia", "leukocytes_10e9_l", "<", 3, "x10^9/L"),
-    ]:
+    for item, (col, op, thr, unit) in SLEDAI_LAB_THRESHOLDS.items():
         if {item, col} <= set(v.columns):
             val = v[col]
-            beyond = val > thr if op == ">" else val < thr
+            beyond = beyond_lab_threshold(val, item)
             flag(present(item) & val.isna(), col, f"required: {col} must be given when {item} is 1")
             # the other way round is allowed: a value beyond the threshold with the item at 0 is
             # a finding not attributed to lupus (a drug, an infection); ingest notes it

@@ -41,6 +41,7 @@ import pandas as pd
 
 from .codebook import load_codebook
 from .codebook import table_spec as _table_spec
+from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
 from .data import PROBLEM_COLUMNS, CohortValidationError, format_problems, validate_cohort
 from .paths import BUILD_DIR, TABLES
 from .template import units_row
@@ -743,10 +744,8 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
     for i in order.index[jump.fillna(False).to_numpy()]:
         rise_text.iloc[i] = f"{prev[i]:g} at week {int(prev_week[i])} -> {order.loc[i, 'pga']:g} at week {int(order.loc[i, 'week'])}"
     add("visits", rise.to_numpy(), "pga", rise_text, "unusual: PGA rose by 2 or more points since the previous visit; check it")
-    for item, col, beyond in (("sledai_thrombocytopenia", "platelets_10e9_l", v["platelets_10e9_l"] < 100),
-                              ("sledai_leukopenia", "leukocytes_10e9_l", v["leukocytes_10e9_l"] < 3),
-                              ("sledai_proteinuria", "proteinuria_g_24h", v["proteinuria_g_24h"] > 0.5)):
-        add("visits", beyond & (v[item] == 0), col, col,
+    for item, (col, _, _, _) in SLEDAI_LAB_THRESHOLDS.items():
+        add("visits", beyond_lab_threshold(v[col], item) & (v[item] == 0), col, col,
             f"unusual: {col} is beyond the SLEDAI-2K threshold but {item} is 0, so it is read as not due to "
             "lupus (a drug, an infection) and neither SLEDAI-2K nor SLE-DAS counts it; check the attribution")
     add("visits", (v["sledai_arthritis"] == 1) & (v["tender_joints"] == 0) & (v["swollen_joints"] == 0), "sledai_arthritis",

@@ -57,6 +57,38 @@ def coded(series: pd.Series, mapping: dict[str, float], missing: float = np.nan)
     return table[codes], [str(u) for u in unknown]
 
 
+#: SLEDAI-2K laboratory descriptors and the value that defines each: descriptor -> (column,
+#: direction, threshold, unit). Proteinuria > 0.5 g/24 h, platelets < 100 and leukocytes < 3
+#: x10^9/L (Gladman DD et al. J Rheumatol 2002;29:288-91); SLE-DAS uses the same thresholds.
+SLEDAI_LAB_THRESHOLDS = {
+    "sledai_proteinuria": ("proteinuria_g_24h", ">", 0.5, "g/24 h"),
+    "sledai_thrombocytopenia": ("platelets_10e9_l", "<", 100.0, "x10^9/L"),
+    "sledai_leukopenia": ("leukocytes_10e9_l", "<", 3.0, "x10^9/L"),
+}
+
+
+def beyond_lab_threshold(values, item: str):
+    """Whether ``values`` (of the descriptor's laboratory column) are past the threshold of the
+    SLEDAI-2K descriptor ``item``; False where missing."""
+    _, op, thr, _ = SLEDAI_LAB_THRESHOLDS[item]
+    return values > thr if op == ">" else values < thr
+
+
+#: Ordered extents of the two SLE-DAS category columns (worse = higher).
+RASH_EXTENT_RANK = {"none": 0, "localized": 1, "generalized": 2}
+VASCULITIS_TYPE_RANK = {"none": 0, "mucocutaneous": 1, "systemic": 2}
+
+
+def extent_rank(visits: pd.DataFrame, column: str) -> np.ndarray:
+    """``rash_extent`` or ``vasculitis_type`` as its rank (NaN where empty). A value outside the
+    codebook raises ``ValueError`` naming the column and the values, rather than scoring as none."""
+    ranks = {"rash_extent": RASH_EXTENT_RANK, "vasculitis_type": VASCULITIS_TYPE_RANK}[column]
+    rank, unknown = coded(visits[column], ranks)
+    if unknown:
+        raise ValueError(f"{column} has value(s) outside {sorted(ranks)}: {', '.join(unknown)}")
+    return rank
+
+
 def _weighted_sum(visits: pd.DataFrame, weights: dict[str, int]) -> pd.Series:
     missing = [c for c in weights if c not in visits.columns]
     if missing:
@@ -172,8 +204,8 @@ def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
         return np.asarray(mask, dtype="float64")
 
     np_items = visits[list(NEUROPSYCHIATRIC_ITEMS)].to_numpy(dtype="float64")
-    vasc, _ = coded(visits["vasculitis_type"], {"none": 0, "mucocutaneous": 1, "systemic": 2})
-    rash, _ = coded(visits["rash_extent"], {"none": 0, "localized": 1, "generalized": 2})
+    vasc = extent_rank(visits, "vasculitis_type")
+    rash = extent_rank(visits, "rash_extent")
     swollen = visits["swollen_joints"].to_numpy(dtype="float64", na_value=np.nan)
     return pd.DataFrame(
         {
@@ -229,9 +261,11 @@ def sle_das(visits: pd.DataFrame) -> pd.Series:
     prot = it["proteinuria_mg_24h"].to_numpy()
     plt_ = it["platelets_10e9_l"].to_numpy()
     wbc = it["leukocytes_10e9_l"].to_numpy()
-    for value, beyond, coef, item in ((prot, prot > 500, SLE_DAS_PROTEINURIA, "sledai_proteinuria"),
-                                      (plt_, plt_ < 100, SLE_DAS_PLATELETS, "sledai_thrombocytopenia"),
-                                      (wbc, wbc < 3, SLE_DAS_LEUKOCYTES, "sledai_leukopenia")):
+    for value, coef, item in ((prot, SLE_DAS_PROTEINURIA, "sledai_proteinuria"),
+                              (plt_, SLE_DAS_PLATELETS, "sledai_thrombocytopenia"),
+                              (wbc, SLE_DAS_LEUKOCYTES, "sledai_leukopenia")):
+        recorded = visits[SLEDAI_LAB_THRESHOLDS[item][0]].to_numpy(dtype="float64", na_value=np.nan)
+        beyond = beyond_lab_threshold(recorded, item)
         present = visits[item].to_numpy(dtype="float64", na_value=np.nan)
         score = score + _log_term(value, beyond & (present > 0), coef, present)
         score = np.where(np.isnan(present) & beyond, np.nan, score)  # attribution unknown

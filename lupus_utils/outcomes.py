@@ -17,7 +17,7 @@ from .instruments import (
     SLEDAI2K_WEIGHTS,
     clasi_a_50,
     clinical_sledai,
-    coded,
+    extent_rank,
     prednisone_equivalent,
     sledai2k,
 )
@@ -28,15 +28,33 @@ CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
 EXTRA_ACTIVITY_FLAGS = ("cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity")
 
 
+def _check_visit_keys(visits: pd.DataFrame) -> None:
+    """Visit-to-visit rules need one row per patient and week: a missing week or a duplicated
+    (patient, week) raises ``ValueError`` listing them, instead of being read as a visit."""
+    week = visits["week"]
+    if week.isna().any():
+        raise ValueError(f"visits: week is missing in {int(week.isna().sum())} row(s) (positions "
+                         f"{np.flatnonzero(week.isna().to_numpy())[:10].tolist()})")
+    dup = visits.duplicated(["patient_id", "week"], keep=False)
+    if dup.any():
+        pairs = visits.loc[dup, ["patient_id", "week"]].drop_duplicates().astype(str).agg(" week ".join, axis=1)
+        raise ValueError(f"visits: {int(dup.sum())} rows share a patient and week: {', '.join(pairs.head(10))}")
+
+
 def previous_visit_position(visits: pd.DataFrame) -> np.ndarray:
     """Positional index (0-based row number in ``visits``) of each row's previous visit of the
-    same patient in week order, or -1 for a patient's first visit."""
+    same patient in week order, or -1 for a patient's first visit. A missing week or a
+    duplicated (patient, week) raises ``ValueError``."""
+    if visits["week"].isna().any():
+        _check_visit_keys(visits)
     codes, _ = pd.factorize(visits["patient_id"], sort=False)
     week = visits["week"].to_numpy(dtype="int64")
     order = np.lexsort((week, codes))
     prev_sorted = np.empty(len(order), dtype="int64")
     prev_sorted[0:1] = -1
     same = codes[order][1:] == codes[order][:-1]
+    if (same & (week[order][1:] == week[order][:-1])).any():
+        _check_visit_keys(visits)  # raises, listing the duplicated patient-weeks
     prev_sorted[1:] = np.where(same, order[:-1], -1)
     prev = np.empty(len(order), dtype="int64")
     prev[order] = prev_sorted
@@ -87,10 +105,9 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
         new_any |= (now > 0) & (now[safe_prev] == 0)
     # a worse extent is new activity too: rash localized -> generalized, vasculitis
     # mucocutaneous -> systemic
-    for col, ranks in (("rash_extent", {"none": 0, "localized": 1, "generalized": 2}),
-                       ("vasculitis_type", {"none": 0, "mucocutaneous": 1, "systemic": 2})):
+    for col in ("rash_extent", "vasculitis_type"):
         if col in visits:
-            rank, _ = coded(visits[col], ranks)
+            rank = extent_rank(visits, col)
             new_any |= rank > rank[safe_prev]
     new_any &= prev >= 0
     pred = prednisone_equivalent(visits).to_numpy()
@@ -163,8 +180,8 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     else:
         weight = np.full(len(visits), np.nan)
     half_mg_kg = 0.5 * weight  # NaN when unknown: comparisons are then False
-    rash_rank, _ = coded(visits["rash_extent"], {"none": 0, "localized": 1, "generalized": 2})
-    vasc, _ = coded(visits["vasculitis_type"], {"none": 0, "mucocutaneous": 1, "systemic": 2})
+    rash_rank = extent_rank(visits, "rash_extent")
+    vasc = extent_rank(visits, "vasculitis_type")
     systemic_vasc = vasc == 2
     cutaneous_vasc = vasc == 1
     platelets = _col(visits, "platelets_10e9_l")
@@ -220,7 +237,9 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.
 
 
 def baseline_values(visits: pd.DataFrame, column: str) -> pd.Series:
-    """Each row's value of ``column`` at the patient's week-0 visit (NaN if there is none)."""
+    """Each row's value of ``column`` at the patient's week-0 visit (NaN if there is none). A
+    missing week or a duplicated (patient, week) raises ``ValueError``."""
+    _check_visit_keys(visits)
     codes, uniques = pd.factorize(visits["patient_id"])
     base = np.full(len(uniques), np.nan)
     at_baseline = visits["week"].to_numpy() == 0

@@ -257,7 +257,7 @@ SUBGROUP_OUTCOMES = {"sledai2k": "SLEDAI-2K", "sle_das": "SLE-DAS", "pga": "PGA 
 def add_groupings(v: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     """Derived visits with the patient-level grouping columns of :data:`GROUPINGS`, labelled."""
     base = v[v["week"] == 0].set_index("patient_id")["active_serology"]
-    out = v.merge(p[["patient_id", "previous_belimumab_failure"]], on="patient_id", how="left")
+    out = v.merge(p[["patient_id", "previous_belimumab_failure"]], on="patient_id", how="left", validate="many_to_one")
     out["sdi_group"] = out["sdi"] > 0
     out["active_serology_baseline"] = out["patient_id"].map(base).astype("boolean")
     for col, (_, names) in GROUPINGS.items():
@@ -344,7 +344,7 @@ def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame, min_follow_
     rows.append({"data": "visits in the efficacy analyses", "rows in": len(visits), "analysed": len(visits) - off,
                  "excluded": off, "reason": "anifrolumab stopped before the visit (kept for safety and follow-up)"})
     p = tables["patients"]
-    short = int((p["follow_up_weeks"] < min_follow_up_weeks).sum())
+    short = int((~(p["follow_up_weeks"] >= min_follow_up_weeks)).sum())  # NaN counts as excluded
     rows.append({"data": "patients in the non-responder rule", "rows in": len(p), "analysed": len(p) - short,
-                 "excluded": short, "reason": f"followed for less than {min_follow_up_weeks} weeks"})
+                 "excluded": short, "reason": f"followed for less than {min_follow_up_weeks} weeks (or follow-up unknown)"})
     return pd.DataFrame(rows)

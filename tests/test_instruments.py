@@ -154,3 +154,9 @@ def test_sle_das_missing_lab_with_item_present_is_missing():
 def test_sle_das_category_cut_offs(score, category):
     out = sle_das_category(pd.Series([score])).iloc[0]
     assert (pd.isna(out) and pd.isna(category)) or out == category
+
+
+def test_sle_das_unknown_category_is_an_error():
+    # 'skin' is not a vasculitis_type: scoring it as no vasculitis would hide 4.408 points
+    with pytest.raises(ValueError, match="vasculitis_type has value.*skin"):
+        sle_das(visits(visit(sledai_vasculitis=1, vasculitis_type="skin")))

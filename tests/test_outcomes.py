@@ -199,3 +199,22 @@ def test_sri4_modified_thresholds():
     )
     out = sri4_modified(v)
     assert out.tolist() == [False, True, False, False, False, False]
+
+
+def test_visit_to_visit_rules_refuse_duplicate_or_missing_weeks():
+    # two week-4 rows for one patient would make one the 'previous visit' of the other
+    dup = visits(visit(week=0), visit(week=4), visit(week=4, sledai_arthritis=1))
+    with pytest.raises(ValueError, match="2 rows share a patient and week: P01 week 4"):
+        lldas(dup)
+    with pytest.raises(ValueError, match="share a patient and week"):
+        sfi_flare(dup)
+    missing = visits(visit(week=0), visit(week=4)).astype({"week": "Float64"})
+    missing.loc[1, "week"] = pd.NA
+    with pytest.raises(ValueError, match="week is missing in 1 row"):
+        lldas(missing)
+
+
+def test_unknown_rash_extent_is_an_error_not_no_rash():
+    v = visits(visit(sledai_rash=1, rash_extent="generalised"))
+    with pytest.raises(ValueError, match="rash_extent has value.*generalised"):
+        lldas(v)
