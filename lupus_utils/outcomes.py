@@ -27,6 +27,18 @@ CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
 #: Non-SLEDAI activity flags that also count as new activity when they appear.
 EXTRA_ACTIVITY_FLAGS = ("cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity")
 
+#: LLDAS cut-offs (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21): SLEDAI-2K <= 4, PGA (0-3)
+#: <= 1, prednisone equivalent <= 7.5 mg/day.
+LLDAS_SLEDAI2K_MAX = 4
+LLDAS_PGA_MAX = 1.0
+LLDAS_PREDNISONE_MAX_MG = 7.5
+#: DORIS 2021 remission cut-offs (van Vollenhoven RF et al. Lupus Sci Med 2021;8:e000538):
+#: clinical SLEDAI = 0, PGA (0-3) < 0.5, prednisone equivalent <= 5 mg/day.
+DORIS_PGA_BELOW = 0.5
+DORIS_PREDNISONE_MAX_MG = 5.0
+#: The paper's non-responder rule applies to patients followed for at least 6 months.
+NON_RESPONSE_MIN_FOLLOW_UP_WEEKS = 24
+
 
 def _check_visit_keys(visits: pd.DataFrame) -> None:
     """Visit-to-visit rules need one row per patient and week: a missing week or a duplicated
@@ -72,6 +84,20 @@ def _col(visits: pd.DataFrame, name: str) -> np.ndarray:
     return visits[name].to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _known_bool(values: np.ndarray, missing: np.ndarray) -> pd.arrays.BooleanArray:
+    """``values`` as a nullable boolean array, missing (``<NA>``) where ``missing`` is True."""
+    return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), np.asarray(missing, dtype=bool))
+
+
+def _all_of(criteria: pd.DataFrame, name: str) -> pd.Series:
+    """Kleene AND across criteria: False when any criterion is False, missing when none is False
+    but one is missing, True when all hold."""
+    out = pd.Series(pd.array(np.ones(len(criteria), dtype=bool), dtype="boolean"), index=criteria.index)
+    for c in criteria.columns:
+        out = out & criteria[c]
+    return out.rename(name)
+
+
 def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     """The five LLDAS criteria per visit, as booleans (Franklyn K et al. Ann Rheum Dis
     2016;75:1615-21).
@@ -88,6 +114,9 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     - ``c5_standard_maintenance``: no immunosuppressant started or escalated since the previous
       visit (``new_immunosuppressant == 0``), our reading of "well-tolerated standard maintenance
       doses".
+
+    Each criterion is a nullable boolean, missing (``<NA>``) where an input it needs is missing
+    (a descriptor, PGA, the glucocorticoid, ``new_immunosuppressant``), never a silent False.
     """
     score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
     major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [
@@ -95,29 +124,39 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
         "cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity",
     ]
     major_active = np.zeros(len(visits), dtype=bool)
+    major_unknown = np.zeros(len(visits), dtype=bool)
     for c in major:
-        major_active |= _col(visits, c) > 0
+        values = _col(visits, c)
+        major_active |= values > 0
+        major_unknown |= np.isnan(values)
     prev = previous_visit_position(visits)
-    safe_prev = np.where(prev >= 0, prev, 0)
+    has_prev = prev >= 0
+    safe_prev = np.where(has_prev, prev, 0)
     new_any = np.zeros(len(visits), dtype=bool)
+    new_unknown = np.zeros(len(visits), dtype=bool)
     for c in list(CLINICAL_ITEMS) + list(EXTRA_ACTIVITY_FLAGS):
         now = _col(visits, c)
         new_any |= (now > 0) & (now[safe_prev] == 0)
+        new_unknown |= np.isnan(now) | np.isnan(now[safe_prev])
     # a worse extent is new activity too: rash localized -> generalized, vasculitis
     # mucocutaneous -> systemic
     for col in ("rash_extent", "vasculitis_type"):
         if col in visits:
             rank = extent_rank(visits, col)
             new_any |= rank > rank[safe_prev]
-    new_any &= prev >= 0
-    pred = prednisone_equivalent(visits).to_numpy()
+    new_any &= has_prev
+    new_unknown &= has_prev & ~new_any
+    pga = _col(visits, "pga")
+    pred = prednisone_equivalent(visits).to_numpy(dtype="float64", na_value=np.nan)
+    maintenance = _col(visits, "new_immunosuppressant")
+    c1_false = (score > LLDAS_SLEDAI2K_MAX) | major_active
     return pd.DataFrame(
         {
-            "c1_sledai_le4_no_major_organ": (score <= 4) & ~major_active,
-            "c2_no_new_activity": ~new_any,
-            "c3_pga_le1": _col(visits, "pga") <= 1.0,
-            "c4_prednisone_le7_5": pred <= 7.5,
-            "c5_standard_maintenance": _col(visits, "new_immunosuppressant") == 0,
+            "c1_sledai_le4_no_major_organ": _known_bool(~c1_false, ~c1_false & (np.isnan(score) | major_unknown)),
+            "c2_no_new_activity": _known_bool(~new_any, new_unknown),
+            "c3_pga_le1": _known_bool(pga <= LLDAS_PGA_MAX, np.isnan(pga)),
+            "c4_prednisone_le7_5": _known_bool(pred <= LLDAS_PREDNISONE_MAX_MG, np.isnan(pred)),
+            "c5_standard_maintenance": _known_bool(maintenance == 0, np.isnan(maintenance)),
         },
         index=visits.index,
     )
@@ -125,8 +164,9 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
 
 def lldas(visits: pd.DataFrame) -> pd.Series:
     """Lupus Low Disease Activity State at each visit: all five criteria of
-    :func:`lldas_criteria` hold (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21)."""
-    return lldas_criteria(visits).all(axis=1).rename("lldas")
+    :func:`lldas_criteria` hold (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21). A nullable
+    boolean: False when a known criterion fails, missing when none fails but one is unknown."""
+    return _all_of(lldas_criteria(visits), "lldas")
 
 
 def doris_remission(visits: pd.DataFrame) -> pd.Series:
@@ -136,15 +176,23 @@ def doris_remission(visits: pd.DataFrame) -> pd.Series:
     immunosuppressants and biologics are allowed when stable, so a visit at which an
     immunosuppressant was started or escalated (``new_immunosuppressant == 1``) is not remission.
     Serology does not count. Source: van Vollenhoven RF, Bertsias G, Doria A, et al. 2021 DORIS
-    definition of remission in SLE. Lupus Sci Med 2021;8:e000538.
+    definition of remission in SLE. Lupus Sci Med 2021;8:e000538. A nullable boolean, like
+    :func:`lldas`: missing when no criterion fails but an input is missing.
     """
-    ok = (
-        (clinical_sledai(visits).to_numpy(dtype="float64", na_value=np.nan) == 0)
-        & (_col(visits, "pga") < 0.5)
-        & (prednisone_equivalent(visits).to_numpy() <= 5.0)
-        & (_col(visits, "new_immunosuppressant") == 0)
+    score = clinical_sledai(visits).to_numpy(dtype="float64", na_value=np.nan)
+    pga = _col(visits, "pga")
+    pred = prednisone_equivalent(visits).to_numpy(dtype="float64", na_value=np.nan)
+    maintenance = _col(visits, "new_immunosuppressant")
+    criteria = pd.DataFrame(
+        {
+            "clinical_sledai_0": _known_bool(score == 0, np.isnan(score)),
+            "pga_below_0_5": _known_bool(pga < DORIS_PGA_BELOW, np.isnan(pga)),
+            "prednisone_le5": _known_bool(pred <= DORIS_PREDNISONE_MAX_MG, np.isnan(pred)),
+            "stable_therapy": _known_bool(maintenance == 0, np.isnan(maintenance)),
+        },
+        index=visits.index,
     )
-    return pd.Series(ok, index=visits.index, name="doris_remission")
+    return _all_of(criteria, "doris_remission")
 
 
 SFI_LEVELS = ("none", "mild_moderate", "severe")
@@ -258,7 +306,8 @@ def clasi_a_response(visits: pd.DataFrame) -> pd.Series:
 NON_RESPONSE_STOP_REASONS = ("flare", "persistent_activity")
 
 
-def non_responder(patients: pd.DataFrame, visits: pd.DataFrame, min_follow_up_weeks: int = 24) -> pd.DataFrame:
+def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
+                  min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS) -> pd.DataFrame:
     """The paper's non-responder rule, one row per patient.
 
     Among patients followed for at least ``min_follow_up_weeks`` (6 months = 24 weeks), a
@@ -266,13 +315,14 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame, min_follow_up_we
     stopped anifrolumab for a flare or persistently active disease (Tani C et al. J Rheumatol
     2024, Methods). Returns ``patient_id``, ``follow_up_weeks``, ``eligible``, ``last_week``,
     ``at_least_lldas_last``, ``stopped_for_activity`` and ``non_responder`` (missing when not
-    eligible).
+    eligible, or when the state at the last visit is unknown and the patient did not stop for
+    activity).
     """
     codes, uniques = pd.factorize(visits["patient_id"])
     order = np.lexsort((visits["week"].to_numpy(dtype="int64"), codes))
     is_last = np.r_[codes[order][1:] != codes[order][:-1], True]
     last_rows = order[is_last]
-    at_least = (lldas(visits).to_numpy() | doris_remission(visits).to_numpy())
+    at_least = (lldas(visits) | doris_remission(visits)).array
     last = pd.DataFrame({"week": visits["week"].to_numpy()[last_rows], "at_least_lldas": at_least[last_rows]},
                         index=pd.Index(uniques[codes[last_rows]], name="patient_id"))
     out = patients[["patient_id", "follow_up_weeks"]].copy()
@@ -281,8 +331,8 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame, min_follow_up_we
     out["at_least_lldas_last"] = out["patient_id"].map(last["at_least_lldas"]).astype("boolean")
     reason = patients["anifrolumab_stop_reason"] if "anifrolumab_stop_reason" in patients else pd.Series(pd.NA, index=patients.index)
     out["stopped_for_activity"] = reason.isin(NON_RESPONSE_STOP_REASONS).to_numpy()
-    nr = (~out["at_least_lldas_last"].fillna(False)) | out["stopped_for_activity"]
-    out["non_responder"] = pd.array(nr.to_numpy(), dtype="boolean")
+    # Kleene logic: stopping for activity decides; otherwise an unknown state stays unknown
+    out["non_responder"] = (~out["at_least_lldas_last"]) | out["stopped_for_activity"].astype("boolean")
     out.loc[~out["eligible"], "non_responder"] = pd.NA
     return out.reset_index(drop=True)
 

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
-from .outcomes import doris_remission, lldas, non_responder, sfi_flare
+from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, doris_remission, lldas,
+                       non_responder, sfi_flare)
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
@@ -62,8 +63,12 @@ def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     v["clinical_sledai"] = clinical_sledai(v)
     v["sle_das"] = sle_das(v)
     v["prednisone_mg"] = prednisone_equivalent(v)
-    v["lldas"] = lldas(v)
-    v["doris_remission"] = doris_remission(v)
+    for name, state in (("lldas", lldas(v)), ("doris_remission", doris_remission(v))):
+        unknown = state.isna().to_numpy()
+        if unknown.any():  # read_cohort requires every input, so only a direct caller gets here
+            rows = v.loc[unknown, ["patient_id", "week"]].astype(str).agg(" week ".join, axis=1).tolist()
+            raise ValueError(f"{name} is unknown (an input is missing) at {len(rows)} visit(s): {rows[:10]}")
+        v[name] = state.to_numpy(dtype=bool)
     v["at_least_lldas"] = v["lldas"] | v["doris_remission"]
     v["sfi_flare"] = sfi_flare(v, p)
     v["active_serology"] = (v["sledai_low_complement"] == 1) | (v["sledai_increased_dna_binding"] == 1)
@@ -143,11 +148,11 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
         for state in ("doris_remission", "lldas"):
             rows += _count_rows(state, "observed_at_visit", w, at[state])
         rows += _count_rows("active_serology", "observed_at_visit", w, at["active_serology"])
-        rows += _count_rows("prednisone_le_5mg", "observed_at_visit", w, at["prednisone_mg"] <= 5)
+        rows += _count_rows("prednisone_le_5mg", "observed_at_visit", w, at["prednisone_mg"] <= DORIS_PREDNISONE_MAX_MG)
     at48 = eff[eff["week"] == 48]
     rows += _count_rows("doris_remission", "completed_48w", 48, at48["doris_remission"])
     # not in remission, but would be with prednisone <= 5 mg/day (every other DORIS criterion holds)
-    only_gc = ~at48["doris_remission"] & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0)).to_numpy()
+    only_gc = ~at48["doris_remission"] & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0)).to_numpy(dtype=bool)
     rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
     for measure, population in TABLE2_MEASURES.items():
         sub = eff if population is None else eff[eff[population.replace("_baseline", "")] == 1]
@@ -333,7 +338,8 @@ def zoster_by_vaccination(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame, min_follow_up_weeks: int = 24) -> pd.DataFrame:
+def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame,
+              min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS) -> pd.DataFrame:
     """Rows in, rows analysed and rows excluded (with the reason) for each table and for the
     analyses that use a subset. Reading never drops a row; analyses that exclude say so here."""
     rows = []

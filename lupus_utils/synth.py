@@ -43,6 +43,8 @@ import pandas as pd
 from .codebook import columns
 from .instruments import (SLE_DAS_BINARY, SLE_DAS_INTERCEPT, SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS,
                           SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT, SLEDAI2K_WEIGHTS)
+from .outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
+                       LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
 from .paths import SYNTHETIC_DIR, VISIT_WEEKS
 
 SEED = 20240053
@@ -479,7 +481,7 @@ class Stage1:
         self.haem_base = grp["haem"]
         self.sero_base_target = 21
         # non-responder structure: who must be LLDAS-eligible at the last visit
-        self.must_settle = [i for i in range(N) if WEEKS[self.last[i]] >= 24 and i not in
+        self.must_settle = [i for i in range(N) if WEEKS[self.last[i]] >= NON_RESPONSE_MIN_FOLLOW_UP_WEEKS and i not in
                             (r["nephritis"], r["cytopenia"], r["arthritis"], r["persistent"])]
         # initial state: everything active at baseline for eligible patients, resolving at random
         until = np.where(self.eligible, rng.integers(-1, NW, size=(N, len(ITEMS))), -1)
@@ -549,13 +551,14 @@ class Stage1:
             L += 6 * max(0, need - (csled[eff[:, W[w]], W[w]] == 0).sum())
         L += 3 * (csled[eff[:, W[48]], W[48]] != 0).sum()
         for w, need in COUNTS["lldas"].items():
-            ok = (sled[:, W[w]] <= 4) & ~act[:, W[w], 6] & eff[:, W[w]]
+            ok = (sled[:, W[w]] <= LLDAS_SLEDAI2K_MAX) & ~act[:, W[w], 6] & eff[:, W[w]]
             ok &= ~self.pericarditis[:, W[w]]
             L += 2 * max(0, need - ok.sum())
-        settled = [i for i in self.must_settle if not (sled[i, self.last[i]] <= 4 and not act[i, self.last[i], 6])]
+        settled = [i for i in self.must_settle
+                   if not (sled[i, self.last[i]] <= LLDAS_SLEDAI2K_MAX and not act[i, self.last[i], 6])]
         L += 3 * len(settled)
         pers = self.roles["persistent"]
-        L += 3 * (sled[pers, self.last[pers]] <= 4)
+        L += 3 * (sled[pers, self.last[pers]] <= LLDAS_SLEDAI2K_MAX)
         # order statistics the SLEDAI-2K quartiles imply (integer scores, SPSS HAVERAGE):
         # week 0 q1 = 6 -> 6th and 7th values 6; week 12 median 5.5 -> 12 values <= 5
         s0 = sled[eff[:, 0], 0]
@@ -728,7 +731,7 @@ class Stage4:
         self.new_activity = np.zeros((N, NW), bool)
         for (i, w) in self.flare_cells:
             self.new_activity[i, w] = True
-        self.settle = [i for i in range(N) if WEEKS[self.last[i]] >= 24 and i not in
+        self.settle = [i for i in range(N) if WEEKS[self.last[i]] >= NON_RESPONSE_MIN_FOLLOW_UP_WEEKS and i not in
                        (r["nephritis"], r["cytopenia"], r["arthritis"], r["persistent"])]
         pga = np.zeros((N, NW))
         gc = np.zeros((N, NW), int)
@@ -759,8 +762,9 @@ class Stage4:
 
     def states(self, st):
         pga, pred = st["pga"], GC_VALUES[st["gc"]]
-        remission = (self.csled == 0) & (pga < 0.5) & (pred <= 5)
-        lldas = (self.sled <= 4) & ~self.major & (pga <= 1) & (pred <= 7.5) & ~self.new_activity
+        remission = (self.csled == 0) & (pga < DORIS_PGA_BELOW) & (pred <= DORIS_PREDNISONE_MAX_MG)
+        lldas = ((self.sled <= LLDAS_SLEDAI2K_MAX) & ~self.major & (pga <= LLDAS_PGA_MAX)
+                 & (pred <= LLDAS_PREDNISONE_MAX_MG) & ~self.new_activity)
         return remission, lldas | remission
 
     def loss(self, st):
@@ -773,9 +777,10 @@ class Stage4:
             L += 6 * abs(rem[m, W[w]].sum() - r_t) + 6 * abs(ll[m, W[w]].sum() - l_t)
         m48 = eff[:, W[48]]
         L += 3 * abs(rem[m48, W[48]].sum() - COUNTS["remission"][48])
-        gc_only = (self.csled[:, W[48]] == 0) & (pga[:, W[48]] < 0.5) & (pred[:, W[48]] > 5) & m48
+        gc_only = ((self.csled[:, W[48]] == 0) & (pga[:, W[48]] < DORIS_PGA_BELOW)
+                   & (pred[:, W[48]] > DORIS_PREDNISONE_MAX_MG) & m48)
         L += 3 * abs(gc_only.sum() - COUNTS["remission_failed_on_gc_only"])
-        L += 3 * abs(((pred[eff[:, W[12]], W[12]]) <= 5).sum() - COUNTS["prednisone_le_5mg_w12"])
+        L += 3 * abs(((pred[eff[:, W[12]], W[12]]) <= DORIS_PREDNISONE_MAX_MG).sum() - COUNTS["prednisone_le_5mg_w12"])
         L += 3 * abs((pred[:, 0] > 0).sum() - COUNTS["on_gc_baseline"]) + 3 * abs(pred[:, 0].max() - COUNTS["prednisone_max_baseline"]) / 2
         L += 3 * sum(1 for i in self.settle if not ll[i, self.last[i]])
         # coherence: clinical activity -> PGA >= 0.3; no clinical activity -> PGA <= 1

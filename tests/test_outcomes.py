@@ -218,3 +218,48 @@ def test_unknown_rash_extent_is_an_error_not_no_rash():
     v = visits(visit(sledai_rash=1, rash_extent="generalised"))
     with pytest.raises(ValueError, match="rash_extent has value.*generalised"):
         lldas(v)
+
+
+# ---------------------------------------------------------------- missing inputs
+def test_lldas_and_doris_are_unknown_not_false_when_an_input_is_missing():
+    v = visits(
+        visit(patient_id="A", pga=np.nan),                                # otherwise in LLDAS and remission
+        visit(patient_id="B", pga=np.nan, sledai_arthritis=1, sledai_rash=1, rash_extent="localized"),  # SLEDAI 6
+        visit(patient_id="C", gc_drug="prednisone", gc_dose_mg=np.nan),   # dose unknown
+        visit(patient_id="D", gc_drug="prednisone", gc_dose_mg=np.nan, pga=2.0),  # PGA alone decides
+        visit(patient_id="E", new_immunosuppressant=np.nan),
+    )
+    assert lldas(v).tolist() == [pd.NA, False, pd.NA, False, pd.NA]
+    assert doris_remission(v).tolist() == [pd.NA, False, pd.NA, False, pd.NA]
+    crit = lldas_criteria(v)
+    assert crit.loc[0, "c3_pga_le1"] is pd.NA and crit.loc[1, "c1_sledai_le4_no_major_organ"] == False  # noqa: E712
+
+
+def test_new_activity_is_unknown_when_the_previous_visit_lacks_a_descriptor():
+    v = visits(
+        visit(patient_id="A", week=0, sledai_alopecia=np.nan), visit(patient_id="A", week=4, sledai_alopecia=1),
+        visit(patient_id="B", week=0, sledai_alopecia=np.nan), visit(patient_id="B", week=4, sledai_rash=1,
+                                                                      rash_extent="localized"),
+    )
+    # A: alopecia now, unknown before: new or not, nobody can say; B: the rash is new whatever alopecia was
+    assert lldas_criteria(v)["c2_no_new_activity"].tolist() == [True, pd.NA, True, False]
+
+
+def test_non_responder_stays_unknown_when_the_last_state_is_unknown():
+    pts = pd.DataFrame([
+        patient(patient_id="U", follow_up_weeks=24),
+        patient(patient_id="F", follow_up_weeks=24, anifrolumab_stop_week=24, anifrolumab_stop_reason="flare"),
+    ])
+    v = visits(visit(patient_id="U", week=0, pga=2), visit(patient_id="U", week=24, pga=np.nan),
+               visit(patient_id="F", week=0, pga=2), visit(patient_id="F", week=24, pga=np.nan))
+    out = non_responder(pts, v).set_index("patient_id")
+    assert pd.isna(out.loc["U", "non_responder"])
+    assert out.loc["F", "non_responder"] == True  # noqa: E712  stopping for a flare decides
+
+
+def test_derive_visits_names_the_visits_whose_state_is_unknown():
+    from lupus_utils.results import derive_visits
+    pts = pd.DataFrame([patient(patient_id="P1", follow_up_weeks=24)])
+    v = visits(visit(patient_id="P1", week=0), visit(patient_id="P1", week=24, pga=np.nan))
+    with pytest.raises(ValueError, match=r"lldas is unknown .* 1 visit\(s\): \['P1 week 24'\]"):
+        derive_visits({"patients": pts, "visits": v})
