@@ -36,3 +36,42 @@ def patient(**changes) -> dict:
     assert not unknown, f"not codebook patient columns: {unknown}"
     return QUIET_PATIENT | changes
 
+
+# --- a tiny valid cohort written as a CSV folder (tests/test_data.py, tests/test_ingest.py) ----------
+def write_cohort(folder, patients, visits, adverse_events, sep=","):
+    """Write the three tables as ``folder/<table>.csv``; each is a frame (written as it is) or a
+    list of row dicts (put in codebook column order). Returns ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for t, rows in (("patients", patients), ("visits", visits), ("adverse_events", adverse_events)):
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns(t))
+        frame.to_csv(folder / f"{t}.csv", index=False, sep=sep)
+    return folder
+
+
+def good_cohort() -> tuple[list[dict], list[dict], list[dict]]:
+    """A valid cohort as lists of typed row dicts, to alter before :func:`write_cohort`: P01 followed
+    12 weeks (visits 0, 4, 12; prednisone at baseline; one infection at week 4), P02 4 weeks (visits 0, 4)."""
+    pts = [patient(patient_id="P01", follow_up_weeks=12), patient(patient_id="P02", follow_up_weeks=4)]
+    vis = [visit(patient_id="P01", week=0, pga=1.5, gc_drug="prednisone", gc_dose_mg=10),
+           visit(patient_id="P01", week=4), visit(patient_id="P01", week=12),
+           visit(patient_id="P02", week=0), visit(patient_id="P02", week=4)]
+    ae = [dict(event_id="E1", patient_id="P01", week=4, category="infection", term="COVID-19",
+               serious=0, hospitalised=0, action="none")]
+    return pts, vis, ae
+
+
+def as_text(rows: list[dict], table: str) -> pd.DataFrame:
+    """Rows as a frame of text cells in codebook column order (None -> empty cell)."""
+    f = pd.DataFrame(rows, columns=columns(table))
+    return f.astype(object).where(f.notna(), "").map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+
+
+def small_cohort(ids=("P01", "P02")) -> dict[str, pd.DataFrame]:
+    """A valid cohort as text frames (as a centre's file holds them), keyed by table: each patient
+    followed 4 weeks, with visits at weeks 0 and 4 and one infection (event ``E<id>``) at week 4."""
+    pts = [patient(patient_id=i, follow_up_weeks=4) for i in ids]
+    vis = [visit(patient_id=i, week=w) for i in ids for w in (0, 4)]
+    ae = [dict(event_id=f"E{i}", patient_id=i, week=4, category="infection", term="COVID-19", serious=0,
+               hospitalised=0, action="none") for i in ids]
+    return {"patients": as_text(pts, "patients"), "visits": as_text(vis, "visits"),
+            "adverse_events": as_text(ae, "adverse_events")}

@@ -9,33 +9,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import patient, visit
+from conftest import as_text, patient, small_cohort, visit, write_cohort
 from lupus_utils import CohortValidationError, columns, load_codebook, read_cohort
 from lupus_utils.ingest import (identifier_guard, load_own_cohort, main, normalise, plausibility_warnings,
                                 pseudonymise, read_center, read_centers, write_report)
 from lupus_utils.paths import SYNTHETIC_DIR, TABLES
 from lupus_utils.template import units_row, write_template
-
-
-def _text(rows: list[dict], table: str) -> pd.DataFrame:
-    """Rows as a frame of text cells in codebook column order (None -> empty cell)."""
-    f = pd.DataFrame(rows, columns=columns(table))
-    return f.astype(object).where(f.notna(), "").map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
-
-
-def _write_folder(folder, tables: dict[str, pd.DataFrame], sep=","):
-    folder.mkdir(parents=True, exist_ok=True)
-    for t, f in tables.items():
-        f.to_csv(folder / f"{t}.csv", index=False, sep=sep)
-    return folder
-
-
-def _small(ids=("P01", "P02")) -> dict[str, pd.DataFrame]:
-    pts = [patient(patient_id=i, follow_up_weeks=4) for i in ids]
-    vis = [visit(patient_id=i, week=w) for i in ids for w in (0, 4)]
-    ae = [dict(event_id=f"E{i}", patient_id=i, week=4, category="infection", term="COVID-19", serious=0,
-               hospitalised=0, action="none") for i in ids]
-    return {"patients": _text(pts, "patients"), "visits": _text(vis, "visits"), "adverse_events": _text(ae, "adverse_events")}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +104,7 @@ def test_template_round_trip_with_the_synthetic_cohort(template, synthetic, tmp_
 
 
 def test_template_error_rows_are_sheet_rows(template, tmp_path):
-    small = _small()
+    small = small_cohort()
     small["visits"].loc[2, "pga"] = "7"  # third visit: sheet row 5
     with pytest.raises(CohortValidationError) as info:
         load_own_cohort(_fill(template, tmp_path / "c.xlsx", small))
@@ -136,7 +115,7 @@ def test_template_error_rows_are_sheet_rows(template, tmp_path):
 # --- reading -----------------------------------------------------------------------------------
 
 def test_csv_folder_bom_semicolon_and_row_numbers(tmp_path):
-    folder = _write_folder(tmp_path / "site", _small(), sep=";")
+    folder = write_cohort(tmp_path / "site", **small_cohort(), sep=";")
     path = folder / "visits.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\n\n", 1))  # BOM and a blank row 2
     raw, files, notes = read_center(folder)
@@ -148,7 +127,7 @@ def test_csv_folder_bom_semicolon_and_row_numbers(tmp_path):
 
 
 def test_not_utf8_names_the_file_and_never_guesses(tmp_path):
-    folder = _write_folder(tmp_path / "site", _small())
+    folder = write_cohort(tmp_path / "site", **small_cohort())
     (folder / "adverse_events.csv").write_bytes("event_id,term\nE1,febbre 38°\n".encode("latin-1"))
     with pytest.raises(CohortValidationError) as info:
         read_center(folder)
@@ -165,30 +144,30 @@ def test_unsupported_and_missing_inputs(tmp_path):
 
 
 def test_center_filled_from_the_name_when_absent(tmp_path):
-    small = _small()
+    small = small_cohort()
     small["patients"] = small["patients"].drop(columns="center")
-    raw, _, notes = read_center(_write_folder(tmp_path / "PADOVA", small))
+    raw, _, notes = read_center(write_cohort(tmp_path / "PADOVA", **small))
     assert raw["patients"]["center"].unique().tolist() == ["Padova"]
     raw, _, _ = read_center(tmp_path / "PADOVA", center="elsewhere")
     assert raw["patients"]["center"].unique().tolist() == ["other"]
 
 
 def test_read_centers_keeps_provenance_and_prefixes_clashing_ids(tmp_path):
-    a = _write_folder(tmp_path / "a", _small(("P01", "P02")))
-    b = _write_folder(tmp_path / "b", _small(("P02", "P03")))
+    a = write_cohort(tmp_path / "a", **small_cohort(("P01", "P02")))
+    b = write_cohort(tmp_path / "b", **small_cohort(("P02", "P03")))
     raw, files, notes = read_centers([a, b])
     assert files["visits"] == "a/visits.csv + b/visits.csv"
     assert raw["patients"]["patient_id"].tolist() == ["a-P01", "a-P02", "b-P02", "b-P03"]
     assert raw["visits"].index[-1] == ("b/visits.csv", 5)
     assert any("prefixed with its centre" in n for n in notes)
-    c = _write_folder(tmp_path / "c", _small(("P07",)))
+    c = write_cohort(tmp_path / "c", **small_cohort(("P07",)))
     raw, _, notes = read_centers([a, c])  # no clash: ids untouched
     assert raw["patients"]["patient_id"].tolist() == ["P01", "P02", "P07"] and not notes
     # a problem in the second centre names its own file and row
-    bad = _small(("P01",))
+    bad = small_cohort(("P01",))
     bad["visits"].loc[1, "tender_joints"] = "x"
     with pytest.raises(CohortValidationError) as info:
-        load_own_cohort([a, _write_folder(tmp_path / "d", bad)])
+        load_own_cohort([a, write_cohort(tmp_path / "d", **bad)])
     p = info.value.problems
     assert list(zip(p["file"], p["row"], p["column"])) == [("d/visits.csv", 3, "tender_joints")]
 
@@ -241,14 +220,14 @@ def test_day_first_dates_need_evidence_in_the_same_file():
 
 
 def test_normalised_cohort_validates(tmp_path):
-    small = _small()
+    small = small_cohort()
     v, p = small["visits"], small["patients"]
     v["sledai_rash"] = ["Yes", "no", "N", "0"]
     v["rash_extent"] = ["Localized", "None", "none", "NONE"]
     v["week"] = ["W0", "week 4", "0", "4 "]
     v["pga"] = ["0,5", "1", "0", "0"]
     p["anifrolumab_start"] = ["27/10/2023", "04/08/2023"]
-    tables, report = load_own_cohort(_write_folder(tmp_path / "it", small, sep=";"))
+    tables, report = load_own_cohort(write_cohort(tmp_path / "it", **small, sep=";"))
     assert tables["visits"]["pga"].tolist() == [0.5, 1.0, 0.0, 0.0]
     assert tables["patients"]["anifrolumab_start"].dt.strftime("%Y-%m-%d").tolist() == ["2023-10-27", "2023-08-04"]
     assert len(report["notes"]) >= 5
@@ -322,7 +301,7 @@ def test_pseudonymise_is_stable_and_complete():
 
 
 def test_main_does_not_write_the_key_unless_asked(tmp_path):
-    folder = _write_folder(tmp_path / "Pisa", _small())
+    folder = write_cohort(tmp_path / "Pisa", **small_cohort())
     assert main([str(folder), "--out", str(tmp_path / "o1")]) == 0
     written = " ".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o1").rglob("*.*"))
     assert "P01" not in written.replace("P001", "")
@@ -342,8 +321,8 @@ def test_unusual_values_are_warnings_not_errors(tmp_path):
            visit(patient_id="P02", week=0), visit(patient_id="P02", week=4, platelets_10e9_l=85)]
     ae = [dict(event_id="E1", patient_id="P02", week=4, category="infection", term="pneumonia", serious=0,
                hospitalised=1, action="none")]
-    folder = _write_folder(tmp_path / "w", {"patients": _text(pts, "patients"), "visits": _text(vis, "visits"),
-                                            "adverse_events": _text(ae, "adverse_events")})
+    folder = write_cohort(tmp_path / "w", patients=as_text(pts, "patients"), visits=as_text(vis, "visits"),
+                          adverse_events=as_text(ae, "adverse_events"))
     tables, report = load_own_cohort(folder)
     w = report["warnings"]
     got = {(f, r, c) for f, r, c in zip(w["file"], w["row"], w["column"])}
