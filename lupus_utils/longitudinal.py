@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
-from .paths import VISIT_WEEKS
+from .paths import EFFICACY_WEEKS, STATE_WEEKS, VISIT_WEEKS
 
 #: The study's scheduled visit weeks (codebook ``visits.week``; one source: :mod:`lupus_utils.paths`).
 SCHEDULE = tuple(VISIT_WEEKS)
@@ -64,7 +64,7 @@ def _pct(n: int, den: int) -> float:
 # 1. responder rates: completers, non-responder imputation, last observation carried forward
 # --------------------------------------------------------------------------------------------
 
-def responder_table(visits: pd.DataFrame, patients: pd.DataFrame, state: str, weeks=(12, 24, 48),
+def responder_table(visits: pd.DataFrame, patients: pd.DataFrame, state: str, weeks=STATE_WEEKS,
                     schedule=SCHEDULE) -> pd.DataFrame:
     """How many patients are in a per-visit state (e.g. ``"doris_remission"``, ``"lldas"``) at
     each week, under three handlings of missing visits, side by side.
@@ -153,7 +153,7 @@ def responder_table(visits: pd.DataFrame, patients: pd.DataFrame, state: str, we
 MIXED_MODEL_MAX_PATIENTS = 3000
 
 
-def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=(0, 4, 12, 24, 36),
+def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=EFFICACY_WEEKS,
                            max_patients: int = MIXED_MODEL_MAX_PATIENTS) -> dict:
     """Model-based mean of ``measure`` at each week from a linear mixed model, which uses every
     assessed visit of every patient (valid under missing at random) instead of only the

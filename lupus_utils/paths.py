@@ -15,6 +15,13 @@ BUILD_DIR = PROJECT_ROOT / "build"
 
 #: The study's visit schedule, in weeks since the first anifrolumab infusion.
 VISIT_WEEKS = (0, 4, 12, 24, 36, 48, 72)
+#: The visits of the efficacy summaries (the paper's Table 2). Later visits, with few patients
+#: still on anifrolumab, count for remission at week 48 and for safety, not for these summaries.
+EFFICACY_WEEKS = (0, 4, 12, 24, 36)
+#: The visits at which the paper reports DORIS remission and LLDAS.
+STATE_WEEKS = (12, 24, 48)
+#: The visits of the paper's Table 3 (adverse events, patients in follow-up).
+SAFETY_WEEKS = (4, 12, 24, 36, 48, 72)
 
 #: The three tables of the data model, in the order they are read and validated.
 TABLES = ("patients", "visits", "adverse_events")

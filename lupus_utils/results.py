@@ -22,6 +22,7 @@ import pandas as pd
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, doris_remission, lldas,
                        non_responder, sfi_flare)
+from .paths import EFFICACY_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
@@ -270,7 +271,13 @@ def add_groupings(v: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=(0, 4, 12, 24, 36)) -> pd.DataFrame:
+def efficacy_visits(visits: pd.DataFrame) -> pd.DataFrame:
+    """The visits the efficacy summaries use: assessed on treatment, at one of ``EFFICACY_WEEKS``
+    (``data_flow`` counts the rest)."""
+    return visits[visits["on_treatment"] & visits["week"].isin(EFFICACY_WEEKS)]
+
+
+def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
     """Per week: n and median (IQR) in each level of ``group`` and the Mann-Whitney U p-value
     (SPSS asymptotic) between them, on the visits assessed on treatment."""
     from .stats import describe, mann_whitney
@@ -349,6 +356,12 @@ def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame,
     off = int((~visits["on_treatment"]).sum())
     rows.append({"data": "visits in the efficacy analyses", "rows in": len(visits), "analysed": len(visits) - off,
                  "excluded": off, "reason": "anifrolumab stopped before the visit (kept for safety and follow-up)"})
+    on = len(visits) - off
+    summarised = len(efficacy_visits(visits))
+    rows.append({"data": "on-treatment visits in the efficacy summaries (Table 2)", "rows in": on,
+                 "analysed": summarised, "excluded": on - summarised,
+                 "reason": f"not at weeks {', '.join(map(str, EFFICACY_WEEKS))} "
+                           "(kept for remission at later visits and for safety)"})
     p = tables["patients"]
     short = int((~(p["follow_up_weeks"] >= min_follow_up_weeks)).sum())  # NaN counts as excluded
     rows.append({"data": "patients in the non-responder rule", "rows in": len(p), "analysed": len(p) - short,

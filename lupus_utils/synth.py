@@ -45,7 +45,7 @@ from .instruments import (SLE_DAS_BINARY, SLE_DAS_INTERCEPT, SLE_DAS_LEUKOCYTES,
                           SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT, SLEDAI2K_WEIGHTS)
 from .outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
                        LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
-from .paths import SYNTHETIC_DIR, VISIT_WEEKS
+from .paths import EFFICACY_WEEKS, SYNTHETIC_DIR, VISIT_WEEKS
 
 SEED = 20240053
 WEEKS = np.array(VISIT_WEEKS)
@@ -357,7 +357,7 @@ W = {w: i for i, w in enumerate(VISIT_WEEKS)}
 
 #: Measures of Table 2 in the order the search scores them.
 TABLE2_MEASURES = ("sledai2k", "sle_das", "swollen_joints", "tender_joints", "clasi_activity", "pga", "prednisone_mg")
-TABLE2_WEEKS = (0, 4, 12, 24, 36)
+TABLE2_WEEKS = EFFICACY_WEEKS
 #: Published values the search leaves out because no coherent data can give them (see
 #: data/synthetic/calibration_misses.csv): SLE-DAS q1 at week 36 lies between two values SLE-DAS
 #: cannot take.

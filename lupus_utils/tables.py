@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .paths import EFFICACY_WEEKS, SAFETY_WEEKS
 from .scorecard import round_half_up
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
@@ -129,7 +130,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(0, 4, 12, 24, 36)) -> pd.DataFrame:
+def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
     """Table 2: median (IQR) per visit and the Wilcoxon p-value of each visit against baseline.
     With ``targets``, each measure gets a second row with the published values."""
     rows = []
@@ -153,7 +154,7 @@ def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(0,
     return pd.DataFrame(rows)
 
 
-def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=(4, 12, 24, 36, 48, 72)) -> pd.DataFrame:
+def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAFETY_WEEKS) -> pd.DataFrame:
     """Table 3: adverse events per visit (patients in follow-up), by category and action. With
     ``targets``, each visit gets a second row with the published counts."""
     rows = []

@@ -42,10 +42,13 @@ def test_zoster_by_vaccination():
 def test_data_flow_counts_every_exclusion():
     from lupus_utils.results import data_flow
     tables = {"patients": pd.DataFrame({"patient_id": ["A", "B"], "follow_up_weeks": [36, 12]}),
-              "visits": pd.DataFrame({"patient_id": ["A", "A", "B"]}), "adverse_events": pd.DataFrame({"patient_id": []})}
-    visits = pd.DataFrame({"on_treatment": [True, False, True]})
+              "visits": pd.DataFrame({"patient_id": ["A", "A", "A", "B"]}), "adverse_events": pd.DataFrame({"patient_id": []})}
+    visits = pd.DataFrame({"on_treatment": [True, True, False, True], "week": [0, 48, 72, 12]})
     flow = data_flow(tables, visits).set_index("data")
-    assert flow.loc["visits in the efficacy analyses", ["analysed", "excluded"]].tolist() == [2, 1]
+    assert flow.loc["visits in the efficacy analyses", ["analysed", "excluded"]].tolist() == [3, 1]
+    # of the 3 on treatment, the week-48 visit is outside Table 2's weeks: counted, not dropped
+    assert flow.loc["on-treatment visits in the efficacy summaries (Table 2)",
+                    ["rows in", "analysed", "excluded"]].tolist() == [3, 2, 1]
     assert flow.loc["patients in the non-responder rule", ["analysed", "excluded"]].tolist() == [1, 1]
     assert flow.loc["adverse_events table", "rows in"] == 0
 
