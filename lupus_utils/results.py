@@ -312,6 +312,60 @@ def exposure_years(patients: pd.DataFrame) -> pd.Series:
     return pd.Series(weeks.to_numpy() / WEEKS_PER_YEAR, index=patients["patient_id"], name="exposure_years")
 
 
+def _ci_text(low: float, high: float) -> str:
+    return "–" if np.isnan(low) or np.isnan(high) else f"{low:.0f}–{high:.0f}"
+
+
+def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
+    """A table of counts from :func:`compute_results` with their 95% confidence intervals.
+
+    ``items`` is a sequence of ``(label, measure, population, week)`` (week None for a count
+    without a visit). One row per item: ``Outcome``, ``n/N``, ``%``, ``Wilson 95% CI`` and
+    ``Exact 95% CI`` (:func:`lupus_utils.inference.proportion_with_ci`). A count the cohort does not
+    yield (nobody assessed at that visit) keeps its row, with dashes, so the table always lists
+    what was asked for.
+    """
+    from .inference import proportion_with_ci
+
+    week = results["week"]
+    rows = []
+    for label, measure, population, wk in items:
+        sel = (results["measure"] == measure) & (results["population"] == population)
+        sel &= week.isna() if wk is None else (week == wk)
+        stats = results.loc[sel].set_index("statistic")["value"]
+        n, d = stats.get("n", np.nan), stats.get("denominator", np.nan)
+        if pd.isna(n) or pd.isna(d) or d == 0:
+            rows.append({"Outcome": label, "n/N": "–", "%": np.nan, "Wilson 95% CI": "–", "Exact 95% CI": "–"})
+            continue
+        r = proportion_with_ci(int(n), int(d))
+        rows.append({"Outcome": label, "n/N": f"{int(n)}/{int(d)}", "%": r["pct"],
+                     "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
+                     "Exact 95% CI": _ci_text(r["exact_low"], r["exact_high"])})
+    return pd.DataFrame(rows, columns=["Outcome", "n/N", "%", "Wilson 95% CI", "Exact 95% CI"])
+
+
+def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICACY_WEEKS[1:]) -> pd.DataFrame:
+    """Per response column and week, among the visits assessed on treatment: responders, the
+    percentage with its Wilson 95% CI, and how many visits could not be assessed (a missing
+    response, e.g. baseline CLASI-A below 10 for the CLASI-A 50% response) and so are left out.
+
+    ``responses`` maps a boolean (or nullable boolean) column of ``visits`` to its label.
+    """
+    from .inference import proportion_with_ci
+
+    on = visits[visits["on_treatment"]]
+    rows = []
+    for col, label in responses.items():
+        for w in weeks:
+            at = on.loc[on["week"] == w, col]
+            known = at.dropna().astype(bool)
+            r = proportion_with_ci(int(known.sum()), len(known))
+            rows.append({"Response": label, "Week": w, "n/N": f"{int(known.sum())}/{len(known)}", "%": r["pct"],
+                         "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
+                         "not assessable": int(len(at) - len(known))})
+    return pd.DataFrame(rows, columns=["Response", "Week", "n/N", "%", "Wilson 95% CI", "not assessable"])
+
+
 def safety_rates(tables: dict[str, pd.DataFrame], per: float = 100.0) -> pd.DataFrame:
     """Adverse events per ``per`` patient-years of exposure with exact Poisson (Garwood) 95%
     confidence intervals: all events, infections, serious events, herpes zoster."""

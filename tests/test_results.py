@@ -65,3 +65,30 @@ def test_compute_results_on_a_cohort_without_skin_or_joint_involvement():
     sub = res[res["population"] == "mucocutaneous_active_baseline"]
     assert (sub.loc[sub["statistic"] == "n", "value"] == 0).all() and not (sub["statistic"] == "p").any()
     assert (res["measure"] == "sledai2k").any()
+
+
+def test_proportions_with_ci_reads_counts_and_keeps_rows_nobody_was_assessed_for():
+    from scipy.stats import beta
+
+    from lupus_utils.results import proportions_with_ci
+    res = pd.DataFrame({"measure": ["lldas", "lldas"], "population": ["observed_at_visit"] * 2,
+                        "week": [12.0, 12.0], "statistic": ["n", "denominator"], "value": [8.0, 24.0]})
+    out = proportions_with_ci(res, [("LLDAS, week 12", "lldas", "observed_at_visit", 12),
+                                    ("LLDAS, week 48", "lldas", "observed_at_visit", 48)])
+    assert out["Outcome"].tolist() == ["LLDAS, week 12", "LLDAS, week 48"]
+    row = out.iloc[0]
+    assert row["n/N"] == "8/24" and row["%"] == pytest.approx(100 / 3)
+    # Wilson by hand: centre (8 + 1.96²/2) / (24 + 1.96²) = 0.3563, half-width 0.1766 -> 18-53%
+    assert row["Wilson 95% CI"] == "18–53"
+    low, high = beta.ppf(0.025, 8, 17), beta.ppf(0.975, 9, 16)  # Clopper-Pearson
+    assert row["Exact 95% CI"] == f"{100 * low:.0f}–{100 * high:.0f}" == "16–55"
+    assert out.iloc[1][["n/N", "Wilson 95% CI", "Exact 95% CI"]].tolist() == ["–", "–", "–"]
+
+
+def test_response_rates_count_visits_that_cannot_be_assessed():
+    from lupus_utils.results import response_rates
+    v = pd.DataFrame({"on_treatment": [True] * 5 + [False], "week": [12] * 6,
+                      "resp": pd.array([True, True, False, pd.NA, pd.NA, True], dtype="boolean")})
+    out = response_rates(v, {"resp": "A response"}, weeks=(12, 24))
+    assert out[["Week", "n/N", "not assessable"]].values.tolist() == [[12, "2/3", 2], [24, "0/0", 0]]
+    assert out.loc[0, "%"] == pytest.approx(200 / 3) and out.loc[1, "Wilson 95% CI"] == "–"
