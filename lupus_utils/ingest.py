@@ -750,12 +750,6 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
             "lupus (a drug, an infection) and neither SLEDAI-2K nor SLE-DAS counts it; check the attribution")
     add("visits", (v["sledai_arthritis"] == 1) & (v["tender_joints"] == 0) & (v["swollen_joints"] == 0), "sledai_arthritis",
         "sledai_arthritis", "unusual: SLEDAI arthritis recorded with 0 tender and 0 swollen joints; check the joint counts")
-    stop = v["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])
-    add("visits", (v["treatment_status"] == "on") & stop.notna() & (v["week"] > stop), "treatment_status",
-        v["treatment_status"].astype(str) + " at week " + v["week"].astype(str),
-        "unusual: on treatment at a visit after the patient's anifrolumab_stop_week; check status or stop week")
-    add("visits", (v["treatment_status"] == "discontinued") & stop.isna(), "treatment_status", "treatment_status",
-        "unusual: discontinued at this visit but the patient has no anifrolumab_stop_week; check the patients table")
     add("adverse_events", (ae["hospitalised"] == 1) & (ae["serious"] == 0), "serious", "serious",
         "unusual: an event that led to hospitalisation is serious by the ICH E2A definition; check 'serious'")
     ae_stop = ae["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])

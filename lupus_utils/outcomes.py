@@ -45,8 +45,8 @@ def _check_visit_keys(visits: pd.DataFrame) -> None:
     (patient, week) raises ``ValueError`` listing them, instead of being read as a visit."""
     week = visits["week"]
     if week.isna().any():
-        raise ValueError(f"visits: week is missing in {int(week.isna().sum())} row(s) (positions "
-                         f"{np.flatnonzero(week.isna().to_numpy())[:10].tolist()})")
+        who = visits.loc[week.isna(), "patient_id"].astype(str)
+        raise ValueError(f"visits: week is missing in {len(who)} row(s), patient(s) {', '.join(who.head(10))}")
     dup = visits.duplicated(["patient_id", "week"], keep=False)
     if dup.any():
         pairs = visits.loc[dup, ["patient_id", "week"]].drop_duplicates().astype(str).agg(" week ".join, axis=1)
@@ -141,9 +141,9 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     # a worse extent is new activity too: rash localized -> generalized, vasculitis
     # mucocutaneous -> systemic
     for col in ("rash_extent", "vasculitis_type"):
-        if col in visits:
-            rank = extent_rank(visits, col)
-            new_any |= rank > rank[safe_prev]
+        rank = extent_rank(visits, col)
+        new_any |= rank > rank[safe_prev]
+        new_unknown |= np.isnan(rank) | np.isnan(rank[safe_prev])
     new_any &= has_prev
     new_unknown &= has_prev & ~new_any
     pga = _col(visits, "pga")
@@ -306,6 +306,13 @@ def clasi_a_response(visits: pd.DataFrame) -> pd.Series:
 NON_RESPONSE_STOP_REASONS = ("flare", "persistent_activity")
 
 
+def non_response_eligible(patients: pd.DataFrame,
+                          min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS) -> pd.Series:
+    """Whether each patient falls under the non-responder rule: followed for at least
+    ``min_follow_up_weeks``. An unknown follow-up is not eligible (``data_flow`` counts it)."""
+    return (patients["follow_up_weeks"] >= min_follow_up_weeks).fillna(False).astype(bool)
+
+
 def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
                   min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS) -> pd.DataFrame:
     """The paper's non-responder rule, one row per patient.
@@ -318,15 +325,16 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
     eligible, or when the state at the last visit is unknown and the patient did not stop for
     activity).
     """
+    _check_visit_keys(visits)
     codes, uniques = pd.factorize(visits["patient_id"])
     order = np.lexsort((visits["week"].to_numpy(dtype="int64"), codes))
-    is_last = np.r_[codes[order][1:] != codes[order][:-1], True]
+    is_last = np.r_[codes[order][1:] != codes[order][:-1], True][: len(order)]  # empty visits: no last rows
     last_rows = order[is_last]
     at_least = (lldas(visits) | doris_remission(visits)).array
     last = pd.DataFrame({"week": visits["week"].to_numpy()[last_rows], "at_least_lldas": at_least[last_rows]},
                         index=pd.Index(uniques[codes[last_rows]], name="patient_id"))
     out = patients[["patient_id", "follow_up_weeks"]].copy()
-    out["eligible"] = out["follow_up_weeks"] >= min_follow_up_weeks
+    out["eligible"] = non_response_eligible(patients, min_follow_up_weeks).to_numpy()
     out["last_week"] = out["patient_id"].map(last["week"])
     out["at_least_lldas_last"] = out["patient_id"].map(last["at_least_lldas"]).astype("boolean")
     reason = patients["anifrolumab_stop_reason"] if "anifrolumab_stop_reason" in patients else pd.Series(pd.NA, index=patients.index)

@@ -13,7 +13,7 @@ from IPython.display import HTML, Markdown, display
 from .data import read_cohort
 from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
-from .results import add_groupings, compute_results, derive_visits
+from .results import add_groupings, compute_results, derive_visits, result_value
 from .scorecard import load_targets
 from .tables import download_links, export_table
 
@@ -34,11 +34,7 @@ class Chapter:
         return self.data_dir.resolve() == SYNTHETIC_DIR.resolve()
 
     def value(self, measure, population="all", week=None, statistic="n") -> float:
-        r = self.results
-        m = (r["measure"] == measure) & (r["population"] == population) & (r["statistic"] == statistic)
-        m &= r["week"].isna() if week is None else (r["week"] == week)
-        vals = r.loc[m, "value"]
-        return float(vals.iloc[0]) if len(vals) else math.nan  # e.g. no patient followed that long
+        return result_value(self.results, measure, population, week, statistic)
 
     def n_of(self, measure, population, week=None) -> str:
         """'8/24 (33%)' from the results."""

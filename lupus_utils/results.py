@@ -21,7 +21,7 @@ import pandas as pd
 
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, doris_remission, lldas,
-                       non_responder, sfi_flare)
+                       non_response_eligible, non_responder, sfi_flare)
 from .paths import EFFICACY_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
@@ -312,6 +312,18 @@ def exposure_years(patients: pd.DataFrame) -> pd.Series:
     return pd.Series(weeks.to_numpy() / WEEKS_PER_YEAR, index=patients["patient_id"], name="exposure_years")
 
 
+def result_value(results: pd.DataFrame, measure: str, population: str = "all", week=None,
+                 statistic: str = "n") -> float:
+    """One value of :func:`compute_results`. NaN when the statistic exists but not at that week
+    (e.g. nobody followed that long); ``KeyError`` when the cohort never yields it under that
+    name (a misspelt measure, population or statistic), rather than a quiet dash."""
+    key = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == statistic)
+    if not key.any():
+        raise KeyError(f"no result {measure!r} / {population!r} / {statistic!r} at any week")
+    at = results.loc[key & (results["week"].isna() if week is None else results["week"] == week), "value"]
+    return float(at.iloc[0]) if len(at) else float("nan")
+
+
 def _ci_text(low: float, high: float) -> str:
     return "–" if np.isnan(low) or np.isnan(high) else f"{low:.0f}–{high:.0f}"
 
@@ -327,13 +339,10 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
     """
     from .inference import proportion_with_ci
 
-    week = results["week"]
     rows = []
     for label, measure, population, wk in items:
-        sel = (results["measure"] == measure) & (results["population"] == population)
-        sel &= week.isna() if wk is None else (week == wk)
-        stats = results.loc[sel].set_index("statistic")["value"]
-        n, d = stats.get("n", np.nan), stats.get("denominator", np.nan)
+        n = result_value(results, measure, population, wk, "n")
+        d = result_value(results, measure, population, wk, "denominator")
         if pd.isna(n) or pd.isna(d) or d == 0:
             rows.append({"Outcome": label, "n/N": "–", "%": np.nan, "Wilson 95% CI": "–", "Exact 95% CI": "–"})
             continue
@@ -360,7 +369,8 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
             at = on.loc[on["week"] == w, col]
             known = at.dropna().astype(bool)
             r = proportion_with_ci(int(known.sum()), len(known))
-            rows.append({"Response": label, "Week": w, "n/N": f"{int(known.sum())}/{len(known)}", "%": r["pct"],
+            n_over_d = f"{int(known.sum())}/{len(known)}" if len(known) else "–"
+            rows.append({"Response": label, "Week": w, "n/N": n_over_d, "%": r["pct"],
                          "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
                          "not assessable": int(len(at) - len(known))})
     return pd.DataFrame(rows, columns=["Response", "Week", "n/N", "%", "Wilson 95% CI", "not assessable"])
@@ -417,7 +427,7 @@ def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame,
                  "reason": f"not at weeks {', '.join(map(str, EFFICACY_WEEKS))} "
                            "(kept for remission at later visits and for safety)"})
     p = tables["patients"]
-    short = int((~(p["follow_up_weeks"] >= min_follow_up_weeks)).sum())  # NaN counts as excluded
+    short = int((~non_response_eligible(p, min_follow_up_weeks)).sum())
     rows.append({"data": "patients in the non-responder rule", "rows in": len(p), "analysed": len(p) - short,
                  "excluded": short, "reason": f"followed for less than {min_follow_up_weeks} weeks (or follow-up unknown)"})
     return pd.DataFrame(rows)

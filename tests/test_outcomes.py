@@ -263,3 +263,33 @@ def test_derive_visits_names_the_visits_whose_state_is_unknown():
     v = visits(visit(patient_id="P1", week=0), visit(patient_id="P1", week=24, pga=np.nan))
     with pytest.raises(ValueError, match=r"lldas is unknown .* 1 visit\(s\): \['P1 week 24'\]"):
         derive_visits({"patients": pts, "visits": v})
+
+
+def test_non_responder_with_unknown_follow_up_is_not_eligible_and_data_flow_agrees():
+    from lupus_utils.results import data_flow
+    pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24), patient(patient_id="B", follow_up_weeks=24)])
+    pts["follow_up_weeks"] = pd.array([24, pd.NA], dtype="Int64")
+    v = visits(visit(patient_id="A", week=0, pga=2), visit(patient_id="A", week=24),
+               visit(patient_id="B", week=0, pga=2), visit(patient_id="B", week=24))
+    out = non_responder(pts, v).set_index("patient_id")
+    assert out["eligible"].tolist() == [True, False]
+    assert out.loc["A", "non_responder"] == False and pd.isna(out.loc["B", "non_responder"])  # noqa: E712
+    flow = data_flow({"patients": pts, "visits": v, "adverse_events": pd.DataFrame()}, v.assign(on_treatment=True))
+    assert flow.set_index("data").loc["patients in the non-responder rule", ["analysed", "excluded"]].tolist() == [1, 1]
+
+
+def test_non_responder_names_a_visit_without_week_and_accepts_no_visits():
+    pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24)])
+    v = visits(visit(patient_id="A", week=0))
+    v["week"] = pd.array([pd.NA], dtype="Int64")
+    with pytest.raises(ValueError, match="week is missing in 1 row.*patient.*A"):
+        non_responder(pts, v)
+    empty = non_responder(pts, visits(visit(patient_id="A", week=0)).iloc[0:0])
+    assert empty["eligible"].tolist() == [True] and pd.isna(empty.loc[0, "non_responder"])
+
+
+def test_lldas_extent_rule_needs_its_columns_and_an_unknown_extent_is_unknown():
+    v = visits(visit(week=0, sledai_rash=1, rash_extent="localized"), visit(week=4, sledai_rash=1, rash_extent=None))
+    assert lldas_criteria(v)["c2_no_new_activity"].tolist() == [True, pd.NA]
+    with pytest.raises(KeyError):
+        lldas(v.drop(columns=["rash_extent"]))

@@ -90,5 +90,17 @@ def test_response_rates_count_visits_that_cannot_be_assessed():
     v = pd.DataFrame({"on_treatment": [True] * 5 + [False], "week": [12] * 6,
                       "resp": pd.array([True, True, False, pd.NA, pd.NA, True], dtype="boolean")})
     out = response_rates(v, {"resp": "A response"}, weeks=(12, 24))
-    assert out[["Week", "n/N", "not assessable"]].values.tolist() == [[12, "2/3", 2], [24, "0/0", 0]]
+    assert out[["Week", "n/N", "not assessable"]].values.tolist() == [[12, "2/3", 2], [24, "–", 0]]
     assert out.loc[0, "%"] == pytest.approx(200 / 3) and out.loc[1, "Wilson 95% CI"] == "–"
+
+
+def test_result_value_tells_a_missing_week_from_a_misspelt_key():
+    from lupus_utils.results import proportions_with_ci, result_value
+    res = pd.DataFrame({"measure": ["lldas", "lldas"], "population": ["observed_at_visit"] * 2,
+                        "week": [12.0, 12.0], "statistic": ["n", "denominator"], "value": [8.0, 24.0]})
+    assert result_value(res, "lldas", "observed_at_visit", 12, "n") == 8.0
+    assert math.isnan(result_value(res, "lldas", "observed_at_visit", 48, "n"))  # nobody followed that long
+    with pytest.raises(KeyError, match="'lldass' / 'observed_at_visit' / 'n'"):
+        result_value(res, "lldass", "observed_at_visit", 12, "n")
+    with pytest.raises(KeyError):
+        proportions_with_ci(res, [("typo", "doris_remision", "observed_at_visit", 12)])
