@@ -11,9 +11,9 @@ published moments come out):
    median, quartiles (SPSS HAVERAGE), minimum and maximum are the published ones, then dealt to
    patients by a seeded shuffle. Roles the text describes are given to named patients: the four
    flares, the discontinuations, the herpes zoster and pulmonary embolism cases.
-2. **Follow-up.** The number of patients at each visit follows Table 3 (26, 26, 24, 19, 14, 7, 1);
+2. **Follow-up.** The number of patients at each visit follows Table 3's patients in follow-up;
    one patient stopped for recurrent infections before week 36 and is seen off treatment then, so
-   Table 2's efficacy counts (26, 26, 24, 19, 13) come out too.
+   Table 2's efficacy counts come out too.
 3. **Visits, item by item, by simulated annealing** in four stages, each changing only its own
    items and scoring the statistics those items drive: (a) SLEDAI-2K descriptors, swollen joints
    and laboratory values -> SLEDAI-2K, SLE-DAS and swollen-joint medians, IQRs, means, SDs and
@@ -27,8 +27,12 @@ published moments come out):
 4. **Adverse events** are Table 3's, event by event, dealt to patients in follow-up that week.
 
 Scores and outcome states are never written here: the book computes them with ``lupus_utils``.
-The search uses its own fast copies of the summary statistics (for speed only); the scorecard then
-checks every published number with the book's own code.
+The search uses its own fast copies of the summary statistics (for speed); the scorecard then
+checks every published number with the book's own code. One known difference: ``_wilcoxon_p``
+ranks float differences as they are, where ``stats`` rounds them to 9 decimals first so that
+equal changes tie; on the shipped cohort this moves two SLE-DAS and PGA p-values in the third
+significant digit (SLE-DAS week 12: 0.000454 here, 0.000427 in the book). Aligning it changes the
+search path, so it waits for the next recalibration.
 """
 from __future__ import annotations
 
@@ -41,23 +45,18 @@ import numpy as np
 import pandas as pd
 
 from .codebook import columns
-from .instruments import (SLE_DAS_BINARY, SLE_DAS_INTERCEPT, SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS,
-                          SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT, SLEDAI2K_WEIGHTS)
+from .instruments import (PREDNISONE_EQUIVALENT_MG, SEROLOGY_ITEMS, SLE_DAS_BINARY, SLE_DAS_INTERCEPT,
+                          SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS, SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT,
+                          SLEDAI2K_WEIGHTS)
 from .outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
                        LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
 from .paths import EFFICACY_WEEKS, SYNTHETIC_DIR, VISIT_WEEKS
+from .scorecard import load_targets
 
 SEED = 20240053
 WEEKS = np.array(VISIT_WEEKS)
 NW = len(WEEKS)
-def _cohort_size() -> int:
-    from .scorecard import load_targets
-
-    t = load_targets()
-    return int(t.loc[(t["source"] == "table1") & (t["measure"] == "patients") & (t["statistic"] == "n"), "value"].iloc[0])
-
-
-N = _cohort_size()  # the paper's 26 patients, read from targets.csv
+N = int(load_targets().set_index("target_id").loc["t1_patients_n", "value"])  # the paper's cohort size
 ID_PREFIX = "SYNTH-"
 
 
@@ -196,8 +195,6 @@ class Cohort:
 def _last_visit_weeks() -> np.ndarray:
     """Each patient's last visit, from Table 3's patients in follow-up per visit (targets.csv):
     as many patients stop after week w as are seen at w but not at the next visit."""
-    from .scorecard import load_targets
-
     t = load_targets()
     seen = t[(t["source"] == "table3") & (t["measure"] == "patients_at_visit")].set_index("week")["value"]
     weeks = [w for w in VISIT_WEEKS if w in seen.index]
@@ -350,7 +347,8 @@ ITEMS = ("rash", "alopecia", "ulcers", "arthritis", "leukopenia", "thrombocytope
 ITEM_COLUMNS = ("sledai_rash", "sledai_alopecia", "sledai_mucosal_ulcers", "sledai_arthritis", "sledai_leukopenia",
                 "sledai_thrombocytopenia", "sledai_proteinuria", "sledai_low_complement", "sledai_increased_dna_binding")
 SLEDAI_W = np.array([SLEDAI2K_WEIGHTS[c] for c in ITEM_COLUMNS], dtype=float)
-CLINICAL = np.array([c not in ("sledai_low_complement", "sledai_increased_dna_binding") for c in ITEM_COLUMNS])
+CLINICAL = np.array([c not in SEROLOGY_ITEMS for c in ITEM_COLUMNS])
+PERICARDITIS_W = SLEDAI2K_WEIGHTS["sledai_pericarditis"]
 GROUP = {"rash": "muco", "alopecia": "muco", "ulcers": "muco", "arthritis": "artic", "leukopenia": "haem",
          "thrombocytopenia": "haem", "proteinuria": "renal", "low_complement": "all", "dsdna": "all"}
 W = {w: i for i, w in enumerate(VISIT_WEEKS)}
@@ -358,10 +356,10 @@ W = {w: i for i, w in enumerate(VISIT_WEEKS)}
 #: Measures of Table 2 in the order the search scores them.
 TABLE2_MEASURES = ("sledai2k", "sle_das", "swollen_joints", "tender_joints", "clasi_activity", "pga", "prednisone_mg")
 TABLE2_WEEKS = EFFICACY_WEEKS
-#: Published values the search leaves out because no coherent data can give them (see
-#: data/synthetic/calibration_misses.csv): SLE-DAS q1 at week 36 lies between two values SLE-DAS
-#: cannot take.
-UNREACHABLE = {("sle_das", 36, "q1")}
+#: Published values the search leaves out because its model cannot give them (see
+#: data/synthetic/CALIBRATION.md): SLE-DAS q1 at week 36 needs a single swollen joint without the
+#: SLEDAI-2K arthritis descriptor, which stage (a) does not model.
+NOT_MODELLED = {("sle_das", 36, "q1")}
 #: The search aims at one decimal where the paper printed a whole number (PGA mean at week 4,
 #: printed "1"): a tighter aim, the same published value.
 AIM_DECIMALS = {("pga", 4, "mean"): 1}
@@ -370,12 +368,10 @@ AIM_DECIMALS = {("pga", 4, "mean"): 1}
 def _published_specs():
     """Table 2's medians, quartiles and p-values and the Results text's means and SDs, read from
     data/targets.csv (the one place that holds published numbers)."""
-    from .scorecard import load_targets
-
     t = load_targets()
 
     def spec(source, measure, week, statistic):
-        if (measure, week, statistic) in UNREACHABLE:
+        if (measure, week, statistic) in NOT_MODELLED:
             return None
         row = t[(t["source"] == source) & (t["measure"] == measure) & (t["week"] == week) & (t["statistic"] == statistic)]
         if len(row) != 1:
@@ -398,8 +394,6 @@ TABLE2, P_VALUES, MOMENTS = _published_specs()
 def _published_counts() -> dict:
     """The counts the search aims at, from targets.csv. Where the paper gives only a percentage,
     the count is that percentage of the patients assessed then (Table 2 or 3), rounded."""
-    from .scorecard import load_targets
-
     v = load_targets().set_index("target_id")["value"]
 
     def share(pct_id, n_id):
@@ -479,7 +473,6 @@ class Stage1:
         self.extra[r["arthritis"], W[36], ITEMS.index("arthritis")] = True
         self.extra[r["arthritis"], W[36], ITEMS.index("thrombocytopenia")] = True
         self.haem_base = grp["haem"]
-        self.sero_base_target = 21
         # non-responder structure: who must be LLDAS-eligible at the last visit
         self.must_settle = [i for i in range(N) if WEEKS[self.last[i]] >= NON_RESPONSE_MIN_FOLLOW_UP_WEEKS and i not in
                             (r["nephritis"], r["cytopenia"], r["arthritis"], r["persistent"])]
@@ -513,8 +506,8 @@ class Stage1:
 
     def scores(self, st):
         act = self.active(st)
-        sled = (act * SLEDAI_W).sum(axis=2) + 2 * self.pericarditis
-        csled = (act[:, :, CLINICAL] * SLEDAI_W[CLINICAL]).sum(axis=2) + 2 * self.pericarditis
+        sled = (act * SLEDAI_W).sum(axis=2) + PERICARDITIS_W * self.pericarditis
+        csled = (act[:, :, CLINICAL] * SLEDAI_W[CLINICAL]).sum(axis=2) + PERICARDITIS_W * self.pericarditis
         arth = act[:, :, 3]
         sj = np.where(arth, st["sj"], 0)
         # SLE-DAS with the coefficients of lupus_utils.instruments (same order of additions)
@@ -706,11 +699,13 @@ class Stage3:
 
 
 # ----------------------------------------------------------------------------- stage (d): PGA and GC
-#: Daily doses a clinician would prescribe, as (prednisone equivalent, drug, mg of that drug).
-GC_MENU = [(0.0, "none", 0.0), (1.25, "prednisone", 1.25), (2.5, "prednisone", 2.5), (3.75, "prednisone", 3.75),
-           (5.0, "prednisone", 5.0), (6.25, "methylprednisolone", 5.0), (7.5, "prednisone", 7.5),
-           (8.3333, "deflazacort", 10.0), (10.0, "prednisone", 10.0), (12.5, "prednisone", 12.5),
-           (15.0, "prednisone", 15.0), (20.0, "prednisone", 20.0), (25.0, "prednisone", 25.0)]
+#: Daily doses a clinician would prescribe, as (drug, mg of that drug), in rising prednisone
+#: equivalent; GC_MENU adds that equivalent (lupus_utils.instruments' conversion, to 4 decimals).
+GC_DOSES = [("none", 0.0), ("prednisone", 1.25), ("prednisone", 2.5), ("prednisone", 3.75), ("prednisone", 5.0),
+            ("methylprednisolone", 5.0), ("prednisone", 7.5), ("deflazacort", 10.0), ("prednisone", 10.0),
+            ("prednisone", 12.5), ("prednisone", 15.0), ("prednisone", 20.0), ("prednisone", 25.0)]
+GC_MENU = [(0.0 if drug == "none" else round(5.0 * mg / PREDNISONE_EQUIVALENT_MG[drug], 4), drug, mg)
+           for drug, mg in GC_DOSES]
 GC_VALUES = np.array([m[0] for m in GC_MENU])
 
 
