@@ -159,19 +159,23 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAF
     ``targets``, each visit gets a second row with the published counts."""
     rows = []
     present = set(results.loc[(results["measure"] == "patients_at_visit") & (results["population"] == "in_follow_up_at_visit"), "week"])
-    for w in [w for w in weeks if w in present] + ["total"]:
+    for w in list(weeks) + ["total"]:
         week, pop = (None, "all") if w == "total" else (w, "in_follow_up_at_visit")
         label = "Total" if w == "total" else WEEK_LABELS[w]
+        if w != "total" and w not in present:  # nobody followed that long: the visit stays, with dashes
+            rows.append({"Visit": label, "Source": "computed", "Adverse events (patients in follow-up)": "– (0)",
+                         "Infections": "–", "Cardiovascular": "–", "Other": "–",
+                         "Discontinuation / temporary suspension": "–"})
+        else:
+            def get(m, s="count"):
+                return _get(results, m, pop, week, s)
 
-        def get(m, s="count"):
-            return _get(results, m, pop, week, s)
-
-        n_fu = "" if w == "total" else f" ({int(_get(results, 'patients_at_visit', pop, week, 'n'))})"
-        rows.append({"Visit": label, "Source": "computed",
-                     "Adverse events (patients in follow-up)": f"{int(get('adverse_events'))}{n_fu}",
-                     "Infections": str(int(get("infections"))), "Cardiovascular": str(int(get("cardiovascular_events"))),
-                     "Other": str(int(get("other_events"))),
-                     "Discontinuation / temporary suspension": f"{int(get('discontinuations'))} / {int(get('temporary_suspensions'))}"})
+            n_fu = "" if w == "total" else f" ({int(_get(results, 'patients_at_visit', pop, week, 'n'))})"
+            rows.append({"Visit": label, "Source": "computed",
+                         "Adverse events (patients in follow-up)": f"{int(get('adverse_events'))}{n_fu}",
+                         "Infections": str(int(get("infections"))), "Cardiovascular": str(int(get("cardiovascular_events"))),
+                         "Other": str(int(get("other_events"))),
+                         "Discontinuation / temporary suspension": f"{int(get('discontinuations'))} / {int(get('temporary_suspensions'))}"})
         if targets is not None:
             def pub(m, s="count"):
                 t = targets[(targets["source"] == "table3") & (targets["measure"] == m) & (targets["statistic"] == s)]
