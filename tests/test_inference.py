@@ -361,9 +361,9 @@ def test_wilcoxon_table_with_effects():
     assert out.loc[12, "p_holm"] == pytest.approx(expected[12])
 
 
-def test_hodges_lehmann_large_sample_is_approximated_closely():
-    """Above HL_FULL_MAX_N pairs the Walsh averages are sampled: on a sample with a known
-    centre the estimate and interval stay close to the full computation's."""
+def test_hodges_lehmann_large_sample_is_approximated_closely(monkeypatch):
+    """Above HL_FULL_MAX_N pairs the Walsh averages are sampled: the estimate and both limits
+    stay within 0.005 of the full computation's (interval width about 0.07 here)."""
     import numpy as np
     from lupus_utils import inference
     rng = np.random.default_rng(1)
@@ -371,8 +371,8 @@ def test_hodges_lehmann_large_sample_is_approximated_closely():
     y = x - 1.5 + rng.normal(0, 1, 3500)
     big = inference.hodges_lehmann_paired(x, y)
     assert "sampled" in big["method"]
-    d = y - x
-    i, j = np.triu_indices(d.size)
-    walsh = np.sort((d[i] + d[j]) / 2)
-    assert abs(big["estimate"] - np.median(walsh)) < 0.01
-    assert big["ci_low"] < big["estimate"] < big["ci_high"] and big["ci_high"] - big["ci_low"] < 0.2
+    monkeypatch.setattr(inference, "HL_FULL_MAX_N", 4000)
+    full = inference.hodges_lehmann_paired(x, y)
+    assert "sampled" not in full["method"]
+    for key in ("estimate", "ci_low", "ci_high"):
+        assert big[key] == pytest.approx(full[key], abs=0.005), key

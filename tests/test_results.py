@@ -4,6 +4,8 @@ import math
 import pandas as pd
 import pytest
 
+from lupus_utils.paths import VISIT_WEEKS
+
 from lupus_utils.results import WEEKS_PER_YEAR, exposure_years, safety_rates, zoster_by_vaccination
 
 
@@ -62,9 +64,16 @@ def test_compute_results_on_a_cohort_without_skin_or_joint_involvement():
     tables = read_cohort(SYNTHETIC_DIR)
     tables["patients"] = tables["patients"].assign(mucocutaneous_active=0, articular_active=0)
     res = compute_results(tables)
-    sub = res[res["population"] == "mucocutaneous_active_baseline"]
-    assert (sub.loc[sub["statistic"] == "n", "value"] == 0).all() and not (sub["statistic"] == "p").any()
-    assert (res["measure"] == "sledai2k").any()
+    full = compute_results(read_cohort(SYNTHETIC_DIR))
+    for pop, measure in (("mucocutaneous_active_baseline", "clasi_activity"), ("articular_active_baseline", "tender_joints")):
+        sub = res[(res["population"] == pop) & (res["measure"] == measure)]
+        n = sub[sub["statistic"] == "n"].set_index("week")["value"]
+        assert n.to_dict() == {w: 0 for w in VISIT_WEEKS}, pop  # every visit present, at 0
+        assert not (sub["statistic"] == "p").any()
+    # the all-patient statistics are those of the unmodified cohort
+    keys = ["measure", "population", "week", "statistic"]
+    mine = res[res["measure"] == "sledai2k"].set_index(keys)["value"]
+    assert mine.equals(full[full["measure"] == "sledai2k"].set_index(keys)["value"]) and len(mine) > 20
 
 
 def test_proportions_with_ci_reads_counts_and_keeps_rows_nobody_was_assessed_for():

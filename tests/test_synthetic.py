@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from lupus_utils import read_cohort
-from lupus_utils.paths import DATA_DIR, SYNTHETIC_DIR
+from lupus_utils.paths import SYNTHETIC_DIR
 from lupus_utils.results import compute_results, derive_visits
-from lupus_utils.scorecard import scorecard
+from lupus_utils.scorecard import load_targets, scorecard
 from lupus_utils.synth import generate, write_tables
 
 MISSES_FILE = SYNTHETIC_DIR / "calibration_misses.csv"
@@ -43,24 +43,25 @@ def test_every_row_says_synthetic(tables):
 
 def test_follow_up_matches_tables_2_and_3(tables):
     v = derive_visits(tables)
-    t = pd.read_csv(DATA_DIR / "targets.csv")
+    t = load_targets()
     n = t[t["measure"] == "patients_at_visit"]
     table3 = n[n["source"] == "table3"].set_index("week")["value"]      # patients in follow-up
     table2 = n[n["source"] == "table2"].set_index("week")["value"]      # patients assessed
     in_follow_up = v.groupby("week").size()
     assessed = v[v["on_treatment"]].groupby("week").size()
     assert in_follow_up[0] == len(tables["patients"]) == table2[0]
-    assert all(in_follow_up[w] == table3[w] for w in table3.index)
-    assert all(assessed[w] == table2[w] for w in table2.index)
+    assert in_follow_up.drop(index=0).to_dict() == table3.to_dict()  # Table 3 starts at week 4
+    assert assessed.reindex(table2.index).to_dict() == table2.to_dict()
 
 
 def test_four_flares_as_described(tables):
     v = derive_visits(tables)
     p = tables["patients"].set_index("patient_id")
     flares = v[v["sfi_flare"].isin(["mild_moderate", "severe"])].sort_values("week")
-    published = pd.read_csv(DATA_DIR / "targets.csv").set_index("target_id")["value"]
-    by_week = flares.groupby("week").size()
-    assert {w: by_week.get(w, 0) for w in (4, 24, 36)} == {w: published[f"res_flares_w{w}_count"] for w in (4, 24, 36)}
+    t = load_targets()
+    published = t.set_index("target_id")["value"]
+    per_week = t[(t["measure"] == "flares") & t["week"].notna()].set_index("week")["value"]
+    assert flares.groupby("week").size().to_dict() == per_week.to_dict()
     assert len(flares) == published["res_flares_count"]
     assert (flares["sfi_flare"] == "severe").sum() == published["res_flares_severe_count"]
     assert (flares["sfi_flare"] == "mild_moderate").sum() == published["res_flares_mild_moderate_count"]
@@ -98,7 +99,20 @@ def test_calibration_misses_are_listed_with_reasons_and_only_those(card):
 
 
 def test_scorecard_counts(card):
-    counts = card["verdict"].value_counts()
-    assert len(card) == len(pd.read_csv(DATA_DIR / "targets.csv"))
-    assert counts.get("not_computed", 0) == 0
-    assert counts["match"] >= 0.8 * len(card)
+    """Every verdict is pinned, including the targets the audit links to an inconsistency of the
+    paper (which the misses list does not cover): a regeneration that loses a match fails here.
+    After an intended recalibration, update these counts and CALIBRATION.md together."""
+    assert card["verdict"].value_counts().to_dict() == {"match": 409, "miss": 41, "within_tolerance": 14}
+
+
+def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
+    """synth._wilcoxon_p is the search's fast copy of stats.wilcoxon_signed_rank; on integer
+    scores (SLEDAI-2K, joints, CLASI) it must give the book's p exactly. (On float scores it skips
+    the 9-decimal rounding, a documented difference; see the synth module docstring.)"""
+    from lupus_utils.stats import wilcoxon_signed_rank
+    from lupus_utils.synth import _wilcoxon_p
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        x = rng.integers(0, 20, 24).astype(float)
+        y = np.maximum(0, x - rng.integers(-3, 8, 24))
+        assert _wilcoxon_p(x, y) == pytest.approx(wilcoxon_signed_rank(x, y)["p"], rel=1e-12)
