@@ -180,7 +180,7 @@ def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=EFFICACY_WE
     model columns are NaN and ``"method"`` gives the error.
 
     Returns a dict: ``"estimates"`` (DataFrame: week, model_mean, ci_low, ci_high, n_obs,
-    completers_median), ``"n_patients"``, ``"n_obs"``, ``"method"`` (text), ``"converged"``
+    completers_median, completers_mean), ``"n_patients"``, ``"n_obs"``, ``"method"`` (text), ``"converged"``
     (bool), ``"warnings"`` (list of str), ``"random_intercept_var"`` and ``"residual_var"``.
     """
     import statsmodels.formula.api as smf
@@ -249,7 +249,8 @@ def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=EFFICACY_WE
     for w in weeks:
         at = data.loc[data["week"] == w, measure]
         row = {"week": int(w), "model_mean": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-               "n_obs": int(at.size), "completers_median": float(np.median(at)) if at.size else np.nan}
+               "n_obs": int(at.size), "completers_median": float(np.median(at)) if at.size else np.nan,
+               "completers_mean": float(np.mean(at)) if at.size else np.nan}
         if fe is not None and at.size:
             L = model.exog[int(np.flatnonzero(data["week"].to_numpy() == w)[0])]
             mean = float(L @ fe)
@@ -412,6 +413,23 @@ def kaplan_meier(durations_frame: pd.DataFrame, label: str, at=SCHEDULE, cumulat
         "n": int(d.size),
         "n_excluded": int((~keep).sum()),
     }
+
+
+def km_time_text(weeks: float) -> str:
+    """A Kaplan-Meier time as the reader should see it: 'not reached' for an infinite median or
+    limit, '–' when unknown, else whole weeks."""
+    if np.isnan(weeks):
+        return "–"
+    return "not reached" if np.isinf(weeks) else f"{weeks:.0f} weeks"
+
+
+def km_medians(curves: dict) -> pd.DataFrame:
+    """One row per :func:`kaplan_meier` result (a dict label -> result): the median with its 95%
+    CI as text, the patients analysed and those left out for a missing duration or event."""
+    return pd.DataFrame([{"Curve": label, "Median": km_time_text(r["median"]),
+                          "95% CI": f"{km_time_text(r['median_ci'][0])} to {km_time_text(r['median_ci'][1])}",
+                          "patients": r["n"], "left out (missing time or event)": r["n_excluded"]}
+                         for label, r in curves.items()])
 
 
 # --------------------------------------------------------------------------------------------

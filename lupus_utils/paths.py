@@ -18,8 +18,11 @@ VISIT_WEEKS = (0, 4, 12, 24, 36, 48, 72)
 #: The visits of the efficacy summaries (the paper's Table 2). Later visits, with few patients
 #: still on anifrolumab, count for remission at week 48 and for safety, not for these summaries.
 EFFICACY_WEEKS = (0, 4, 12, 24, 36)
-#: The visits at which the paper reports DORIS remission and LLDAS.
+#: The visits at which the paper reports DORIS remission (and LLDAS, at the first two).
 STATE_WEEKS = (12, 24, 48)
+LLDAS_WEEKS = STATE_WEEKS[:2]
+#: The later visits at which the paper reports active serology (baseline: Table 1).
+SEROLOGY_WEEKS = (24, 36, 48)
 #: The visits of the paper's Table 3 (adverse events, patients in follow-up).
 SAFETY_WEEKS = (4, 12, 24, 36, 48, 72)
 

@@ -22,7 +22,7 @@ import pandas as pd
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, doris_remission, lldas,
                        non_response_eligible, non_responder, sfi_flare)
-from .paths import EFFICACY_WEEKS
+from .paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
@@ -48,7 +48,18 @@ TABLE2_MEASURES = {
     "clasi_activity": "mucocutaneous_active_baseline", "clasi_damage": "mucocutaneous_active_baseline",
     "tender_joints": "articular_active_baseline", "swollen_joints": "articular_active_baseline",
 }
+#: The measures of activity and treatment among them, compared with baseline (CLASI damage is
+#: cumulative and not expected to fall).
+ACTIVITY_MEASURES = tuple(m for m in TABLE2_MEASURES if m != "clasi_damage")
 HAEMATOLOGICAL_ITEMS = ("sledai_thrombocytopenia", "sledai_leukopenia", "haemolytic_anaemia")
+
+
+def population_visits(visits: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The visits of the patients a Table 2 measure is summarised in (``TABLE2_MEASURES``):
+    everyone, or those with mucocutaneous (CLASI) or articular (joint counts) involvement at
+    baseline."""
+    population = TABLE2_MEASURES[measure]
+    return visits if population is None else visits[visits[population.removesuffix("_baseline")] == 1]
 
 
 def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -143,7 +154,7 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
         rows.append(_row("patients_at_visit", "observed_at_visit", w, "n", len(at)))
         rows.append(_row("patients_at_visit", "in_follow_up_at_visit", w, "n", int((v["week"] == w).sum())))
         for measure, population in TABLE2_MEASURES.items():
-            sub = at if population is None else at[at[population.replace("_baseline", "")] == 1]
+            sub = population_visits(at, measure)
             for pop in ([population] if population else ["observed_at_visit", "all"]):
                 rows += _describe_rows(measure, pop, w, sub[measure])
         for state in ("doris_remission", "lldas"):
@@ -156,7 +167,7 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
     only_gc = ~at48["doris_remission"] & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0)).to_numpy(dtype=bool)
     rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
     for measure, population in TABLE2_MEASURES.items():
-        sub = eff if population is None else eff[eff[population.replace("_baseline", "")] == 1]
+        sub = population_visits(eff, measure)
         if not (sub["week"] == 0).any():
             continue  # nobody in this population: its statistics are simply not computed
         tests = wilcoxon_vs_baseline(sub, measure)
@@ -374,6 +385,29 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
                          "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
                          "not assessable": int(len(at) - len(known))})
     return pd.DataFrame(rows, columns=["Response", "Week", "n/N", "%", "Wilson 95% CI", "not assessable"])
+
+
+def context_percentages(results: pd.DataFrame, visits: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """This cohort's percentages for the comparison with published trials (chapter 'context'):
+    LLDAS at ``LLDAS_WEEKS``, DORIS remission at the later ``STATE_WEEKS``, CLASI-A 50% response
+    at week 12 among the patients it can be assessed in, and patients with herpes zoster. Columns
+    metric, week, value (%), n, denominator."""
+    from .outcomes import clasi_a_response
+
+    rows = []
+    for metric, weeks in (("lldas", LLDAS_WEEKS), ("doris_remission", STATE_WEEKS[1:])):
+        for w in weeks:
+            n = result_value(results, metric, "observed_at_visit", w, "n")
+            d = result_value(results, metric, "observed_at_visit", w, "denominator")
+            rows.append({"metric": metric, "week": w, "n": n, "denominator": d})
+    at12 = (visits["week"] == 12) & visits["on_treatment"]
+    clasi = clasi_a_response(visits)[at12.to_numpy()].dropna().astype(bool)  # assessable: baseline CLASI-A >= 10
+    rows.append({"metric": "clasi_a50", "week": 12, "n": float(clasi.sum()), "denominator": float(len(clasi))})
+    zoster = safety_rates(tables).set_index("event").loc["Herpes zoster", "patients_with_event"]
+    rows.append({"metric": "herpes_zoster", "week": None, "n": float(zoster), "denominator": float(len(tables["patients"]))})
+    out = pd.DataFrame(rows)
+    out["value"] = np.where(out["denominator"] > 0, 100 * out["n"] / out["denominator"], np.nan)
+    return out[["metric", "week", "value", "n", "denominator"]]
 
 
 def safety_rates(tables: dict[str, pd.DataFrame], per: float = 100.0) -> pd.DataFrame:

@@ -247,6 +247,7 @@ def test_mixed_model_balanced_equals_week_means():
     assert est["n_obs"].tolist() == [4, 4, 4]
     # observed medians by hand: (10+12)/2, (8+9)/2, (4+5)/2
     assert est["completers_median"].tolist() == [11.0, 8.5, 4.5]
+    assert est["completers_mean"].tolist() == pytest.approx([11.0, 8.0, 5.0])  # balanced: = the model's
     assert res["n_patients"] == 4 and res["n_obs"] == 12
     assert res["converged"] is True
     assert "REML" in res["method"] and "sledai2k ~ C(week)" in res["method"]
@@ -385,3 +386,11 @@ def test_synthetic_survival(cohort):
     fig = L.km_figure({"At least LLDAS": km_l}, "Time to first LLDAS", cumulative=True,
                       note="Synthetic data")
     assert len(fig.axes[0].get_lines()) == 1
+
+
+def test_km_medians_read_not_reached_and_count_left_out_rows():
+    six_mp = L.kaplan_meier(SIX_MP, "6-MP")
+    out = L.km_medians({"6-MP": six_mp})
+    # Freireich 6-MP arm: median 23 weeks, 95% CI from 13 weeks, upper limit not reached
+    assert out.iloc[0].tolist() == ["6-MP", "23 weeks", "13 weeks to not reached", 21, 0]
+    assert L.km_time_text(float("inf")) == "not reached" and L.km_time_text(float("nan")) == "–"

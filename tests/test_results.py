@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from lupus_utils.paths import VISIT_WEEKS
+from lupus_utils.paths import LLDAS_WEEKS, STATE_WEEKS, VISIT_WEEKS
 
 from lupus_utils.results import WEEKS_PER_YEAR, exposure_years, safety_rates, zoster_by_vaccination
 
@@ -113,3 +113,23 @@ def test_result_value_tells_a_missing_week_from_a_misspelt_key():
         result_value(res, "lldass", "observed_at_visit", 12, "n")
     with pytest.raises(KeyError):
         proportions_with_ci(res, [("typo", "doris_remision", "observed_at_visit", 12)])
+
+
+def test_context_percentages_agree_with_the_chapters_own_counts():
+    """Chapter 10's side of the comparison, checked against independent counts: CLASI-A 50% at
+    week 12 among the assessable (as chapter 09's response_rates counts it) and patients with
+    herpes zoster counted from the adverse-events table directly."""
+    from lupus_utils import read_cohort
+    from lupus_utils.outcomes import clasi_a_response
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.results import compute_results, context_percentages, derive_visits, response_rates
+    tables = read_cohort(SYNTHETIC_DIR)
+    v = derive_visits(tables)
+    out = context_percentages(compute_results(tables), v, tables).set_index("metric")
+    clasi = response_rates(v.assign(c=clasi_a_response(v)), {"c": "CLASI-A 50"}, weeks=(12,)).iloc[0]
+    assert f'{int(out.loc["clasi_a50", "n"])}/{int(out.loc["clasi_a50", "denominator"])}' == clasi["n/N"]
+    ae = tables["adverse_events"]
+    zoster = ae.loc[ae["term"].str.lower() == "herpes zoster", "patient_id"].nunique()
+    assert out.loc["herpes_zoster", "value"] == pytest.approx(100 * zoster / len(tables["patients"]))
+    assert out.loc["lldas", "week"].tolist() == list(LLDAS_WEEKS)
+    assert out.loc["doris_remission", "week"].tolist() == list(STATE_WEEKS[1:])
