@@ -103,7 +103,8 @@ This book applies the analysis of a 2024 multicentre Italian real-world study of
 refractory systemic lupus erythematosus {{cite}}`tani2024` to the cohort **{name}**. Every table,
 figure and number is computed from that cohort's data when the book is built; patient
 identifiers were replaced by pseudonyms before the analysis. The study's published values are
-shown beside the computed ones only when the book is built with `PUBLISHED=1`.
+set beside this cohort's tables and scored only when the book is built with `PUBLISHED=1`; the
+chapters that describe the study itself (context, consistency) cite its figures in every book.
 
 The instruments and outcome states are defined on the methods page, every data column in the
 data dictionary, and the software and data checksum on the reproducibility page.
@@ -116,10 +117,10 @@ def book_config(name: str, synthetic: bool) -> str:
 
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
     if synthetic:
-        cfg["html"]["extra_footer"] = "Synthetic data: the patients in this book are simulated. Not for clinical decisions."
+        cfg["sphinx"]["config"]["html_theme_options"]["extra_footer"] = "Synthetic data: the patients in this book are simulated. Not for clinical decisions."
     else:
         cfg["title"] = f"{name}: anifrolumab in SLE, an executable analysis"
-        cfg["html"]["extra_footer"] = f"Cohort: {name}. Patient identifiers are pseudonyms. Not for clinical decisions."
+        cfg["sphinx"]["config"]["html_theme_options"]["extra_footer"] = f"Cohort: {name}. Patient identifiers are pseudonyms. Not for clinical decisions."
     return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
 
 
