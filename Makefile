@@ -29,7 +29,7 @@ browser:
 OWN := build/own_data
 book: $(STAMP)
 	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest $(DATA) --out $(OWN) &&) \
-	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)") $(if $(PUBLISHED),--published)
+	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)") $(if $(filter 1 yes true,$(PUBLISHED)),--published)
 
 # An Excel template generated from the codebook, to fill with a centre's data.
 template: $(STAMP)

@@ -4,8 +4,8 @@ and adverse events as CSV (not timed), then time validation (read_cohort), scori
 
     python benchmarks/bench_registry.py [--patients 100000]
 
-Targets (issue: own data at scale): <= 60 s and <= 4 GB. The visit schedule has 7 visits, so
-100,000 patients give 700,000 visits; --patients 215000 gives about 1.5 million.
+Targets (issue: own data at scale): <= 60 s and <= 4 GB. Each patient gets one visit per scheduled
+week (lupus_utils.paths.VISIT_WEEKS), so 100,000 patients give 700,000 visits.
 """
 from __future__ import annotations
 
@@ -25,13 +25,14 @@ import pandas as pd  # noqa: E402
 
 from lupus_utils import read_cohort  # noqa: E402
 from lupus_utils.codebook import columns  # noqa: E402
+from lupus_utils.paths import SAFETY_WEEKS, VISIT_WEEKS  # noqa: E402
 from lupus_utils.results import compute_results, derive_visits  # noqa: E402
 from synthetic_visits import random_visits  # noqa: E402
 
 
 def write_extract(folder: Path, n_patients: int, seed: int = 3) -> dict[str, int]:
     rng = np.random.default_rng(seed)
-    v = random_visits(7 * n_patients, seed=seed)
+    v = random_visits(len(VISIT_WEEKS) * n_patients, seed=seed)
     v["tender_joints"] = np.maximum(v["tender_joints"], np.where(v["sledai_arthritis"] == 1, 2, 0))
     v["tender_joints"] = np.where(v["sledai_arthritis"] == 1, v["tender_joints"], np.minimum(v["tender_joints"], 1))
     v["swollen_joints"] = np.minimum(v["swollen_joints"], v["tender_joints"])
@@ -43,14 +44,14 @@ def write_extract(folder: Path, n_patients: int, seed: int = 3) -> dict[str, int
                  ethnicity="Caucasian", disease_duration_years=rng.integers(1, 30, n), weight_kg=rng.integers(45, 95, n),
                  cumulative_gc_g=rng.uniform(1, 60, n).round(1), n_previous_immunosuppressants=rng.integers(0, 6, n),
                  reason_for_anifrolumab=rng.choice(["flare", "persistently_active"], n), sdi=rng.integers(0, 5, n),
-                 sars_cov2_vaccine_doses=rng.integers(0, 5, n), anifrolumab_start="2022-03-01", follow_up_weeks=72,
+                 sars_cov2_vaccine_doses=rng.integers(0, 5, n), anifrolumab_start="2022-03-01", follow_up_weeks=max(VISIT_WEEKS),
                  anifrolumab_stop_week=np.nan, anifrolumab_stop_reason=None, lupus_nephritis_biopsy_proven=np.nan)
     for organ in ("mucocutaneous", "articular", "haematological"):
         p[f"{organ}_active"] = (rng.random(n) < 0.4).astype(int)
         p[f"{organ}_ever"] = p[f"{organ}_active"]
     n_ae = n // 2
     ae = pd.DataFrame({"event_id": [f"E{i}" for i in range(n_ae)], "patient_id": rng.choice(ids, n_ae),
-                       "week": rng.choice([4, 12, 24, 36, 48, 72], n_ae), "category": rng.choice(["infection", "cardiovascular", "other"], n_ae),
+                       "week": rng.choice(SAFETY_WEEKS, n_ae), "category": rng.choice(["infection", "cardiovascular", "other"], n_ae),
                        "term": "upper respiratory tract infection", "serious": 0, "hospitalised": 0, "action": "none"})
     folder.mkdir(parents=True, exist_ok=True)
     p[columns("patients")].to_csv(folder / "patients.csv", index=False)

@@ -32,6 +32,16 @@ def test_every_dependency_is_pinned_and_environment_yml_agrees():
     assert conda == pins
 
 
+def test_constraints_pin_the_same_versions_as_pyproject():
+    """make installs with -c constraints.txt: a direct dependency pinned differently there would
+    silently win over pyproject.toml."""
+    lines = (PROJECT_ROOT / "constraints.txt").read_text().splitlines()
+    frozen = dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
+    frozen = {name.lower().replace("_", "-"): version for name, version in frozen.items()}
+    pins = _pyproject_pins()
+    assert {name: frozen.get(name) for name in pins} == pins
+
+
 def test_jupyter_book_is_version_1():
     assert _pyproject_pins()["jupyter-book"].startswith("1.")
 
