@@ -7,10 +7,13 @@ How it is made (a SPRITE-style reconstruction: search over coherent patient-leve
 published moments come out):
 
 1. **Patients.** Table 1 fixes counts exactly (sex, ethnicity, organ involvement, therapies,
-   reason for prescription, SDI > 0); continuous variables are built as sorted vectors whose
-   median, quartiles (SPSS HAVERAGE), minimum and maximum are the published ones, then dealt to
-   patients by a seeded shuffle. Roles the text describes are given to named patients: the four
-   flares, the discontinuations, the herpes zoster and pulmonary embolism cases.
+   reason for prescription, SDI > 0); continuous variables are built by ``quartile_vector`` as
+   sorted vectors whose median, quartiles (SPSS HAVERAGE), minimum and maximum are the published
+   ones, then dealt to patients by a seeded shuffle. Every count and statistic is read from
+   ``data/targets.csv``; what the generator designs itself (the events of Table 3, the flare
+   weeks, which patients have which ongoing involvement) is checked against that file when this
+   module loads. Roles the text describes are given to named patients: the four flares, the
+   discontinuations, the herpes zoster and pulmonary embolism cases.
 2. **Follow-up.** The number of patients at each visit follows Table 3's patients in follow-up;
    one patient stopped for recurrent infections before week 36 and is seen off treatment then, so
    Table 2's efficacy counts come out too.
@@ -51,12 +54,29 @@ from .instruments import (PREDNISONE_EQUIVALENT_MG, SEROLOGY_ITEMS, SLE_DAS_BINA
 from .outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
                        LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
 from .paths import EFFICACY_WEEKS, SYNTHETIC_DIR, VISIT_WEEKS
+from .results import AE_CATEGORY_MEASURES, AE_TERM_MEASURES
 from .scorecard import load_targets
 
 SEED = 20240053
 WEEKS = np.array(VISIT_WEEKS)
 NW = len(WEEKS)
-N = int(load_targets().set_index("target_id").loc["t1_patients_n", "value"])  # the paper's cohort size
+W = {w: i for i, w in enumerate(VISIT_WEEKS)}  # visit week -> column
+_PUBLISHED = load_targets().set_index("target_id")
+
+
+def _published(target_id: str) -> float:
+    """One published value from data/targets.csv, the only place that types them."""
+    return float(_PUBLISHED.loc[target_id, "value"])
+
+
+def _count(target_id: str) -> int:
+    value = _published(target_id)
+    if value != int(value):
+        raise ValueError(f"targets.csv: {target_id} = {value} is not a whole count")
+    return int(value)
+
+
+N = _count("t1_patients_n")  # the paper's cohort size
 ID_PREFIX = "SYNTH-"
 
 
@@ -184,12 +204,128 @@ def _deal(values, rng, n=N):
     return list(rng.permutation(values))
 
 
+def _on_grid(x: float, resolution: float) -> float:
+    return round(math.floor(x / resolution + 0.5 + 1e-9) * resolution, 6)
+
+
+def quartile_vector(n: int, lo: float, q1: float, median: float, q3: float, hi: float,
+                    resolution: float = 1.0, include: float | None = None) -> list:
+    """A sorted list of ``n`` values on a grid of ``resolution`` whose minimum, SPSS HAVERAGE
+    quartiles and maximum are exactly the given ones.
+
+    Each quartile is pinned on the order statistics that define it: at position h = p(n + 1) =
+    k + f, value v on the grid gives s_k = v (and s_k+1 = v when f > 0); a median half-way between
+    two grid points (47.5 years) gives s_k and s_k+1 on either side. The values between pinned
+    ranks are spread linearly and rounded to the grid. ``include`` adds one value that must occur
+    (a patient the text describes), at the free rank nearest to it. A grid of 1 gives integers."""
+    pins: dict[int, float] = {1: lo, n: hi}
+
+    def pin(rank: int, value: float, what: str):
+        if rank in pins and abs(pins[rank] - value) > 1e-9:
+            raise ValueError(f"{what}: rank {rank} is needed at {value} and at {pins[rank]}")
+        pins[rank] = value
+
+    for p, v, what in ((0.25, q1, "q1"), (0.5, median, "median"), (0.75, q3, "q3")):
+        h = p * (n + 1)
+        k, f = int(h), h - int(h)
+        if abs(_on_grid(v, resolution) - v) < 1e-9:
+            pin(k, v, what)
+            if f > 0:
+                pin(k + 1, v, what)
+        elif abs(f - 0.5) < 1e-9 and abs(_on_grid(v - resolution / 2, resolution) - (v - resolution / 2)) < 1e-9:
+            pin(k, v - resolution / 2, what)
+            pin(k + 1, v + resolution / 2, what)
+        else:
+            raise ValueError(f"{what} = {v} cannot be pinned at position {h:g} on a grid of {resolution}")
+    # A published extreme beyond a Tukey fence (quartile -/+ 1.5 IQR) stands alone, as an outlier
+    # does in a skewed sample: the rank next to it is pinned at the fence.
+    fence_lo, fence_hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    if lo < fence_lo and 2 not in pins:
+        pins[2] = _on_grid(fence_lo, resolution)
+    if hi > fence_hi and n - 1 not in pins:
+        pins[n - 1] = _on_grid(fence_hi, resolution)
+    ranks = sorted(pins)
+    values = [pins[r] for r in ranks]
+    if values != sorted(values):
+        raise ValueError(f"the pinned values {dict(zip(ranks, values))} are not in order")
+    out = [_on_grid(float(np.interp(r, ranks, values)), resolution) for r in range(1, n + 1)]
+    if include is not None and include not in out:
+        free = [r for r in range(1, n + 1) if r not in pins
+                and (r == 1 or out[r - 2] <= include) and (r == n or include <= out[r])]
+        if not free:
+            raise ValueError(f"no free rank can hold {include}")
+        r = min(free, key=lambda r: abs(out[r - 1] - include))
+        out[r - 1] = include
+    if resolution == 1:
+        out = [int(x) for x in out]
+    got = np.percentile(out, [25, 50, 75], method="weibull")
+    if not np.allclose(got, [q1, median, q3]) or out[0] != lo or out[-1] != hi:
+        raise AssertionError(f"quartile_vector missed its targets: {out}")
+    return out
+
+
+def _published_vector(ids: dict, n: int, resolution: float = 1.0, include: float | None = None,
+                      **design) -> list:
+    """quartile_vector with each statistic read from targets.csv by id; ``design`` gives the
+    statistics the paper does not publish (say which in the caller)."""
+    stats = {k: _published(v) for k, v in ids.items()} | design
+    return quartile_vector(n, stats["lo"], stats["q1"], stats["median"], stats["q3"], stats["hi"],
+                           resolution, include)
+
+
+#: Where each baseline vector's published statistics stand (targets.csv ids). The Results text's
+#: medians carry a decimal Table 1 rounds away (age 47.5, disease duration 12.5), so they are used.
+VECTOR_TARGETS = {
+    "age_years": dict(lo="res_age_min", q1="t1_age_q1", median="res_age_median", q3="t1_age_q3", hi="res_age_max"),
+    "disease_duration_years": dict(lo="res_disease_duration_min", q1="t1_disease_duration_q1",
+                                   median="res_disease_duration_median", q3="t1_disease_duration_q3",
+                                   hi="res_disease_duration_max"),
+    "cumulative_gc_g": dict(lo="res_cumulative_gc_min", q1="t1_cumulative_gc_q1", median="t1_cumulative_gc_median",
+                            q3="t1_cumulative_gc_q3", hi="res_cumulative_gc_max"),
+    "n_previous_immunosuppressants": dict(lo="res_n_previous_is_min", q1="t1_n_previous_is_q1",
+                                          median="t1_n_previous_is_median", q3="t1_n_previous_is_q3",
+                                          hi="res_n_previous_is_max"),
+    # Table 1 does not say whom its SLICC-DI quartiles describe; the Results text's median and
+    # range are among SDI > 0, and Table 1's quartiles fit those patients too (see the audit).
+    "sdi_positive": dict(lo="res_sdi_min", q1="t1_sdi_q1", median="res_sdi_median", q3="t1_sdi_q3", hi="res_sdi_max"),
+    "sars_cov2_vaccine_doses": dict(lo="res_sars_cov2_vaccine_doses_q1", q1="res_sars_cov2_vaccine_doses_q1",
+                                    median="res_sars_cov2_vaccine_doses_median", q3="res_sars_cov2_vaccine_doses_q3"),
+    "clasi_damage": dict(q1="t1_clasi_damage_q1", median="t1_clasi_damage_median", q3="t1_clasi_damage_q3"),
+}
+#: Not published, chosen by us: most vaccinated patients had 2-4 doses by 2023; CLASI damage runs
+#: from 0 and a long-standing scarring lupus reaches the mid-teens.
+VACCINE_DOSES_MAX = 4
+CLASI_DAMAGE_MAX = 15
+
+
 @dataclass
 class Cohort:
     patients: pd.DataFrame
     attend: np.ndarray      # (N, NW) bool: visit exists
     efficacy: np.ndarray    # (N, NW) bool: assessed on treatment
     roles: dict = field(default_factory=dict)
+
+
+#: The four flares the Results text describes, by the role of the patient who has them, and the
+#: visit they happen at; checked against the published flare counts per visit when this loads.
+FLARE_WEEKS = {"pericarditis": 4, "nephritis": 24, "cytopenia": 24, "arthritis": 36}
+
+
+def _check_flare_weeks() -> None:
+    t = load_targets()
+    per_week = t[(t["source"] == "results") & (t["measure"] == "flares") & t["week"].notna()]
+    published = {int(w): int(v) for w, v in zip(per_week["week"], per_week["value"])}
+    designed = {w: list(FLARE_WEEKS.values()).count(w) for w in set(FLARE_WEEKS.values())}
+    if designed != published:
+        raise AssertionError(f"FLARE_WEEKS gives flares per visit {designed}, targets.csv {published}")
+
+
+_check_flare_weeks()
+
+
+def _flare_cell(roles: dict, role: str) -> tuple[int, int]:
+    """(patient index, visit index) of one described flare."""
+    return roles[role], W[FLARE_WEEKS[role]]
 
 
 def _last_visit_weeks() -> np.ndarray:
@@ -208,7 +344,7 @@ def _last_visit_weeks() -> np.ndarray:
 def build_patients(rng) -> Cohort:
     """Table 1 exactly, with the roles the Results text describes."""
     idx = np.arange(N)
-    # Follow-up: last visit week per patient (Table 3: 26, 26, 24, 19, 14, 7, 1 in follow-up).
+    # Follow-up: last visit week per patient, from Table 3's patients in follow-up.
     last_week = _last_visit_weeks()
     roles = {
         "short": 0,           # last visit week 4: recent start, still on drug at data cut-off
@@ -243,11 +379,15 @@ def build_patients(rng) -> Cohort:
     artic_active = flags({1, 3, 7, 18, 21, 25, 2, 9, 14, 16, 17, 20})
     haem_active = flags({0, 5, 6, 10, 15, 22, 24})
     renal_active = flags({23})
-    assert muco_active.sum() == 19 and artic_active.sum() == 12 and haem_active.sum() == 7
+    for flag, tid in ((muco_active, "t1_mucocutaneous_active_n"), (artic_active, "t1_articular_active_n"),
+                      (haem_active, "t1_haematological_active_n"), (renal_active, "t1_renal_active_n")):
+        if flag.sum() != _count(tid):
+            raise AssertionError(f"{tid}: the generator's patients give {flag.sum()}, targets.csv {_count(tid)}")
     assert (muco_active | artic_active | haem_active | renal_active).all()
     assert not artic_active[roles["arthritis"]] and not haem_active[roles["cytopenia"]]
 
-    def ever(active, total, exclude=()):
+    def ever(active, target_id, exclude=()):
+        total = _count(target_id)
         out = active.copy()
         pool = [i for i in rng.permutation(N) if not out[i] and i not in exclude]
         for i in pool[: total - out.sum()]:
@@ -255,57 +395,66 @@ def build_patients(rng) -> Cohort:
         assert out.sum() == total
         return out
 
-    muco_ever = ever(muco_active, 24)
-    artic_ever = ever(artic_active, 25)
-    haem_ever = ever(haem_active, 16)
-    renal_ever = ever(renal_active, 9, exclude=(roles["nephritis"],))
-    serositis_ever = ever(np.zeros(N, bool), 7, exclude=(roles["pericarditis"],))
-    np_ever = ever(np.zeros(N, bool), 3)
+    def some(k, exclude=()):
+        """``k`` patients drawn at random (a seeded shuffle), leaving out ``exclude``."""
+        return [i for i in rng.permutation(N) if i not in exclude][:k]
+
+    muco_ever = ever(muco_active, "t1_mucocutaneous_ever_n")
+    artic_ever = ever(artic_active, "t1_articular_ever_n")
+    haem_ever = ever(haem_active, "t1_haematological_ever_n")
+    renal_ever = ever(renal_active, "t1_renal_ever_n", exclude=(roles["nephritis"],))
+    serositis_ever = ever(np.zeros(N, bool), "t1_serositis_ever_n", exclude=(roles["pericarditis"],))
+    np_ever = ever(np.zeros(N, bool), "t1_neuropsychiatric_ever_n")
     biopsy = np.full(N, np.nan)
     renal_idx = np.flatnonzero(renal_ever)
     biopsy[renal_idx] = 1.0
-    biopsy[renal_idx[rng.permutation(len(renal_idx))[:2]]] = 0.0
-
-    age = [25, 29, 31, 34, 36, 38, 38, 40, 42, 43, 45, 46, 47, 48, 50, 52, 54, 56, 58, 59, 59, 62, 64, 66, 67, 69]
-    duration = [5, 6, 6, 7, 7, 8, 8, 9, 10, 10, 11, 11, 12, 13, 14, 15, 17, 19, 21, 23, 23, 25, 27, 29, 31, 34]
-    cum_gc = [1.2, 4.5, 6.8, 8.1, 9.4, 10, 10, 10.5, 11, 11.8, 12.2, 12.6, 12.9, 13.1, 13.8, 14.5, 15.2, 16.4,
-              17.9, 19, 19, 22.5, 28, 35, 52, 90]
-    n_prev = [1, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 7, 7, 8]
-    sdi_pos = [1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 6]
-    doses = [2] * 7 + [3] * 15 + [4] * 4
+    biopsy[renal_idx[rng.permutation(len(renal_idx))[:_count("res_lupus_nephritis_proteinuria_n")]]] = 0.0
 
     roles["pulmonary_embolism"] = 16
-    age = _deal(age, rng)
-    j = age.index(66)
-    age[j], age[roles["pulmonary_embolism"]] = age[roles["pulmonary_embolism"]], 66
+    pe_age = _published("res_pulmonary_embolism_patient_age")
+    age = _deal(_published_vector(VECTOR_TARGETS["age_years"], N, include=pe_age), rng)
+    j = age.index(pe_age)
+    age[j], age[roles["pulmonary_embolism"]] = age[roles["pulmonary_embolism"]], pe_age
+    # The paper's men: the pulmonary embolism case (the text says he is a man) and others by index.
     sex = np.array(["F"] * N, dtype=object)
-    sex[roles["pulmonary_embolism"]] = "M"
-    sex[5] = "M"
+    men = [roles["pulmonary_embolism"], 5][: N - _count("t1_female_n")]
+    sex[men] = "M"
     ethnicity = np.array(["Caucasian"] * N, dtype=object)
-    ethnicity[[4, 20]] = "non-Caucasian"
-    n_prev = np.array(sorted(n_prev))[rng.permutation(N)]
-    # Therapies at baseline: exclusive immunosuppressants (MTX 9, AZA 3, MMF 10, CsA 1, none 3).
-    immuno = np.array(["mtx"] * 9 + ["aza"] * 3 + ["mmf"] * 10 + ["cyclosporin"] + ["none"] * 3, dtype=object)
+    ethnicity[[4, 20][: _count("t1_non_caucasian_n")]] = "non-Caucasian"
+    n_prev = np.array(_published_vector(VECTOR_TARGETS["n_previous_immunosuppressants"], N))[rng.permutation(N)]
+    # Therapies at baseline: one immunosuppressant each, or none (antimalarials or GC only).
+    immuno = np.array(sum(([drug] * _count(f"t1_concomitant_{drug}_n") for drug in ("mtx", "aza", "mmf", "cyclosporin")),
+                          []) + ["none"] * _count("t1_antimalarial_or_gc_only_n"), dtype=object)
     immuno = immuno[rng.permutation(N)]
     hcq = np.zeros(N, int)
-    hcq[rng.permutation(N)[:21]] = 1
-    # belimumab 21, rituximab 5 (all also belimumab failures); need >= 2 previous drugs
+    hcq[rng.permutation(N)[: _count("t1_concomitant_hcq_n")]] = 1
+    # Belimumab and rituximab failures go to those with most previous drugs (the rituximab
+    # failures had also failed belimumab).
     order = np.argsort(-n_prev, kind="stable")
     belim = np.zeros(N, int)
-    belim[order[:21]] = 1
+    belim[order[: _count("res_belimumab_failure_n")]] = 1
     ritux = np.zeros(N, int)
-    ritux[order[:5]] = 1
+    ritux[order[: _count("res_rituximab_failure_n")]] = 1
     reason = np.array(["persistently_active"] * N, dtype=object)
-    reason[[1, 3, 7, 11, 14, 17, 20, 22, 24]] = "flare"
-    sdi = np.array([0] * 12 + sdi_pos)[rng.permutation(N)]
+    flare_reason = [1, 3, 7, 11, 14, 17, 20, 22, 24]
+    if len(flare_reason) != _count("t1_reason_flare_n"):
+        raise AssertionError("t1_reason_flare_n: the generator's list of patients started for a flare disagrees")
+    reason[flare_reason] = "flare"
+    sdi_positive = _published_vector(VECTOR_TARGETS["sdi_positive"], _count("t1_sdi_positive_n"))
+    sdi = np.array([0] * (N - len(sdi_positive)) + sdi_positive)[rng.permutation(N)]
     hz_vacc = np.zeros(N, int)
-    hz_vacc[[i for i in rng.permutation(N) if i != roles["infections"]][:10]] = 1
+    hz_vacc[some(_count("res_hz_vaccinated_n"), exclude=(roles["infections"],))] = 1
+    doses = _published_vector(VECTOR_TARGETS["sars_cov2_vaccine_doses"], N, hi=VACCINE_DOSES_MAX)
+    # Nine centres (Methods); how many patients each enrolled is not published.
     centers = ["Pisa"] * 6 + ["Padova"] * 4 + ["Milano"] * 3 + ["Roma"] * 3 + ["Cagliari"] * 3 + ["Napoli"] * 2 + ["Udine"] * 2 + ["Firenze"] * 2 + ["Bari"]
+    if len(set(centers)) != _count("meth_centers"):
+        raise AssertionError("meth_centers: the generator's centre list disagrees with targets.csv")
     cutoff = pd.Timestamp("2023-12-15")
     start = [cutoff - pd.Timedelta(weeks=int(last_week[i]) + int(rng.integers(1, 8))) for i in idx]
     stop_week = np.full(N, np.nan)
     stop_reason = np.array([None] * N, dtype=object)
-    for role, wk, why in (("pericarditis", 4, "flare"), ("nephritis", 24, "flare"), ("infections", 30, "adverse_event")):
+    for role, wk, why in (("pericarditis", FLARE_WEEKS["pericarditis"], "flare"),
+                          ("nephritis", FLARE_WEEKS["nephritis"], "flare"), ("infections", 30, "adverse_event")):
         stop_week[roles[role]] = wk
         stop_reason[roles[role]] = why
 
@@ -313,7 +462,7 @@ def build_patients(rng) -> Cohort:
         "patient_id": [f"{ID_PREFIX}{i + 1:02d}" for i in idx],
         "center": _deal(centers, rng),
         "sex": sex, "age_years": age, "ethnicity": ethnicity,
-        "disease_duration_years": _deal(duration, rng),
+        "disease_duration_years": _deal(_published_vector(VECTOR_TARGETS["disease_duration_years"], N), rng),
         "weight_kg": rng.integers(48, 86, N),
         "mucocutaneous_ever": muco_ever.astype(int), "mucocutaneous_active": muco_active.astype(int),
         "articular_ever": artic_ever.astype(int), "articular_active": artic_active.astype(int),
@@ -323,7 +472,7 @@ def build_patients(rng) -> Cohort:
         "neuropsychiatric_ever": np_ever.astype(int), "neuropsychiatric_active": 0,
         "lupus_nephritis_biopsy_proven": biopsy,
         "secondary_aps": 0, "secondary_sjogren": 0,
-        "cumulative_gc_g": _deal(cum_gc, rng),
+        "cumulative_gc_g": _deal(_published_vector(VECTOR_TARGETS["cumulative_gc_g"], N, resolution=0.1), rng),
         "n_previous_immunosuppressants": n_prev,
         "previous_belimumab_failure": belim, "previous_rituximab_failure": ritux,
         "concomitant_hcq": hcq,
@@ -335,8 +484,8 @@ def build_patients(rng) -> Cohort:
         "follow_up_weeks": last_week,
         "anifrolumab_stop_week": stop_week, "anifrolumab_stop_reason": stop_reason,
     })
-    p.loc[rng.permutation(N)[:6], "secondary_aps"] = 1
-    p.loc[rng.permutation(N)[:2], "secondary_sjogren"] = 1
+    p.loc[rng.permutation(N)[: _count("t1_secondary_aps_n")], "secondary_aps"] = 1
+    p.loc[rng.permutation(N)[: _count("t1_secondary_sjogren_n")], "secondary_sjogren"] = 1
     return Cohort(p, attend, efficacy, roles)
 
 
@@ -351,7 +500,6 @@ CLINICAL = np.array([c not in SEROLOGY_ITEMS for c in ITEM_COLUMNS])
 PERICARDITIS_W = SLEDAI2K_WEIGHTS["sledai_pericarditis"]
 GROUP = {"rash": "muco", "alopecia": "muco", "ulcers": "muco", "arthritis": "artic", "leukopenia": "haem",
          "thrombocytopenia": "haem", "proteinuria": "renal", "low_complement": "all", "dsdna": "all"}
-W = {w: i for i, w in enumerate(VISIT_WEEKS)}
 
 #: Measures of Table 2 in the order the search scores them.
 TABLE2_MEASURES = ("sledai2k", "sle_das", "swollen_joints", "tender_joints", "clasi_activity", "pga", "prednisone_mg")
@@ -466,12 +614,12 @@ class Stage1:
         # frozen flare cells: item -> list of (patient, week index)
         self.extra = np.zeros((N, NW, len(ITEMS)), bool)
         self.pericarditis = np.zeros((N, NW), bool)
-        self.pericarditis[r["pericarditis"], W[4]] = True
-        self.extra[r["nephritis"], W[24], ITEMS.index("proteinuria")] = True
-        self.extra[r["cytopenia"], W[24], ITEMS.index("leukopenia")] = True
-        self.extra[r["cytopenia"], W[24], ITEMS.index("thrombocytopenia")] = True
-        self.extra[r["arthritis"], W[36], ITEMS.index("arthritis")] = True
-        self.extra[r["arthritis"], W[36], ITEMS.index("thrombocytopenia")] = True
+        self.pericarditis[r["pericarditis"], W[FLARE_WEEKS["pericarditis"]]] = True
+        self.extra[r["nephritis"], W[FLARE_WEEKS["nephritis"]], ITEMS.index("proteinuria")] = True
+        self.extra[r["cytopenia"], W[FLARE_WEEKS["cytopenia"]], ITEMS.index("leukopenia")] = True
+        self.extra[r["cytopenia"], W[FLARE_WEEKS["cytopenia"]], ITEMS.index("thrombocytopenia")] = True
+        self.extra[r["arthritis"], W[FLARE_WEEKS["arthritis"]], ITEMS.index("arthritis")] = True
+        self.extra[r["arthritis"], W[FLARE_WEEKS["arthritis"]], ITEMS.index("thrombocytopenia")] = True
         self.haem_base = grp["haem"]
         # non-responder structure: who must be LLDAS-eligible at the last visit
         self.must_settle = [i for i in range(N) if WEEKS[self.last[i]] >= NON_RESPONSE_MIN_FOLLOW_UP_WEEKS and i not in
@@ -492,11 +640,12 @@ class Stage1:
             "wbc": rng.uniform(1.5, 2.9, (N, NW)).round(1),
             "prot": rng.uniform(0.6, 3.0, (N, NW)).round(2),
         }
-        self.state["plt"][r["cytopenia"], W[24]] = 82
-        self.state["wbc"][r["cytopenia"], W[24]] = 2.6
-        self.state["plt"][r["arthritis"], W[36]] = 88
-        self.state["prot"][r["nephritis"], W[24]] = 2.8
-        self.state["sj"][r["arthritis"], W[36]] = 2
+        self.state["plt"][r["cytopenia"], W[FLARE_WEEKS["cytopenia"]]] = 82
+        self.state["wbc"][r["cytopenia"], W[FLARE_WEEKS["cytopenia"]]] = 2.6
+        self.state["plt"][r["arthritis"], W[FLARE_WEEKS["arthritis"]]] = 88
+        self.state["prot"][r["nephritis"], W[FLARE_WEEKS["nephritis"]]] = 2.8
+        self.state["sj"][r["arthritis"], W[FLARE_WEEKS["arthritis"]]] = 2
+        self.frozen_labs = {_flare_cell(r, role) for role in ("cytopenia", "arthritis", "nephritis")}
 
     def active(self, st) -> np.ndarray:
         """(N, NW, items) descriptor presence."""
@@ -552,13 +701,23 @@ class Stage1:
         L += 3 * len(settled)
         pers = self.roles["persistent"]
         L += 3 * (sled[pers, self.last[pers]] <= LLDAS_SLEDAI2K_MAX)
-        # order statistics the SLEDAI-2K quartiles imply (integer scores, SPSS HAVERAGE):
-        # week 0 q1 = 6 -> 6th and 7th values 6; week 12 median 5.5 -> 12 values <= 5
+        # Order statistics Table 2's SLEDAI-2K quartiles imply for integer scores (SPSS HAVERAGE
+        # position p(n + 1) = k + f): the baseline q1 pins the k-th and (k+1)-th values on it, the
+        # baseline q3 caps the k-th, and a half-integer week-12 median puts exactly k values at or
+        # below its floor, one of them on it.
+        _, q1_0, q3_0 = (spec.value for spec in TABLE2["sledai2k"][0])
         s0 = sled[eff[:, 0], 0]
-        L += 2 * (max(0, (s0 <= 5).sum() - 5) + max(0, 7 - (s0 <= 6).sum()) + max(0, (s0 >= 11).sum() - 6))
+        k1, k3 = int(0.25 * (s0.size + 1)), int(0.75 * (s0.size + 1))
+        L += 2 * (max(0, (s0 <= q1_0 - 1).sum() - (k1 - 1)) + max(0, k1 + 1 - (s0 <= q1_0).sum())
+                  + max(0, (s0 >= q3_0 + 1).sum() - (s0.size - k3)))
+        floor12 = math.floor(TABLE2["sledai2k"][12][0].value)
         s12 = sled[eff[:, W[12]], W[12]]
-        L += 2 * abs((s12 <= 5).sum() - 12) + 2 * max(0, 1 - (s12 == 5).sum())
-        # shapes that CLASI-A and tender joints (stages b, c) need from the descriptors
+        k = int(0.5 * (s12.size + 1))
+        L += 2 * abs((s12 <= floor12).sum() - k) + 2 * max(0, 1 - (s12 == floor12).sum())
+        # Shapes that CLASI-A and tender joints (stages b, c) need from the descriptors. These are
+        # the search's own aims, not published numbers: a rash in at least 16 of the mucocutaneous
+        # patients at baseline, the share of them with skin activity per visit, and enough
+        # arthritis left at weeks 4, 12 and 24 for Table 2's tender-joint quartiles.
         muco = self.groups["muco"]
         skin = act[:, :, 0] | act[:, :, 1] | act[:, :, 2]
         L += 6 * max(0, 16 - (act[muco, 0, 0]).sum())
@@ -621,7 +780,7 @@ class Stage1:
             return undo
         key = "sj" if kind < 0.8 else ("plt" if kind < 0.87 else ("wbc" if kind < 0.94 else "prot"))
         i, w = rng.integers(N), rng.integers(NW)
-        if (i, w) in {(self.roles["cytopenia"], W[24]), (self.roles["arthritis"], W[36]), (self.roles["nephritis"], W[24])}:
+        if (int(i), int(w)) in self.frozen_labs:
             return None
         old = st[key][i, w]
         if key == "sj":
@@ -721,8 +880,9 @@ class Stage4:
         self.last = np.array([cohort.attend[i].nonzero()[0].max() for i in range(N)])
         r = cohort.roles
         self.roles = r
-        self.flare_cells = {(r["pericarditis"], W[4]): 0.5, (r["nephritis"], W[24]): 1.0,
-                            (r["cytopenia"], W[24]): 1.0, (r["arthritis"], W[36]): 1.0}
+        self.flare_cells = {_flare_cell(r, role): rise for role, rise in
+                            (("pericarditis", 0.5), ("nephritis", 1.0), ("cytopenia", 1.0), ("arthritis", 1.0))}
+        self.gc_flare_cell = _flare_cell(r, "cytopenia")  # the one flare treated with more glucocorticoid
         self.new_activity = np.zeros((N, NW), bool)
         for (i, w) in self.flare_cells:
             self.new_activity[i, w] = True
@@ -750,7 +910,7 @@ class Stage4:
         for (i, w), rise in self.flare_cells.items():
             if w > 0:
                 pga[i, w] = min(2.5, round(pga[i, w - 1] + rise, 2))
-        ci, cw = self.roles["cytopenia"], W[24]
+        ci, cw = self.gc_flare_cell
         gc[ci, cw] = min(gc[ci, cw - 1] + 2, len(GC_MENU) - 1)
         if GC_VALUES[gc[ci, cw]] >= 2 * GC_VALUES[gc[ci, cw - 1]]:
             gc[ci, cw] = gc[ci, cw - 1] + 1
@@ -788,7 +948,7 @@ class Stage4:
     def propose(self, st, rng):
         i, w = rng.integers(N), rng.integers(NW)
         key = "pga" if rng.random() < 0.5 else "gc"
-        if not self.attend[i, w] or (key == "pga" and (i, w) in self.flare_cells) or (i == self.roles["cytopenia"] and w == W[24]):
+        if not self.attend[i, w] or (key == "pga" and (i, w) in self.flare_cells) or (i, w) == self.gc_flare_cell:
             return None
         arr = st[key]
         old_row = arr[i].copy()
@@ -799,7 +959,7 @@ class Stage4:
         arr[i, w] = new
         # keep non-increasing outside flares: push neighbours
         def rises_at(k):  # the only cells allowed above the previous visit
-            return (i, k) in self.flare_cells if key == "pga" else (i == self.roles["cytopenia"] and k == W[24])
+            return (i, k) in self.flare_cells if key == "pga" else (i, k) == self.gc_flare_cell
 
         for k in range(w + 1, NW):
             if rises_at(k):
@@ -818,7 +978,9 @@ class Stage4:
 
 
 # ----------------------------------------------------------------------------- adverse events
-#: Table 3, event by event: (week, category, term, serious, hospitalised, action).
+#: Table 3, event by event: (week, category, term, serious, hospitalised, action). Which events
+#: were serious or led to a suspension is our choice where the paper is silent; the counts are
+#: checked against targets.csv when this module loads (``_check_table3_events``).
 TABLE3_EVENTS = [
     (4, "infection", "upper respiratory tract infection", 0, 0, "none"),
     (4, "infection", "upper respiratory tract infection", 0, 0, "none"),
@@ -850,6 +1012,33 @@ TABLE3_EVENTS = [
 ]
 
 
+def _check_table3_events() -> None:
+    """Tally TABLE3_EVENTS the way the book reads Table 3 and compare with every per-visit count
+    of Table 3 in targets.csv; raise with the whole list of disagreements."""
+    ev = pd.DataFrame(TABLE3_EVENTS, columns=["week", "category", "term", "serious", "hospitalised", "action"])
+    ev["term_measure"] = ev["term"].str.lower().map(AE_TERM_MEASURES)
+    ev["category_measure"] = ev["category"].map(AE_CATEGORY_MEASURES)
+    if ev[["term_measure", "category_measure"]].isna().any(axis=None):
+        raise AssertionError("TABLE3_EVENTS has a term or category results.AE_*_MEASURES does not know")
+    tally: dict = {}
+    for week, at in ev.groupby("week"):
+        tally[("adverse_events", week)] = len(at)
+        for col in ("term_measure", "category_measure"):
+            for measure, n in at[col].value_counts().items():
+                tally[(measure, week)] = int(n)
+        for measure, action in (("discontinuations", "discontinuation"), ("temporary_suspensions", "temporary_suspension")):
+            tally[(measure, week)] = int((at["action"] == action).sum())
+    t = load_targets()
+    t3 = t[(t["source"] == "table3") & t["week"].notna() & (t["measure"] != "patients_at_visit")]
+    wrong = [f"{r.target_id}: TABLE3_EVENTS gives {tally.get((r.measure, int(r.week)), 0)}, targets.csv {r.value:g}"
+             for r in t3.itertuples() if tally.get((r.measure, int(r.week)), 0) != r.value]
+    if wrong:
+        raise AssertionError("TABLE3_EVENTS disagrees with Table 3:\n" + "\n".join(wrong))
+
+
+_check_table3_events()
+
+
 def build_adverse_events(cohort: Cohort, rng) -> pd.DataFrame:
     r = cohort.roles
     fixed = {"herpes zoster": r["infections"], "cellulitis": r["infections"],
@@ -874,8 +1063,8 @@ def assemble_visits(cohort: Cohort, s1: Stage1, tj: np.ndarray, clasi: np.ndarra
     act, sled, csled, das, sj = s1.scores(st)
     p = cohort.patients
     r = cohort.roles
-    damage_muco = [0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 3, 4, 6, 8, 8, 9, 12, 15]
     muco = np.flatnonzero(p["mucocutaneous_active"].to_numpy() == 1)
+    damage_muco = _published_vector(VECTOR_TARGETS["clasi_damage"], len(muco), lo=0, hi=CLASI_DAMAGE_MAX)
     damage = np.zeros(N, int)
     damage[muco] = rng.permutation(damage_muco)
     others = np.flatnonzero(p["mucocutaneous_active"].to_numpy() == 0)
@@ -914,7 +1103,7 @@ def assemble_visits(cohort: Cohort, s1: Stage1, tj: np.ndarray, clasi: np.ndarra
             })
             rows.append(row)
     v = pd.DataFrame(rows, columns=columns("visits"))
-    ai, aw = r["arthritis"], 36
+    ai, aw = r["arthritis"], FLARE_WEEKS["arthritis"]
     sel = (v["patient_id"] == p["patient_id"].iloc[ai]) & (v["week"] == aw)
     v.loc[sel, ["tender_joints", "swollen_joints"]] = [4, 2]
     return v

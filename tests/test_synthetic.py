@@ -116,3 +116,56 @@ def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
         x = rng.integers(0, 20, 24).astype(float)
         y = np.maximum(0, x - rng.integers(-3, 8, 24))
         assert _wilcoxon_p(x, y) == pytest.approx(wilcoxon_signed_rank(x, y)["p"], rel=1e-12)
+
+
+def test_quartile_vector_hand_cases():
+    """Order statistics pinned by SPSS HAVERAGE positions p(n + 1), the rest spread linearly."""
+    from lupus_utils.synth import quartile_vector
+    # n = 7: q1, median and q3 sit exactly on ranks 2, 4 and 6.
+    assert quartile_vector(7, 1, 2, 4, 6, 9) == [1, 2, 3, 4, 5, 6, 9]
+    # n = 6: q1 at 1.75 pins ranks 1-2, a half-integer median at 3.5 splits ranks 3 and 4,
+    # q3 at 5.25 pins ranks 5-6.
+    assert quartile_vector(6, 2, 2, 4.5, 7, 7) == [2, 2, 4, 5, 7, 7]
+    # n = 11: a maximum beyond the Tukey fence (4 + 1.5 x 2 = 7) stands alone at the top.
+    assert quartile_vector(11, 0, 2, 3, 4, 20) == [0, 1, 2, 2, 3, 3, 3, 4, 4, 7, 20]
+    # one decimal: the published cumulative glucocorticoid range (1.2 g to 90 g).
+    v = quartile_vector(26, 1.2, 10, 13, 19, 90, resolution=0.1)
+    assert (v[0], v[5], v[6], v[12], v[13], v[19], v[20], v[24], v[25]) == (1.2, 10, 10, 13, 13, 19, 19, 32.5, 90)
+    # a value the text names (the pulmonary embolism case is 66) is placed at a free rank.
+    assert 66 in quartile_vector(26, 25, 38, 47.5, 59, 69, include=66)
+    with pytest.raises(ValueError, match="q1 = 1.3 cannot be pinned"):
+        quartile_vector(8, 0, 1.3, 2, 3, 4)
+    with pytest.raises(ValueError, match="not in order"):
+        quartile_vector(7, 5, 2, 4, 6, 9)
+
+
+def test_generator_design_is_checked_against_targets(monkeypatch):
+    """The event list and the flare weeks the generator designs are tallied against targets.csv;
+    a change that breaks Table 3 or the flare counts fails with every disagreement named."""
+    from lupus_utils import synth
+    monkeypatch.setattr(synth, "TABLE3_EVENTS", [e for e in synth.TABLE3_EVENTS if e[2] != "cellulitis"])
+    with pytest.raises(AssertionError) as err:
+        synth._check_table3_events()
+    for tid in ("t3_cellulitis_w36_count", "t3_infections_w36_count", "t3_adverse_events_w36_count",
+                "t3_discontinuations_w36_count"):
+        assert tid in str(err.value)
+    monkeypatch.setattr(synth, "FLARE_WEEKS", synth.FLARE_WEEKS | {"arthritis": 48})
+    with pytest.raises(AssertionError, match="FLARE_WEEKS"):
+        synth._check_flare_weeks()
+
+
+def test_baseline_vectors_come_from_targets(tables):
+    """Age, disease duration, cumulative glucocorticoids, previous drugs and SLICC-DI (> 0) are
+    built from targets.csv: each column's range and quartiles equal the published ones."""
+    from lupus_utils.stats import describe
+    from lupus_utils.synth import VECTOR_TARGETS
+    p = tables["patients"]
+    values = load_targets().set_index("target_id")["value"]
+    columns = {"age_years": p["age_years"], "disease_duration_years": p["disease_duration_years"],
+               "cumulative_gc_g": p["cumulative_gc_g"], "n_previous_immunosuppressants": p["n_previous_immunosuppressants"],
+               "sdi_positive": p.loc[p["sdi"] > 0, "sdi"]}
+    names = {"lo": "min", "hi": "max"}
+    for key, col in columns.items():
+        d = describe(col)
+        for stat, tid in VECTOR_TARGETS[key].items():
+            assert d[names.get(stat, stat)] == pytest.approx(values[tid]), (key, stat)
