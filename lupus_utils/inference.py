@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .paths import ANALYSIS_SEED
 from .stats import paired_differences, visits_wide, wilcoxon_vs_baseline
 
 #: Largest number of pairs for which the Hodges-Lehmann interval takes its order statistics from
@@ -152,6 +153,19 @@ def _walsh_averages(d: np.ndarray) -> np.ndarray:
     return np.sort((d[i] + d[j]) / 2.0)
 
 
+def _sampled_walsh_averages(d: np.ndarray, size: int, rng) -> np.ndarray:
+    """``size`` Walsh averages (d_i + d_j)/2 drawn uniformly from the n(n + 1)/2 pairs i <= j."""
+    n = d.size
+    parts, got = [], 0
+    while got < size:
+        i = rng.integers(0, n, size)
+        j = rng.integers(0, n, size)
+        keep = i <= j
+        parts.append((d[i[keep]] + d[j[keep]]) / 2.0)
+        got += int(keep.sum())
+    return np.concatenate(parts)[:size]
+
+
 def hodges_lehmann_paired(x, y, level: float = 0.95) -> dict:
     """Hodges-Lehmann estimate of the median of the paired differences d = y - x, with its
     distribution-free confidence interval (Hollander & Wolfe, section 3.3).
@@ -186,11 +200,10 @@ def hodges_lehmann_paired(x, y, level: float = 0.95) -> dict:
     alpha = 1.0 - level
     base = "Hodges-Lehmann median of the Walsh averages of y - x, zero differences kept; "
     if n > HL_FULL_MAX_N:
-        # registry-sized samples: quantiles of a fixed-seed random sample of Walsh averages
-        rng = np.random.default_rng(20240053)
-        i = rng.integers(0, n, HL_SAMPLE)
-        j = rng.integers(0, n, HL_SAMPLE)
-        sample = (d[np.minimum(i, j)] + d[np.maximum(i, j)]) / 2.0
+        # registry-sized samples: quantiles of a fixed-seed random sample of Walsh averages,
+        # uniform over the pairs i <= j (ordered draws with i > j are rejected, so a difference
+        # paired with itself weighs as much as any other pair)
+        sample = _sampled_walsh_averages(d, HL_SAMPLE, np.random.default_rng(ANALYSIS_SEED))
         m = n * (n + 1) // 2
         z = float(_st.norm.ppf(1.0 - alpha / 2.0))
         c = max(1, int(math.floor(n * (n + 1) / 4.0 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0))))

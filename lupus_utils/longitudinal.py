@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
-from .paths import EFFICACY_WEEKS, STATE_WEEKS, VISIT_WEEKS
+from .paths import ANALYSIS_SEED, EFFICACY_WEEKS, STATE_WEEKS, VISIT_WEEKS
 
 #: The study's scheduled visit weeks (codebook ``visits.week``; one source: :mod:`lupus_utils.paths`).
 SCHEDULE = tuple(VISIT_WEEKS)
@@ -196,7 +196,7 @@ def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=EFFICACY_WE
     sampled_note = ""
     ids = data["patient_id"].unique()
     if len(ids) > max_patients:
-        keep = np.random.default_rng(20240053).choice(ids, max_patients, replace=False)
+        keep = np.random.default_rng(ANALYSIS_SEED).choice(ids, max_patients, replace=False)
         sampled_note = f"fitted on a random sample of {max_patients} of {len(ids)} patients (fixed seed); "
         data = data[data["patient_id"].isin(keep)]
     term = measure if measure.isidentifier() else f'Q("{measure}")'

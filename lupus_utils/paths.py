@@ -28,3 +28,6 @@ SAFETY_WEEKS = (4, 12, 24, 36, 48, 72)
 
 #: The three tables of the data model, in the order they are read and validated.
 TABLES = ("patients", "visits", "adverse_events")
+#: Seed of the random samples an analysis draws from registry-sized data (Hodges-Lehmann Walsh
+#: averages, mixed-model patients): fixed, so that the same cohort always gives the same book.
+ANALYSIS_SEED = 20240053

@@ -3,7 +3,6 @@ results, and show tables and figures with their downloads. Keeps the notebooks t
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
 from .results import add_groupings, compute_results, derive_visits, result_value
 from .scorecard import load_targets
-from .tables import download_links, export_table
+from .tables import download_links, export_table, n_of_text, styled
 
 
 @dataclass
@@ -38,17 +37,14 @@ class Chapter:
 
     def n_of(self, measure, population, week=None) -> str:
         """'8/24 (33%)' from the results."""
-        n = self.value(measure, population, week, "n")
-        d = self.value(measure, population, week, "denominator")
-        if math.isnan(n) or math.isnan(d) or d == 0:
-            return "– (nobody assessed)"
-        return f"{int(n)}/{int(d)} ({100 * n / d:.0f}%)"
+        self.value(measure, population, week, "n")  # a misspelt key raises here
+        return n_of_text(self.results, measure, population, week)
 
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "") -> None:
         paths = export_table(table, name, self.exports)
         if caption:
             display(HTML(f"<p><strong>{caption}</strong></p>"))
-        display(table.style.hide(axis="index").format(precision=3, na_rep="–"))
+        display(styled(table))
         display(HTML(download_links(paths)))
 
     def show_figure(self, fig, name: str) -> None:

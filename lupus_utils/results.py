@@ -229,6 +229,7 @@ def safety_results(p: pd.DataFrame, v: pd.DataFrame, ae: pd.DataFrame) -> list[d
     for m in AE_TERM_MEASURES.values():
         rows.append(_row(m, "all", np.nan, "count", int((ae["term_measure"] == m).sum())))
     rows.append(_row("infections", "all", np.nan, "pct", 100 * (ae["category"] == "infection").mean() if len(ae) else np.nan, len(ae)))
+    rows.append(_row("serious_adverse_events", "all", np.nan, "count", int((ae["serious"] == 1).sum())))
     rows.append(_row("discontinuations", "all", np.nan, "count", int((ae["action"] == "discontinuation").sum())))
     rows.append(_row("temporary_suspensions", "all", np.nan, "count", int((ae["action"] == "temporary_suspension").sum())))
     covid = ae[ae["term_measure"] == "covid19"]
@@ -290,7 +291,9 @@ def efficacy_visits(visits: pd.DataFrame) -> pd.DataFrame:
 
 def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
     """Per week: n and median (IQR) in each level of ``group`` and the Mann-Whitney U p-value
-    (SPSS asymptotic) between them, on the visits assessed on treatment."""
+    (SPSS asymptotic) between them, on the visits assessed on treatment. The visits left out are
+    counted, not dropped: ``no group: n`` (the grouping is unknown) and ``no value: n`` (the
+    measure is missing in a group)."""
     from .stats import describe, mann_whitney
 
     eff = visits[visits["on_treatment"]]
@@ -300,15 +303,19 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
         at = eff[eff["week"] == w]
         row = {"week": w}
         vals = []
+        missing = 0
         for lv in levels:
             d = describe(at.loc[at[group] == lv, measure])
             row[f"{lv}: n"] = d["n"]
             row[f"{lv}: median (IQR)"] = f"{d['median']:.1f} ({d['q1']:.1f}–{d['q3']:.1f})" if d["n"] else "–"
+            missing += d["n_missing"]
             vals.append(at.loc[at[group] == lv, measure])
         if len(levels) == 2:
             r = mann_whitney(*vals)
             row["Mann-Whitney p"] = r["p"]
             row["exact p"] = r["p_exact"]
+        row["no group: n"] = int(at[group].isna().sum())
+        row["no value: n"] = int(missing)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -117,3 +117,36 @@ def summary(card: pd.DataFrame) -> pd.DataFrame:
     })
     out.loc["total"] = out.sum()
     return out
+
+
+def audit_percentages(targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For every published percentage with a stated denominator: which whole counts of that
+    denominator round (half-up, at the printed decimals) to it; ``consistent`` is False when none
+    does (a percentage no whole count gives: GRIM applied to a proportion)."""
+    from .inference import percentage_consistent
+
+    t = load_targets() if targets is None else targets
+    pct = t[(t["statistic"] == "pct") & t["denominator"].notna()]
+    rows = []
+    for r in pct.itertuples():
+        ok, counts = percentage_consistent(float(r.value), int(r.denominator), int(r.decimals) if pd.notna(r.decimals) else 0)
+        rows.append({"target": r.target_id, "where": r.location, "printed": r.display, "denominator": int(r.denominator),
+                     "possible counts": ", ".join(map(str, counts)) or "none", "consistent": ok})
+    return pd.DataFrame(rows, columns=["target", "where", "printed", "denominator", "possible counts", "consistent"])
+
+
+def audit_means(targets: pd.DataFrame | None = None, measures=("sledai2k",)) -> pd.DataFrame:
+    """GRIM check of the published means of whole-number scores in ``measures``, with n the
+    patients Table 2's header gives at that visit. Raises when Table 2 gives no n for the week."""
+    from .inference import grim_consistent
+
+    t = load_targets() if targets is None else targets
+    header = t[(t["measure"] == "patients_at_visit") & (t["source"] == "table2")].set_index("week")["value"]
+    rows = []
+    for r in t[(t["statistic"] == "mean") & t["measure"].isin(measures)].itertuples():
+        if r.week not in header.index:
+            raise KeyError(f"{r.target_id}: Table 2 gives no number of patients at week {r.week}")
+        n = int(header[r.week])
+        rows.append({"target": r.target_id, "where": r.location, "printed mean": r.display, "n": n,
+                     "GRIM consistent": grim_consistent(float(r.value), n, int(r.decimals))})
+    return pd.DataFrame(rows, columns=["target", "where", "printed mean", "n", "GRIM consistent"])

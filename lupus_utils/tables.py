@@ -190,6 +190,86 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAF
     return pd.DataFrame(rows)
 
 
+def n_of_text(results: pd.DataFrame, measure, population, week=None) -> str:
+    """'8/24 (33%)' for a count and its denominator in ``results``; a dash when nobody was assessed."""
+    n = _get(results, measure, population, week, "n")
+    d = _get(results, measure, population, week, "denominator")
+    if math.isnan(n) or math.isnan(d) or d == 0:
+        return "– (nobody assessed)"
+    return f"{int(n)}/{int(d)} ({100 * n / d:.0f}%)"
+
+
+#: The visits at which the paper reports remission and LLDAS, with the label it uses.
+STATE_VISITS = {12: "3 months", 24: "6 months", 48: "12 months"}
+
+
+def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """DORIS remission and LLDAS among the patients assessed at each visit; with ``targets``, the
+    published count, denominator and percentage beside them (a dash where the paper gives none)."""
+    pub = targets.set_index("target_id")["display"] if targets is not None else None
+
+    def published(kind: str, w: int) -> str:
+        ids = [f"res_{kind}_w{w}_{s}" for s in ("n", "den", "pct")]
+        if any(i not in pub.index for i in ids):
+            return "–"
+        return f"{pub[ids[0]]}/{pub[ids[1]]} ({pub[ids[2]]})"
+
+    rows = []
+    for w, label in STATE_VISITS.items():
+        row = {"Visit": f"{label} (week {w})",
+               "DORIS remission": n_of_text(results, "doris_remission", "observed_at_visit", w),
+               "LLDAS": n_of_text(results, "lldas", "observed_at_visit", w)}
+        if pub is not None:
+            row["Published remission"] = published("remission", w)
+            row["Published LLDAS"] = published("lldas", w)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def flare_table(visits: pd.DataFrame, listing_limit: int = 30) -> pd.DataFrame:
+    """Flares by the SELENA-SLEDAI Flare Index. Up to ``listing_limit`` flares are listed one by
+    one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit; a registry with
+    more gets counts by visit and category instead (the columns say which)."""
+    from .outcomes import SFI_LEVELS
+
+    fl = visits[visits["sfi_flare"].isin(SFI_LEVELS[1:])]
+    if len(fl) > listing_limit:
+        return (fl.groupby(["week", "sfi_flare"], observed=True).size().rename("flares").reset_index()
+                .rename(columns={"sfi_flare": "SFI category"}))
+    out = (fl[["week", "sfi_flare", "sledai2k", "pga", "prednisone_mg"]].rename(columns={"sfi_flare": "SFI category"})
+           .sort_values("week", kind="stable").reset_index(drop=True))
+    out.insert(0, "Flare", range(1, len(out) + 1))
+    return out
+
+
+def events_by_term(adverse_events: pd.DataFrame, category: str) -> pd.DataFrame:
+    """Events of one category counted by term (spelling and case as recorded), most frequent
+    first, ties in alphabetical order."""
+    at = adverse_events[adverse_events["category"] == category]
+    out = at.groupby("term").size().rename("events").reset_index()
+    return out.sort_values(["events", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def display_number(x) -> str:
+    """A number as a table shows it: whole values without decimals (counts that became floats
+    beside a missing value), values below 1 (p-values, PGA) to three significant digits so that
+    0.0495 stays below 0.05, others to three decimals without trailing zeros; missing as a dash."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    x = float(x)
+    if x.is_integer():
+        return f"{x:.0f}"
+    if abs(x) < 1:
+        return f"{x:.3g}"
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+def styled(table: pd.DataFrame):
+    """The table as the book shows it: no index, numbers through :func:`display_number`."""
+    numeric = table.select_dtypes("number").columns
+    return table.style.hide(axis="index").format(display_number, subset=list(numeric), na_rep="–").format(na_rep="–", subset=[c for c in table.columns if c not in numeric])
+
+
 def export_table(table: pd.DataFrame, name: str, out_dir: Path | str) -> dict[str, Path]:
     """Write ``table`` as CSV (UTF-8) and XLSX into ``out_dir``; return the two paths."""
     out = Path(out_dir)

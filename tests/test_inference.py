@@ -376,3 +376,13 @@ def test_hodges_lehmann_large_sample_is_approximated_closely(monkeypatch):
     assert "sampled" not in full["method"]
     for key in ("estimate", "ci_low", "ci_high"):
         assert big[key] == pytest.approx(full[key], abs=0.005), key
+
+
+def test_sampled_walsh_averages_are_uniform_over_pairs_i_le_j():
+    """d = (0, 1) has three Walsh averages, 0, 0.5 and 1, one pair each: a uniform sample gives
+    each a third (drawing ordered pairs and folding i > j onto j < i would give 1/4, 1/2, 1/4)."""
+    from lupus_utils.inference import _sampled_walsh_averages
+    s = _sampled_walsh_averages(np.array([0.0, 1.0]), 60_000, np.random.default_rng(1))
+    assert s.size == 60_000
+    for v in (0.0, 0.5, 1.0):
+        assert (s == v).mean() == pytest.approx(1 / 3, abs=0.01)

@@ -133,3 +133,19 @@ def test_context_percentages_agree_with_the_chapters_own_counts():
     assert out.loc["herpes_zoster", "value"] == pytest.approx(100 * zoster / len(tables["patients"]))
     assert out.loc["lldas", "week"].tolist() == list(LLDAS_WEEKS)
     assert out.loc["doris_remission", "week"].tolist() == list(STATE_WEEKS[1:])
+
+
+def test_subgroup_comparison_counts_what_it_leaves_out():
+    """Two SDI groups of three, plus a visit with no group and one with no value: the medians,
+    Mann-Whitney U = 0 (SPSS asymptotic z = -4.5 / sqrt(3 x 3 x 7 / 12) = -1.964, p = 0.0495;
+    exact p = 2 / C(6, 3) = 0.1), and the two left-out visits counted."""
+    from lupus_utils.results import subgroup_comparison
+    v = pd.DataFrame({"week": [0] * 8, "on_treatment": [True] * 8,
+                      "sdi_group": ["SDI = 0"] * 3 + ["SDI > 0"] * 3 + [None, "SDI > 0"],
+                      "sledai2k": [1, 2, 3, 4, 5, 6, 8, None]})
+    row = subgroup_comparison(v, "sdi_group", "sledai2k", weeks=(0,)).iloc[0]
+    assert row["SDI = 0: n"] == 3 and row["SDI > 0: n"] == 3
+    assert row["SDI = 0: median (IQR)"] == "2.0 (1.0–3.0)" and row["SDI > 0: median (IQR)"] == "5.0 (4.0–6.0)"
+    assert row["Mann-Whitney p"] == pytest.approx(0.0495, abs=1e-4)
+    assert row["exact p"] == pytest.approx(0.1)
+    assert row["no group: n"] == 1 and row["no value: n"] == 1

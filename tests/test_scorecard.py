@@ -84,3 +84,25 @@ def test_audit_entries_cite_both_places_and_name_only_real_targets():
     linked = [tid for ids in inc["target_ids"] for tid in ids.split(";") if tid]
     assert sorted(set(linked) - known) == []
     assert len(set(linked)) == 74  # pinned: a dropped or added link changes which targets are strict
+
+
+def test_audit_percentages_and_means_on_hand_cases():
+    """33% of 26 has no whole count (8/26 = 30.8%, 9/26 = 34.6%); 54% of 26 is 14. A mean of 8.0
+    over 26 integer scores is reached (208/26 = 8.0); 5.17 is not (134/26 = 5.154, 135/26 = 5.192)."""
+    from lupus_utils.scorecard import audit_means, audit_percentages
+    t = pd.DataFrame({
+        "target_id": ["a_pct", "b_pct", "c_mean", "d_mean", "n0", "n4"],
+        "location": ["x"] * 6, "display": ["33%", "54%", "8.0", "5.17", "26", "26"],
+        "statistic": ["pct", "pct", "mean", "mean", "n", "n"],
+        "value": [33, 54, 8.0, 5.17, 26, 26], "decimals": [0, 0, 1, 2, 0, 0],
+        "denominator": [26, 26, np.nan, np.nan, np.nan, np.nan],
+        "measure": ["x", "x", "sledai2k", "sledai2k", "patients_at_visit", "patients_at_visit"],
+        "source": ["table1", "table1", "results", "results", "table2", "table2"], "week": [np.nan, np.nan, 0, 4, 0, 4]})
+    pct = audit_percentages(t).set_index("target")
+    assert pct.loc["a_pct", "possible counts"] == "none" and not pct.loc["a_pct", "consistent"]
+    assert pct.loc["b_pct", "possible counts"] == "14" and pct.loc["b_pct", "consistent"]
+    means = audit_means(t).set_index("target")
+    assert means.loc["c_mean", "GRIM consistent"] and not means.loc["d_mean", "GRIM consistent"]
+    assert means["n"].tolist() == [26, 26]
+    with pytest.raises(KeyError, match="week 0"):
+        audit_means(t[t["target_id"] != "n0"])
