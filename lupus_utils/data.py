@@ -71,28 +71,29 @@ def coerce_table(raw: pd.DataFrame, table: str, file: str, codebook: pd.DataFram
             problems.append(_problem(file, None, col, "", rule))
             continue
         kind = s["type"]
-        if kind in ("integer", "binary", "number") and pd.api.types.is_numeric_dtype(raw[col]):
-            # already read as numbers (the fast path of read_cohort): only whole-number checks remain
-            num = raw[col].astype("float64")
-            bad = num.notna() & (num % 1 != 0) if kind != "number" else pd.Series(False, index=raw.index)
-            num = num.mask(bad)
-            typed[col] = num.astype("Int64") if kind != "number" else num
-            for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(_problem(file, i + 2, col, raw[col].iloc[i], "wrong type: must be a whole number"))
-            continue
-        text = raw[col].astype("string").str.strip()
-        text = text.mask(text == "")
         if kind in ("integer", "binary", "number"):
-            num = pd.to_numeric(text, errors="coerce")
-            bad = text.notna() & num.isna()
+            if pd.api.types.is_numeric_dtype(raw[col]):
+                # already read as numbers (the fast path of read_cohort): every cell is readable
+                num = raw[col].astype("float64")
+                bad = pd.Series(False, index=raw.index)
+            else:
+                text = raw[col].astype("string").str.strip()
+                text = text.mask(text == "")
+                num = pd.to_numeric(text, errors="coerce").astype("float64")
+                bad = text.notna() & num.isna()
             if kind != "number":
                 bad |= num.notna() & (num % 1 != 0)
                 rule = "wrong type: must be a whole number"
             else:
                 rule = "wrong type: must be a number (use a point as the decimal mark)"
             num = num.mask(bad)
-            typed[col] = num.astype("Int64") if kind != "number" else num.astype("float64")
-        elif kind == "date":
+            typed[col] = num.astype("Int64") if kind != "number" else num
+            for i in np.flatnonzero(bad.to_numpy()):
+                problems.append(_problem(file, i + 2, col, raw[col].iloc[i], rule))
+            continue
+        text = raw[col].astype("string").str.strip()
+        text = text.mask(text == "")
+        if kind == "date":
             when = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
             bad = text.notna() & when.isna()
             rule = "wrong type: must be a date written YYYY-MM-DD"

@@ -1156,6 +1156,7 @@ def assemble_visits(cohort: Cohort, s1: Stage1, tj: np.ndarray, clasi: np.ndarra
     damage[others] = rng.choice([0, 0, 1, 3], len(others))
     suspended = {(pid, wk) for pid, wk in events.loc[events["action"] == "temporary_suspension", ["patient_id", "week"]].itertuples(index=False)}
     rows = []
+    visit_columns = columns("visits")
     for i in range(N):
         pid = p["patient_id"].iloc[i]
         for w in np.flatnonzero(cohort.attend[i]):
@@ -1167,7 +1168,7 @@ def assemble_visits(cohort: Cohort, s1: Stage1, tj: np.ndarray, clasi: np.ndarra
             elif (pid, week) in suspended:
                 status = "suspended"
             gc = GC_MENU[s4.state["gc"][i, w]]
-            row = {c: 0 for c in columns("visits")}
+            row = dict.fromkeys(visit_columns, 0)
             row.update({
                 "patient_id": pid, "week": week, "treatment_status": status,
                 "sledai_arthritis": int(a[3]), "sledai_proteinuria": int(a[6]), "sledai_rash": int(a[0]),
@@ -1187,7 +1188,7 @@ def assemble_visits(cohort: Cohort, s1: Stage1, tj: np.ndarray, clasi: np.ndarra
                 "gc_drug": gc[1], "gc_dose_mg": gc[2],
             })
             rows.append(row)
-    v = pd.DataFrame(rows, columns=columns("visits"))
+    v = pd.DataFrame(rows, columns=visit_columns)
     ai, aw = r["arthritis"], FLARE_WEEKS["arthritis"]
     sel = (v["patient_id"] == p["patient_id"].iloc[ai]) & (v["week"] == aw)
     v.loc[sel, ["tender_joints", "swollen_joints"]] = [4, 2]
