@@ -36,8 +36,7 @@ class Chapter:
         return result_value(self.results, measure, population, week, statistic)
 
     def n_of(self, measure, population, week=None) -> str:
-        """'8/24 (33%)' from the results."""
-        self.value(measure, population, week, "n")  # a misspelt key raises here
+        """'8/24 (33%)' from the results (raises ``KeyError`` for a misspelt key)."""
         return n_of_text(self.results, measure, population, week)
 
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "") -> None:

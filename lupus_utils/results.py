@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
-from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, doris_remission, lldas,
-                       non_response_eligible, non_responder, sfi_flare)
+from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, doris_remission,
+                       lldas, non_response_eligible, non_responder, sfi_flare)
 from .paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
@@ -194,7 +194,7 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
 def outcome_results(p: pd.DataFrame, v: pd.DataFrame) -> list[dict]:
     """Flares, non-responders, follow-up."""
     rows: list[dict] = []
-    flares = v[v["sfi_flare"].isin(["mild_moderate", "severe"])]
+    flares = v[v["sfi_flare"].isin(SFI_LEVELS[1:])]
     rows.append(_row("flares", "all", np.nan, "count", len(flares)))
     rows.append(_row("flares_mild_moderate", "all", np.nan, "count", int((flares["sfi_flare"] == "mild_moderate").sum())))
     rows.append(_row("flares_severe", "all", np.nan, "count", int((flares["sfi_flare"] == "severe").sum())))

@@ -145,7 +145,7 @@ def audit_means(targets: pd.DataFrame | None = None, measures=("sledai2k",)) -> 
     rows = []
     for r in t[(t["statistic"] == "mean") & t["measure"].isin(measures)].itertuples():
         if r.week not in header.index:
-            raise KeyError(f"{r.target_id}: Table 2 gives no number of patients at week {r.week}")
+            raise KeyError(f"{r.target_id}: Table 2 gives no number of patients at week {r.week:g}")
         n = int(header[r.week])
         rows.append({"target": r.target_id, "where": r.location, "printed mean": r.display, "n": n,
                      "GRIM consistent": grim_consistent(float(r.value), n, int(r.decimals))})

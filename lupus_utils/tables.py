@@ -3,12 +3,13 @@ values beside them, and exports to CSV and XLSX. Data frames in, data frames out
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .paths import EFFICACY_WEEKS, SAFETY_WEEKS
+from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
 from .scorecard import round_half_up
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
@@ -191,33 +192,41 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAF
 
 
 def n_of_text(results: pd.DataFrame, measure, population, week=None) -> str:
-    """'8/24 (33%)' for a count and its denominator in ``results``; a dash when nobody was assessed."""
+    """'8/24 (33%)' for a count and its denominator in ``results`` (percentage rounded half-up,
+    as the paper's tables are read); '– (nobody assessed)' when the denominator is 0 or absent at
+    that visit. Raises ``KeyError`` when ``results`` never has that count (a misspelt measure or
+    population), rather than a quiet dash."""
+    key = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == "n")
+    if not key.any():
+        raise KeyError(f"no result {measure!r} / {population!r} / 'n' at any week")
     n = _get(results, measure, population, week, "n")
     d = _get(results, measure, population, week, "denominator")
-    if math.isnan(n) or math.isnan(d) or d == 0:
+    if math.isnan(d) or d == 0:
         return "– (nobody assessed)"
-    return f"{int(n)}/{int(d)} ({100 * n / d:.0f}%)"
-
-
-#: The visits at which the paper reports remission and LLDAS, with the label it uses.
-STATE_VISITS = {12: "3 months", 24: "6 months", 48: "12 months"}
+    if math.isnan(n):
+        return "–"
+    return f"{int(n)}/{int(d)} ({round_half_up(100 * n / d, 0):.0f}%)"
 
 
 def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
-    """DORIS remission and LLDAS among the patients assessed at each visit; with ``targets``, the
-    published count, denominator and percentage beside them (a dash where the paper gives none)."""
+    """DORIS remission and LLDAS at the visits the paper reports them (``paths.STATE_WEEKS``, named
+    in months of four weeks as the paper does), among the patients assessed then; remission at
+    week 48 among those who completed 48 weeks, as in the paper. With ``targets``, the published
+    values beside them: count/denominator (percentage) with whichever parts the paper prints, a
+    dash where it prints none."""
     pub = targets.set_index("target_id")["display"] if targets is not None else None
 
     def published(kind: str, w: int) -> str:
-        ids = [f"res_{kind}_w{w}_{s}" for s in ("n", "den", "pct")]
-        if any(i not in pub.index for i in ids):
-            return "–"
-        return f"{pub[ids[0]]}/{pub[ids[1]]} ({pub[ids[2]]})"
+        n, den, pct = (pub.get(f"res_{kind}_w{w}_{s}") for s in ("n", "den", "pct"))
+        count = f"{n}/{den}" if n is not None and den is not None else n
+        if count is None:
+            return pct if pct is not None else "–"
+        return f"{count} ({pct})" if pct is not None else count
 
     rows = []
-    for w, label in STATE_VISITS.items():
-        row = {"Visit": f"{label} (week {w})",
-               "DORIS remission": n_of_text(results, "doris_remission", "observed_at_visit", w),
+    for w in STATE_WEEKS:
+        row = {"Visit": f"{w // 4} months (week {w})",
+               "DORIS remission": n_of_text(results, "doris_remission", "completed_48w" if w == 48 else "observed_at_visit", w),
                "LLDAS": n_of_text(results, "lldas", "observed_at_visit", w)}
         if pub is not None:
             row["Published remission"] = published("remission", w)
@@ -226,48 +235,85 @@ def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = 
     return pd.DataFrame(rows)
 
 
+#: Column names of the flare table as the book shows them.
+FLARE_COLUMNS = {"week": "Week", "sfi_flare": "SFI category", "sledai2k": "SLEDAI-2K", "pga": "PGA",
+                 "prednisone_mg": "Prednisone, mg/day"}
+
+
 def flare_table(visits: pd.DataFrame, listing_limit: int = 30) -> pd.DataFrame:
     """Flares by the SELENA-SLEDAI Flare Index. Up to ``listing_limit`` flares are listed one by
-    one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit; a registry with
-    more gets counts by visit and category instead (the columns say which)."""
+    one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit (first column
+    ``Flare``); a registry with more gets counts by visit and category instead (``Flares``)."""
     from .outcomes import SFI_LEVELS
 
-    fl = visits[visits["sfi_flare"].isin(SFI_LEVELS[1:])]
+    fl = visits[visits["sfi_flare"].isin(SFI_LEVELS[1:])].assign(
+        sfi_flare=lambda f: f["sfi_flare"].astype(str).str.replace("_", "/"))
     if len(fl) > listing_limit:
-        return (fl.groupby(["week", "sfi_flare"], observed=True).size().rename("flares").reset_index()
-                .rename(columns={"sfi_flare": "SFI category"}))
-    out = (fl[["week", "sfi_flare", "sledai2k", "pga", "prednisone_mg"]].rename(columns={"sfi_flare": "SFI category"})
-           .sort_values("week", kind="stable").reset_index(drop=True))
+        return (fl.groupby(["week", "sfi_flare"]).size().rename("Flares").reset_index()
+                .rename(columns=FLARE_COLUMNS))
+    out = (fl[list(FLARE_COLUMNS)].rename(columns=FLARE_COLUMNS)
+           .sort_values("Week", kind="stable").reset_index(drop=True))
     out.insert(0, "Flare", range(1, len(out) + 1))
     return out
 
 
 def events_by_term(adverse_events: pd.DataFrame, category: str) -> pd.DataFrame:
-    """Events of one category counted by term (spelling and case as recorded), most frequent
-    first, ties in alphabetical order."""
+    """Events of one category counted by term (spelling as recorded), most frequent first, ties
+    in alphabetical order regardless of case."""
     at = adverse_events[adverse_events["category"] == category]
-    out = at.groupby("term").size().rename("events").reset_index()
-    return out.sort_values(["events", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out = at.groupby("term").size().rename("Events").reset_index().rename(columns={"term": "Term"})
+    out = out.assign(_key=out["Term"].str.lower()).sort_values(["Events", "_key"], ascending=[False, True], kind="stable")
+    return out.drop(columns="_key").reset_index(drop=True)
 
 
 def display_number(x) -> str:
-    """A number as a table shows it: whole values without decimals (counts that became floats
-    beside a missing value), values below 1 (p-values, PGA) to three significant digits so that
-    0.0495 stays below 0.05, others to three decimals without trailing zeros; missing as a dash."""
+    """A number as a table shows it, rounded half-up: whole values without decimals (counts that
+    became floats beside a missing value), values below 1 to three significant digits (0.0495
+    stays below 0.05; 0.0000324, never 3.24e-05), others to three decimals without trailing
+    zeros; missing as a dash. P-values are better shown with :func:`p_text`."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     x = float(x)
+    if x == 0:
+        return "0"
     if x.is_integer():
         return f"{x:.0f}"
-    if abs(x) < 1:
-        return f"{x:.3g}"
-    return f"{x:.3f}".rstrip("0").rstrip(".")
+    decimals = 3 if abs(x) >= 1 else 2 - math.floor(math.log10(abs(x)))
+    text = f"{round_half_up(x, decimals):.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: Column names the book shows as p-values (``p``, ``Mann-Whitney p``, ``exact p``, ``p_exact``).
+P_COLUMN = re.compile(r"^p$|^p[ _]|[ _]p$|p-value|p value", re.IGNORECASE)
+
+
+def _cell(x) -> str:
+    if x is None or (not isinstance(x, (str, bytes)) and np.ndim(x) == 0 and pd.isna(x)):
+        return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, float, np.number)):
+        return display_number(x)
+    return str(x)
+
+
+def _p_cell(x) -> str:
+    if isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)):
+        return p_text(float(x))
+    return _cell(x)
 
 
 def styled(table: pd.DataFrame):
-    """The table as the book shows it: no index, numbers through :func:`display_number`."""
-    numeric = table.select_dtypes("number").columns
-    return table.style.hide(axis="index").format(display_number, subset=list(numeric), na_rep="–").format(na_rep="–", subset=[c for c in table.columns if c not in numeric])
+    """The table as the book shows it: no index, numbers in p-value columns (:data:`P_COLUMN`)
+    through :func:`p_text`, every other number through :func:`display_number`, text as it is,
+    missing cells as '–'."""
+    fmt = {c: (_p_cell if P_COLUMN.search(str(c)) else _cell) for c in table.columns}
+    return table.style.hide(axis="index").format(fmt, na_rep="–")
+
+
+def display_value(x, statistic: str) -> str:
+    """A computed value beside a published one: a p-value as the paper prints it, else a number."""
+    return p_text(x) if statistic == "p" else display_number(x)
 
 
 def export_table(table: pd.DataFrame, name: str, out_dir: Path | str) -> dict[str, Path]:

@@ -149,3 +149,14 @@ def test_subgroup_comparison_counts_what_it_leaves_out():
     assert row["Mann-Whitney p"] == pytest.approx(0.0495, abs=1e-4)
     assert row["exact p"] == pytest.approx(0.1)
     assert row["no group: n"] == 1 and row["no value: n"] == 1
+
+
+def test_safety_results_count_serious_events():
+    """The hand-made cohort has one serious event (B's herpes zoster) among four."""
+    from lupus_utils.results import safety_results
+    c = _cohort()
+    v = pd.DataFrame({"patient_id": ["A", "B", "C"], "week": [0, 0, 0]})
+    ae = c["adverse_events"].assign(week=[4, 4, 12, 12], action="none", hospitalised=0)
+    rows = pd.DataFrame(safety_results(c["patients"].assign(age_years=[40, 50, 60]), v, ae))
+    serious = rows[(rows["measure"] == "serious_adverse_events") & (rows["population"] == "all")]
+    assert serious["value"].tolist() == [1]

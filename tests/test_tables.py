@@ -16,23 +16,32 @@ def _results(rows):
 
 
 @pytest.mark.parametrize("x, shown", [(12.0, "12"), (3, "3"), (1.5, "1.5"), (2.978, "2.978"), (13.25, "13.25"),
-                                      (0.0495, "0.0495"), (0.000324, "0.000324"), (0.45, "0.45"),
-                                      (float("nan"), "–"), (None, "–")])
+                                      (2.0625, "2.063"), (0.0495, "0.0495"), (0.000324, "0.000324"),
+                                      (3.24e-5, "0.0000324"), (0.45, "0.45"), (0.12345, "0.123"), (0.12355, "0.124"),
+                                      (-0.0, "0"), (-7.0275, "-7.028"), (float("nan"), "–"), (None, "–")])
 def test_display_number(x, shown):
     assert display_number(x) == shown
 
 
-def test_styled_shows_a_count_with_a_gap_as_whole_numbers():
-    html = styled(pd.DataFrame({"n": [12.0, np.nan], "label": ["a", None]})).to_html()
-    assert ">12<" in html and "12.000" not in html and html.count(">–<") == 2
+def test_styled_shows_counts_whole_p_values_as_printed_and_gaps_as_dashes():
+    t = pd.DataFrame({"n": [12.0, np.nan], "label": ["a", None], "Mann-Whitney p": [0.0495, 0.00002], "p": ["n.s.", 0.2],
+                      "hl_ci_low": [-0.8874, 3.24e-5], "mixed": [12.0, "x"], "flag": [True, False]})
+    html = styled(t).to_html()
+    for shown in (">12<", ">0.050<", "><0.001<", ">n.s.<", ">0.200<", ">-0.887<", ">0.0000324<", ">x<", ">True<", ">False<"):
+        assert shown in html, shown
+    assert "12.000" not in html and "e-05" not in html and html.count(">–<") == 2
 
 
 def test_n_of_text():
     r = _results([("lldas", "observed_at_visit", 24, "n", 15), ("lldas", "observed_at_visit", 24, "denominator", 19),
+                  ("lldas", "observed_at_visit", 12, "n", 3), ("lldas", "observed_at_visit", 12, "denominator", 24),
                   ("lldas", "observed_at_visit", 48, "n", 0), ("lldas", "observed_at_visit", 48, "denominator", 0)])
     assert n_of_text(r, "lldas", "observed_at_visit", 24) == "15/19 (79%)"
+    assert n_of_text(r, "lldas", "observed_at_visit", 12) == "3/24 (13%)"   # 12.5% rounds half-up
     assert n_of_text(r, "lldas", "observed_at_visit", 48) == "– (nobody assessed)"
-    assert n_of_text(r, "lldas", "observed_at_visit", 12) == "– (nobody assessed)"
+    assert n_of_text(r, "lldas", "observed_at_visit", 36) == "– (nobody assessed)"
+    with pytest.raises(KeyError, match="lldsa"):
+        n_of_text(r, "lldsa", "observed_at_visit", 24)
 
 
 def test_remission_lldas_table_with_and_without_published_values():
@@ -40,16 +49,18 @@ def test_remission_lldas_table_with_and_without_published_values():
     for w, (rem, lldas, den) in {12: (8, 10, 24), 24: (9, 15, 19), 48: (6, 7, 7)}.items():
         rows += [("doris_remission", "observed_at_visit", w, "n", rem), ("doris_remission", "observed_at_visit", w, "denominator", den),
                  ("lldas", "observed_at_visit", w, "n", lldas), ("lldas", "observed_at_visit", w, "denominator", den)]
+    # remission at week 48 is read among those who completed 48 weeks (here 5 of 6, to tell them apart)
+    rows += [("doris_remission", "completed_48w", 48, "n", 5), ("doris_remission", "completed_48w", 48, "denominator", 6)]
     targets = pd.DataFrame({"target_id": ["res_remission_w12_n", "res_remission_w12_den", "res_remission_w12_pct",
-                                          "res_lldas_w12_n", "res_lldas_w12_den"],
-                            "display": ["8", "24", "33%", "10", "24"]})
+                                          "res_lldas_w12_n", "res_lldas_w12_den", "res_remission_w24_pct"],
+                            "display": ["8", "24", "33%", "10", "24", "50%"]})
     t = remission_lldas_table(_results(rows), targets)
     assert t["Visit"].tolist() == ["3 months (week 12)", "6 months (week 24)", "12 months (week 48)"]
-    assert t["DORIS remission"].tolist() == ["8/24 (33%)", "9/19 (47%)", "6/7 (86%)"]
+    assert t["DORIS remission"].tolist() == ["8/24 (33%)", "9/19 (47%)", "5/6 (83%)"]
     assert t["LLDAS"].tolist() == ["10/24 (42%)", "15/19 (79%)", "7/7 (100%)"]
-    # a published value is shown only when count, denominator and percentage are all printed
-    assert t["Published remission"].tolist() == ["8/24 (33%)", "–", "–"]
-    assert t["Published LLDAS"].tolist() == ["–", "–", "–"]
+    # whatever parts the paper prints are shown; a dash where it prints none
+    assert t["Published remission"].tolist() == ["8/24 (33%)", "50%", "–"]
+    assert t["Published LLDAS"].tolist() == ["10/24", "–", "–"]
     assert "Published LLDAS" not in remission_lldas_table(_results(rows)).columns
 
 
@@ -61,20 +72,22 @@ def _flare_visits(n):
 
 def test_flare_table_lists_flares_in_order_of_visit():
     t = flare_table(_flare_visits(3))
+    assert t.columns.tolist() == ["Flare", "Week", "SFI category", "SLEDAI-2K", "PGA", "Prednisone, mg/day"]
     assert t["Flare"].tolist() == [1, 2, 3]
-    assert t["week"].tolist() == [24, 24, 36]
-    assert t["SFI category"].tolist() == ["mild_moderate", "mild_moderate", "severe"]
+    assert t["Week"].tolist() == [24, 24, 36]
+    assert t["SFI category"].tolist() == ["mild/moderate", "mild/moderate", "severe"]
+    assert len(flare_table(_flare_visits(4), listing_limit=4)) == 4   # at the limit: still listed
 
 
 def test_flare_table_counts_by_visit_beyond_the_listing_limit():
     t = flare_table(_flare_visits(5), listing_limit=4)
     assert "Flare" not in t.columns
-    assert t.set_index(["week", "SFI category"])["flares"].to_dict() == {(24, "mild_moderate"): 4, (36, "severe"): 1}
+    assert t.set_index(["Week", "SFI category"])["Flares"].to_dict() == {(24, "mild/moderate"): 4, (36, "severe"): 1}
 
 
 def test_events_by_term():
-    ae = pd.DataFrame({"category": ["infection"] * 4 + ["other"],
-                       "term": ["COVID-19", "cellulitis", "COVID-19", "Herpes zoster", "fatigue"]})
+    ae = pd.DataFrame({"category": ["infection"] * 5 + ["other"],
+                       "term": ["COVID-19", "cellulitis", "COVID-19", "Herpes zoster", "abscess", "fatigue"]})
     t = events_by_term(ae, "infection")
-    assert list(zip(t["term"], t["events"])) == [("COVID-19", 2), ("Herpes zoster", 1), ("cellulitis", 1)]
-    assert math.isclose(t["events"].sum(), 4)
+    assert list(zip(t["Term"], t["Events"])) == [("COVID-19", 2), ("abscess", 1), ("cellulitis", 1), ("Herpes zoster", 1)]
+    assert math.isclose(t["Events"].sum(), 5)
