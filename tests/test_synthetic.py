@@ -105,20 +105,72 @@ def test_calibration_misses_show_the_value_computed_now(card):
     assert listed["computed"].astype(float).to_numpy() == pytest.approx(now.to_numpy(), rel=1e-4)
 
 
+VERDICT_RANK = {"miss": 0, "not_computed": 0, "within_tolerance": 1, "match": 2}
+
+
+def _returns(course: list) -> bool:
+    """True when a 0/1 course has a 1 after a 0 that followed a 1 (a descriptor back once resolved)."""
+    on = off = False
+    for x in course:
+        if x == 1 and off:
+            return True
+        on, off = on or x == 1, off or (on and x == 0)
+    return False
+
+
 def test_stage_e_repairs_land_the_targets_they_claim(tables):
-    """Undoing the stage (e) repairs on the committed visits gives back the searched cohort, in
-    which LLDAS at week 24, CLASI-A q3 at week 36, the week-48 glucocorticoid-only count, the
-    SLE-DAS week 0 vs 12 p-value and the baseline swollen-joint q3 (Tables 1 and 2) are missed;
-    with the repairs they match and nothing is lost."""
+    """Undoing the stage (e) repairs on the committed visits gives back the searched cohort. The
+    repairs land LLDAS at week 24, CLASI-A q3 at week 36, the week-48 glucocorticoid-only count,
+    the SLE-DAS week 0 vs 12 p-value and the baseline swollen-joint q3 (Tables 1 and 2); they
+    trade away CLASI-A q3 at week 24 (calibration_misses.csv says why); no other verdict of the
+    464 gets worse, not even from match to within tolerance."""
     from lupus_utils.synth import REPAIRS, Repair, apply_repairs
     undo = [Repair(r.why, r.patient_id, r.week, r.write, {k: r.expect[k] for k in r.write}) for r in REPAIRS]
     searched = dict(tables, visits=apply_repairs(tables["visits"], undo))
-    before = scorecard(compute_results(searched)).set_index("target_id")["verdict"]
-    after = scorecard(compute_results(tables)).set_index("target_id")["verdict"]
-    landed = {"res_lldas_w24_n", "t2_clasi_activity_w36_q3", "res_remission_failed_gc_w48_n", "t2_sle_das_w0_vs_w12_p",
-              "t1_swollen_joints_q3", "t2_swollen_joints_w0_q3"}
-    assert set(after.index[(after == "match") & (before != "match")]) == landed
-    assert not ((before == "match") & (after != "match")).any()
+    before = scorecard(compute_results(searched)).set_index("target_id")["verdict"].map(VERDICT_RANK)
+    after = scorecard(compute_results(tables)).set_index("target_id")["verdict"].map(VERDICT_RANK)
+    assert set(after.index[after > before]) == {"res_lldas_w24_n", "t2_clasi_activity_w36_q3", "res_remission_failed_gc_w48_n",
+                                                "t2_sle_das_w0_vs_w12_p", "t1_swollen_joints_q3", "t2_swollen_joints_w0_q3"}
+    assert set(after.index[after < before]) == {"t2_clasi_activity_w24_q3"}
+
+
+def test_visit_courses_are_clinically_coherent(tables):
+    """The rules the generator promises, checked on every patient's course: descriptors only
+    within baseline organ involvement (serology for anyone) except at the four flare visits; no
+    descriptor back once resolved; lab values beyond the SLEDAI-2K threshold exactly with the
+    item; CLASI-A within what the skin, hair and mucosal descriptors allow (no rash: ulcers 1,
+    alopecia 4); PGA and glucocorticoid dose never higher than at the previous visit except at a
+    flare; no drug-related neutropenia at a visit scored as lupus leukopenia."""
+    from lupus_utils.synth import CLASI_HAIR_MAX, CLASI_MUCOSAL_MAX, GROUP, ITEM_COLUMNS, ITEMS
+    v = derive_visits(tables).sort_values(["patient_id", "week"])
+    p = tables["patients"].set_index("patient_id")
+    flare = v["sfi_flare"].isin(["mild_moderate", "severe"])
+    group_flag = {"muco": "mucocutaneous_active", "artic": "articular_active", "haem": "haematological_active",
+                  "renal": "renal_active"}
+    problems = []
+    for item, col in zip(ITEMS, ITEM_COLUMNS):
+        g = GROUP[item]
+        if g != "all":
+            active = v["patient_id"].map(p[group_flag[g]]) == 1
+            bad = v[(v[col] == 1) & ~active & ~flare]
+            problems += [f"{r.patient_id} w{r.week}: {col} outside baseline involvement" for r in bad.itertuples()]
+        for pid, course in v.groupby("patient_id")[col]:
+            if _returns(course.tolist()):
+                problems.append(f"{pid}: {col} returns after it resolved")
+    for item, col, below in (("sledai_leukopenia", "leukocytes_10e9_l", 3.0), ("sledai_thrombocytopenia", "platelets_10e9_l", 100.0)):
+        problems += [f"{r.patient_id} w{r.week}: {col} disagrees with {item}" for r in v[(v[item] == 1) != (v[col] < below)].itertuples()]
+    no_rash = v["sledai_rash"] == 0
+    cap = v["sledai_alopecia"] * CLASI_HAIR_MAX + v["sledai_mucosal_ulcers"] * CLASI_MUCOSAL_MAX
+    problems += [f"{r.patient_id} w{r.week}: CLASI-A {r.clasi_activity} above {r.cap}" for r in
+                 v.assign(cap=cap)[no_rash & (v["clasi_activity"] > cap)].itertuples()]
+    for col in ("pga", "prednisone_mg"):
+        rise = v.groupby("patient_id")[col].diff() > 1e-9
+        problems += [f"{r.patient_id} w{r.week}: {col} rises outside a flare" for r in v[rise & ~flare].itertuples()]
+    ae = tables["adverse_events"]
+    neut = ae[ae["term"].str.lower() == "neutropenia"].merge(v, on=["patient_id", "week"])
+    problems += [f"{r.patient_id} w{r.week}: neutropenia adverse event at a lupus-leukopenia visit"
+                 for r in neut[neut["sledai_leukopenia"] == 1].itertuples()]
+    assert problems == []
 
 
 def test_stale_repairs_are_refused_with_every_mismatch(tables):
@@ -135,7 +187,7 @@ def test_scorecard_counts(card):
     """Every verdict is pinned, including the targets the audit links to an inconsistency of the
     paper (which the misses list does not cover): a regeneration that loses a match fails here.
     After an intended recalibration, update these counts and CALIBRATION.md together."""
-    assert card["verdict"].value_counts().to_dict() == {"match": 415, "miss": 35, "within_tolerance": 14}
+    assert card["verdict"].value_counts().to_dict() == {"match": 414, "miss": 36, "within_tolerance": 14}
 
 
 def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
