@@ -217,7 +217,7 @@ def quartile_vector(n: int, lo: float, q1: float, median: float, q3: float, hi: 
 
     Each quartile is pinned on the order statistics that define it: at position h = p(n + 1) =
     k + f, value v on the grid gives s_k = v (and s_k+1 = v when f > 0); a median half-way between
-    two grid points (47.5 years) gives s_k and s_k+1 on either side. The values between pinned
+    two grid points gives s_k and s_k+1 on either side. The values between pinned
     ranks are spread linearly and rounded to the grid. ``include`` adds one value that must occur
     (a patient the text describes), at the free rank nearest to it. A grid of 1 gives integers."""
     pins: dict[int, float] = {1: lo, n: hi}
@@ -279,7 +279,7 @@ def _published_vector(ids: dict, n: int, resolution: float = 1.0, include: float
 
 
 #: Where each baseline vector's published statistics stand (targets.csv ids). The Results text's
-#: medians carry a decimal Table 1 rounds away (age 47.5, disease duration 12.5), so they are used.
+#: medians of age and disease duration carry a decimal Table 1 rounds away, so they are used.
 VECTOR_TARGETS = {
     "age_years": dict(lo="res_age_min", q1="t1_age_q1", median="res_age_median", q3="t1_age_q3", hi="res_age_max"),
     "disease_duration_years": dict(lo="res_disease_duration_min", q1="t1_disease_duration_q1",
@@ -373,7 +373,7 @@ def build_patients(rng) -> Cohort:
 
     # Organ involvement (cumulative / ongoing) — Table 1. The arthritis-flare patient is not
     # articular-active at baseline, the cytopenia-flare patient not haematologically active; the
-    # short-follow-up patient is one of the 7 haematologically active (so 6 are seen at week 12).
+    # short-follow-up patient is one of the haematologically active (one fewer is seen at week 12).
     def flags(members):
         out = np.zeros(N, bool)
         out[list(members)] = True
@@ -1085,8 +1085,8 @@ def build_adverse_events(cohort: Cohort, rng, act: np.ndarray | None = None) -> 
 # ----------------------------------------------------------------------------- stage (e): repairs
 @dataclass(frozen=True)
 class Repair:
-    """A change to one visit that the search does not find: what it is for, the cells it expects
-    (the search's result) and the cells it writes."""
+    """A change to one visit that the search does not find: what it is for (first the targets.csv id
+    it serves), the cells it expects (the search's result) and the cells it writes."""
     why: str
     patient_id: str
     week: int
@@ -1104,41 +1104,44 @@ class Repair:
 #: are tender, swollen joints no more than tender ones, CLASI-A within what the active skin, hair
 #: and mucosal descriptors allow, no rise in PGA or glucocorticoid outside the four flares).
 REPAIRS = (
-    Repair("LLDAS at week 24: alopecia, ulcers and anti-dsDNA resolve by week 24, leaving arthritis "
-           "alone (SLEDAI-2K 4); PGA 1.0 and prednisone 7.5 mg", "SYNTH-18", 24,
+    Repair("res_lldas_w24_n: alopecia, ulcers and anti-dsDNA resolve by week 24, leaving arthritis alone "
+           "(SLEDAI-2K 4, so LLDAS); PGA 1.0 and prednisone 7.5 mg", "SYNTH-18", 24,
            {"sledai_alopecia": 1, "sledai_mucosal_ulcers": 1, "sledai_increased_dna_binding": 1, "clasi_activity": 5,
             "pga": 2.0, "gc_drug": "prednisone", "gc_dose_mg": 10.0},
            {"sledai_alopecia": 0, "sledai_mucosal_ulcers": 0, "sledai_increased_dna_binding": 0, "clasi_activity": 0,
             "pga": 1.0, "gc_dose_mg": 7.5}),
-    Repair("resolved at week 24, so not back at week 36 (CLASI-A q3 = 0 at week 36); one tender and "
-           "swollen joint, below SLEDAI-2K arthritis (SLE-DAS q3 at week 36 2.64, not 1.32)", "SYNTH-18", 36,
+    Repair("t2_clasi_activity_w36_q3: resolved at week 24, so not back at week 36; one tender and swollen "
+           "joint, below SLEDAI-2K arthritis (keeps t2_sle_das_w36_q3, a miss, nearer its target)", "SYNTH-18", 36,
            {"sledai_mucosal_ulcers": 1, "sledai_increased_dna_binding": 1, "clasi_activity": 1, "swollen_joints": 0,
             "tender_joints": 0},
            {"sledai_mucosal_ulcers": 0, "sledai_increased_dna_binding": 0, "clasi_activity": 0, "swollen_joints": 1,
             "tender_joints": 1}),
-    Repair("anti-dsDNA turns positive at week 24 (SLEDAI-2K 4, still LLDAS), keeping the patients with "
-           "active serology at weeks 24 and 36", "SYNTH-21", 24,
+    Repair("res_active_serology_w24_pct: anti-dsDNA turns positive at week 24 (SLEDAI-2K 4, still LLDAS), "
+           "in place of SYNTH-18's", "SYNTH-21", 24,
            {"sledai_increased_dna_binding": 0, "sledai_low_complement": 0}, {"sledai_increased_dna_binding": 1}),
-    Repair("anti-dsDNA still positive at week 36", "SYNTH-21", 36,
+    Repair("res_active_serology_w36_pct: anti-dsDNA still positive at week 36", "SYNTH-21", 36,
            {"sledai_increased_dna_binding": 0, "sledai_low_complement": 0}, {"sledai_increased_dna_binding": 1}),
-    Repair("anti-dsDNA still positive at the last visit, keeping the share of patients whose serology "
-           "normalised (clinical SLEDAI-2K stays 0: still in remission)", "SYNTH-03", 12,
+    Repair("res_serology_normalised_last_pct: anti-dsDNA still positive at her last visit, in place of "
+           "SYNTH-18's normalisation (clinical SLEDAI-2K stays 0: still in remission)", "SYNTH-03", 12,
            {"sledai_increased_dna_binding": 0, "sledai_low_complement": 0}, {"sledai_increased_dna_binding": 1}),
-    Repair("tapers from prednisone 7.5 mg to methylprednisolone 5 mg (6.25 mg prednisone) at week 36",
+    Repair("res_remission_failed_gc_w48_n: tapers from prednisone 7.5 mg to methylprednisolone 5 mg (6.25 mg "
+           "prednisone) at week 36",
            "SYNTH-23", 36, {"gc_drug": "prednisone", "gc_dose_mg": 3.75},
            {"gc_drug": "methylprednisolone", "gc_dose_mg": 5.0}),
-    Repair("in clinical remission at week 48 but on 6.25 mg prednisone-equivalent: out of DORIS "
-           "remission only for glucocorticoids", "SYNTH-23", 48, {"gc_drug": "prednisone", "gc_dose_mg": 2.5},
+    Repair("res_remission_failed_gc_w48_n: in clinical remission at week 48 but on 6.25 mg "
+           "prednisone-equivalent: out of DORIS remission only for glucocorticoids", "SYNTH-23", 48, {"gc_drug": "prednisone", "gc_dose_mg": 2.5},
            {"gc_drug": "methylprednisolone", "gc_dose_mg": 5.0}),
-    Repair("PGA 0.45 at week 48: in DORIS remission (keeping 6 of 7)", "SYNTH-21", 48, {"pga": 0.65}, {"pga": 0.45}),
-    Repair("leukocytes 2.6 rather than 1.6 x10^9/L at baseline (still leukopenia): a smaller SLE-DAS fall "
-           "to week 12 brings its p-value to 0.0005 (published 0.001)", "SYNTH-07", 0,
+    Repair("res_remission_w48_n: PGA 0.45 at week 48, so in DORIS remission in place of SYNTH-23", "SYNTH-21", 48,
+           {"pga": 0.65}, {"pga": 0.45}),
+    Repair("t2_sle_das_w0_vs_w12_p: leukocytes 2.6 rather than 1.6 x10^9/L at baseline (leukopenia "
+           "throughout, 1.6 at week 12 as prednisone is tapered), so her SLE-DAS is higher at week 12 than at "
+           "baseline; the p-value clears its rounding threshold by a narrow margin (CALIBRATION.md)", "SYNTH-07", 0,
            {"sledai_leukopenia": 1, "leukocytes_10e9_l": 1.6}, {"leukocytes_10e9_l": 2.6}),
-    Repair("4 swollen joints rather than 5 at baseline: Table 1's swollen-joint q3 = 4 (n = 12, the 9th "
-           "value plus 0.75 of the step to the 10th)", "SYNTH-26", 0, {"swollen_joints": 5, "tender_joints": 8},
+    Repair("t1_swollen_joints_q3: 4 swollen joints rather than 5 at baseline (the 10th of the 12 "
+           "articular patients' values, which the q3 weighs by 0.75)", "SYNTH-26", 0, {"swollen_joints": 5, "tender_joints": 8},
            {"swollen_joints": 4}),
-    Repair("platelets 80 rather than 87 x10^9/L at baseline (still thrombocytopenia): her SLE-DAS rises by "
-           "what SYNTH-26's lost swollen joint took, keeping the baseline SLE-DAS median 6.7", "SYNTH-11", 0,
+    Repair("t1_sle_das_median: platelets 80 rather than 87 x10^9/L at baseline (still thrombocytopenia); "
+           "her SLE-DAS rises by what SYNTH-26's lost swollen joint took, keeping the median", "SYNTH-11", 0,
            {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 87.0}, {"platelets_10e9_l": 80.0}),
 )
 

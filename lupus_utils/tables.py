@@ -235,6 +235,26 @@ def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = 
     return pd.DataFrame(rows)
 
 
+def non_responder_table(patients: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """The paper's non-responder rule (:func:`lupus_utils.outcomes.non_responder`) as one row of
+    counts: patients followed long enough, not at least LLDAS at the last visit, state unknown
+    there, stopped for a flare or activity, non-responders (n/eligible (%)), and the patients the
+    rule leaves out with the reason."""
+    from .outcomes import NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, non_responder
+
+    weeks = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS
+    nr = non_responder(patients, visits)
+    el = nr[nr["eligible"]]
+    n = int(el["non_responder"].eq(True).sum())
+    share = f"{n}/{len(el)} ({round_half_up(100 * n / len(el), 0):.0f}%)" if len(el) else "– (nobody eligible)"
+    return pd.DataFrame([{f"Followed ≥ {weeks} weeks": len(el),
+                          "Not at least LLDAS at last visit": int(el["at_least_lldas_last"].eq(False).sum()),
+                          "State at last visit unknown": int(el["at_least_lldas_last"].isna().sum()),
+                          "Stopped for flare or activity": int(el["stopped_for_activity"].sum()),
+                          "Non-responders": share,
+                          f"Excluded (follow-up < {weeks} weeks or unknown)": int((~nr["eligible"]).sum())}])
+
+
 #: Column names of the flare table as the book shows them.
 FLARE_COLUMNS = {"week": "Week", "sfi_flare": "SFI category", "sledai2k": "SLEDAI-2K", "pga": "PGA",
                  "prednisone_mg": "Prednisone, mg/day"}

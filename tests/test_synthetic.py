@@ -213,11 +213,14 @@ def test_quartile_vector_hand_cases():
     assert quartile_vector(6, 2, 2, 4.5, 7, 7) == [2, 2, 4, 5, 7, 7]
     # n = 11: a maximum beyond the Tukey fence (4 + 1.5 x 2 = 7) stands alone at the top.
     assert quartile_vector(11, 0, 2, 3, 4, 20) == [0, 1, 2, 2, 3, 3, 3, 4, 4, 7, 20]
-    # one decimal: the published cumulative glucocorticoid range (1.2 g to 90 g).
-    v = quartile_vector(26, 1.2, 10, 13, 19, 90, resolution=0.1)
-    assert (v[0], v[5], v[6], v[12], v[13], v[19], v[20], v[24], v[25]) == (1.2, 10, 10, 13, 13, 19, 19, 32.5, 90)
-    # a value the text names (the pulmonary embolism case is 66) is placed at a free rank.
-    assert 66 in quartile_vector(26, 25, 38, 47.5, 59, 69, include=66)
+    # one decimal, n = 26: ranks 6-7, 13-14 and 20-21 pinned; the rank below an outlying maximum
+    # sits at the fence, rounded inward (20 + 1.5 x 9 = 33.5).
+    v = quartile_vector(26, 1.5, 11, 14, 20, 80, resolution=0.1)
+    assert (v[0], v[5], v[6], v[12], v[13], v[19], v[20], v[24], v[25]) == (1.5, 11, 11, 14, 14, 20, 20, 33.5, 80)
+    # a value the text names is placed at a free rank; one off the grid is refused.
+    assert 61 in quartile_vector(26, 20, 30, 40.5, 50, 70, include=61)
+    with pytest.raises(ValueError, match="not on the grid"):
+        quartile_vector(26, 20, 30, 40.5, 50, 70, include=61.5)
     with pytest.raises(ValueError, match="q1 = 1.3 cannot be pinned"):
         quartile_vector(8, 0, 1.3, 2, 3, 4)
     with pytest.raises(ValueError, match="not in order"):
@@ -240,17 +243,35 @@ def test_generator_design_is_checked_against_targets(monkeypatch):
 
 
 def test_baseline_vectors_come_from_targets(tables):
-    """Age, disease duration, cumulative glucocorticoids, previous drugs and SLICC-DI (> 0) are
-    built from targets.csv: each column's range and quartiles equal the published ones."""
+    """Every published median, quartile, minimum and maximum of the baseline vectors the generator
+    builds (age, disease duration, cumulative glucocorticoids, previous immunosuppressants, SDI
+    among SDI > 0, SARS-CoV-2 vaccine doses, CLASI damage among mucocutaneous patients) holds at
+    its printed decimals, whichever source prints it. The targets are looked up by measure here,
+    independently of synth.VECTOR_TARGETS, so a wrong mapping there fails."""
+    from lupus_utils.scorecard import round_half_up
     from lupus_utils.stats import describe
-    from lupus_utils.synth import VECTOR_TARGETS
     p = tables["patients"]
-    values = load_targets().set_index("target_id")["value"]
+    v = derive_visits(tables)
+    base = v[v["week"] == 0]
     columns = {"age_years": p["age_years"], "disease_duration_years": p["disease_duration_years"],
                "cumulative_gc_g": p["cumulative_gc_g"], "n_previous_immunosuppressants": p["n_previous_immunosuppressants"],
-               "sdi_positive": p.loc[p["sdi"] > 0, "sdi"]}
-    names = {"lo": "min", "hi": "max"}
-    for key, col in columns.items():
+               "sdi": p.loc[p["sdi"] > 0, "sdi"], "sars_cov2_vaccine_doses": p["sars_cov2_vaccine_doses"],
+               "clasi_damage": base.loc[base["mucocutaneous_active"] == 1, "clasi_damage"]}
+    t = load_targets()
+    checked = 0
+    for measure, col in columns.items():
         d = describe(col)
-        for stat, tid in VECTOR_TARGETS[key].items():
-            assert d[names.get(stat, stat)] == pytest.approx(values[tid]), (key, stat)
+        rows = t[(t["measure"] == measure) & t["statistic"].isin(["median", "q1", "q3", "min", "max"])]
+        assert len(rows) >= 3, measure
+        for r in rows.itertuples():
+            dec = 0 if pd.isna(r.decimals) else int(r.decimals)
+            assert round_half_up(d[r.statistic], dec) == pytest.approx(r.value), (r.target_id, d[r.statistic])
+            checked += 1
+    assert checked == 36
+
+
+def test_every_repair_names_the_target_it_serves():
+    from lupus_utils.synth import REPAIRS
+    ids = set(load_targets()["target_id"])
+    assert all(r.why.split(":")[0] in ids for r in REPAIRS)
+

@@ -91,3 +91,14 @@ def test_events_by_term():
     t = events_by_term(ae, "infection")
     assert list(zip(t["Term"], t["Events"])) == [("COVID-19", 2), ("abscess", 1), ("cellulitis", 1), ("Herpes zoster", 1)]
     assert math.isclose(t["Events"].sum(), 5)
+
+
+def test_non_responder_table_on_the_synthetic_cohort():
+    """The synthetic cohort: 19 patients followed >= 24 weeks, 4 not at least LLDAS at their last
+    visit (one of them stopped for a flare), 7 followed for less."""
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.tables import non_responder_table
+    t = read_cohort(SYNTHETIC_DIR)
+    row = non_responder_table(t["patients"], t["visits"]).iloc[0]
+    assert row.tolist() == [19, 4, 0, 1, "4/19 (21%)", 7]
