@@ -140,7 +140,8 @@ def test_visit_courses_are_clinically_coherent(tables):
     descriptor back once resolved; lab values beyond the SLEDAI-2K threshold exactly with the
     item; CLASI-A within what the skin, hair and mucosal descriptors allow (no rash: ulcers 1,
     alopecia 4); PGA and glucocorticoid dose never higher than at the previous visit except at a
-    flare; no drug-related neutropenia at a visit scored as lupus leukopenia."""
+    flare, tender joints up by at most 4 and CLASI-A by at most 3; no drug-related neutropenia at
+    a visit scored as lupus leukopenia."""
     from lupus_utils.synth import CLASI_HAIR_MAX, CLASI_MUCOSAL_MAX, GROUP, ITEM_COLUMNS, ITEMS
     v = derive_visits(tables).sort_values(["patient_id", "week"])
     p = tables["patients"].set_index("patient_id")
@@ -166,6 +167,9 @@ def test_visit_courses_are_clinically_coherent(tables):
     for col in ("pga", "prednisone_mg"):
         rise = v.groupby("patient_id")[col].diff() > 1e-9
         problems += [f"{r.patient_id} w{r.week}: {col} rises outside a flare" for r in v[rise & ~flare].itertuples()]
+    for col, most in (("tender_joints", 4), ("clasi_activity", 3)):   # search allows 3 unpenalised
+        rise = v.groupby("patient_id")[col].diff() > most
+        problems += [f"{r.patient_id} w{r.week}: {col} climbs by more than {most}" for r in v[rise & ~flare].itertuples()]
     ae = tables["adverse_events"]
     neut = ae[ae["term"].str.lower() == "neutropenia"].merge(v, on=["patient_id", "week"])
     problems += [f"{r.patient_id} w{r.week}: neutropenia adverse event at a lupus-leukopenia visit"
