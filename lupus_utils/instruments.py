@@ -281,6 +281,13 @@ def sle_das_category(score: pd.Series) -> pd.Series:
     return pd.Series(cat, index=score.index, name="sle_das_category")
 
 
+#: Most CLASI activity points an item can give (Albrecht J et al. J Invest Dermatol 2005): mucous
+#: membrane lesions 0-1; hair 0-4 (recent hair loss 0-1 plus non-scarring alopecia 0-3). Erythema
+#: and scale, the rest of the 0-70, need skin lesions (a rash).
+CLASI_A_MUCOSAL_MAX = 1
+CLASI_A_HAIR_MAX = 4
+
+
 def clasi_a_50(baseline: pd.Series, current: pd.Series) -> pd.Series:
     """Elementwise CLASI-A 50% response: baseline CLASI-A >= 10 and current <= half of it; missing
     where baseline < 10 (Morand EF et al. N Engl J Med 2020;382:211-21)."""

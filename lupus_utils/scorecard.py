@@ -120,19 +120,24 @@ def summary(card: pd.DataFrame) -> pd.DataFrame:
 
 
 def audit_percentages(targets: pd.DataFrame | None = None) -> pd.DataFrame:
-    """For every published percentage with a stated denominator: which whole counts of that
-    denominator round (half-up, at the printed decimals) to it; ``consistent`` is False when none
-    does (a percentage no whole count gives: GRIM applied to a proportion)."""
+    """For every published percentage: which whole counts of its stated denominator round
+    (half-up, at the printed decimals) to it; ``consistent`` is False when none does (GRIM applied
+    to a proportion). A percentage printed without a denominator is listed too, unchecked
+    (``consistent`` missing), so the page can say how many it could not check."""
     from .inference import percentage_consistent
 
     t = load_targets() if targets is None else targets
-    pct = t[(t["statistic"] == "pct") & t["denominator"].notna()]
     rows = []
-    for r in pct.itertuples():
+    for r in t[t["statistic"] == "pct"].itertuples():
+        row = {"target": r.target_id, "where": r.location, "printed": r.display}
+        if pd.isna(r.denominator):
+            rows.append(row | {"denominator": pd.NA, "possible counts": "no denominator stated", "consistent": pd.NA})
+            continue
         ok, counts = percentage_consistent(float(r.value), int(r.denominator), int(r.decimals) if pd.notna(r.decimals) else 0)
-        rows.append({"target": r.target_id, "where": r.location, "printed": r.display, "denominator": int(r.denominator),
-                     "possible counts": ", ".join(map(str, counts)) or "none", "consistent": ok})
-    return pd.DataFrame(rows, columns=["target", "where", "printed", "denominator", "possible counts", "consistent"])
+        rows.append(row | {"denominator": int(r.denominator), "possible counts": ", ".join(map(str, counts)) or "none",
+                           "consistent": ok})
+    out = pd.DataFrame(rows, columns=["target", "where", "printed", "denominator", "possible counts", "consistent"])
+    return out.astype({"denominator": "Int64", "consistent": "boolean"})
 
 
 def audit_means(targets: pd.DataFrame | None = None, measures=("sledai2k",)) -> pd.DataFrame:

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import columns
-from .instruments import (PREDNISONE_EQUIVALENT_MG, SEROLOGY_ITEMS, SLE_DAS_BINARY, SLE_DAS_INTERCEPT,
+from .instruments import (CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, PREDNISONE_EQUIVALENT_MG, SEROLOGY_ITEMS, SLE_DAS_BINARY, SLE_DAS_INTERCEPT,
                           SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS, SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT,
                           SLEDAI2K_WEIGHTS)
 from .outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
@@ -65,7 +65,8 @@ SEED = 20240053
 WEEKS = np.array(VISIT_WEEKS)
 NW = len(WEEKS)
 W = {w: i for i, w in enumerate(VISIT_WEEKS)}  # visit week -> column
-_PUBLISHED = load_targets().set_index("target_id")
+_TARGETS = load_targets()  # read once: every published number the generator aims at
+_PUBLISHED = _TARGETS.set_index("target_id")
 
 
 def _published(target_id: str) -> float:
@@ -320,7 +321,7 @@ FLARE_WEEKS = {"pericarditis": 4, "nephritis": 24, "cytopenia": 24, "arthritis":
 
 
 def _check_flare_weeks() -> None:
-    t = load_targets()
+    t = _TARGETS
     per_week = t[(t["source"] == "results") & (t["measure"] == "flares") & t["week"].notna()]
     published = {int(w): int(v) for w, v in zip(per_week["week"], per_week["value"])}
     designed = {w: list(FLARE_WEEKS.values()).count(w) for w in set(FLARE_WEEKS.values())}
@@ -339,7 +340,7 @@ def _flare_cell(roles: dict, role: str) -> tuple[int, int]:
 def _last_visit_weeks() -> np.ndarray:
     """Each patient's last visit, from Table 3's patients in follow-up per visit (targets.csv):
     as many patients stop after week w as are seen at w but not at the next visit."""
-    t = load_targets()
+    t = _TARGETS
     seen = t[(t["source"] == "table3") & (t["measure"] == "patients_at_visit")].set_index("week")["value"]
     weeks = [w for w in VISIT_WEEKS if w in seen.index]
     counts = [int(seen[w] - (seen[nxt] if nxt is not None else 0)) for w, nxt in zip(weeks, weeks[1:] + [None])]
@@ -422,12 +423,13 @@ def build_patients(rng) -> Cohort:
     age = _deal(_published_vector(VECTOR_TARGETS["age_years"], N, include=pe_age), rng)
     j = age.index(pe_age)
     age[j], age[roles["pulmonary_embolism"]] = age[roles["pulmonary_embolism"]], pe_age
-    # The paper's men: the pulmonary embolism case (the text says he is a man) and others by index.
+
     def first(members: list, k: int, what: str) -> list:
         if k > len(members):
             raise AssertionError(f"{what}: targets.csv asks for {k}, the generator names only {len(members)}")
         return members[:k]
 
+    # The men: the pulmonary embolism case (the text says he is a man), then others by index.
     sex = np.array(["F"] * N, dtype=object)
     sex[first([roles["pulmonary_embolism"], 5], N - _count("t1_female_n"), "men")] = "M"
     ethnicity = np.array(["Caucasian"] * N, dtype=object)
@@ -527,7 +529,7 @@ AIM_DECIMALS = {("pga", 4, "mean"): 1}
 def _published_specs():
     """Table 2's medians, quartiles and p-values and the Results text's means and SDs, read from
     data/targets.csv (the one place that holds published numbers)."""
-    t = load_targets()
+    t = _TARGETS
 
     def spec(source, measure, week, statistic):
         if (measure, week, statistic) in NOT_MODELLED:
@@ -553,7 +555,7 @@ TABLE2, P_VALUES, MOMENTS = _published_specs()
 def _published_counts() -> dict:
     """The counts the search aims at, from targets.csv. Where the paper gives only a percentage,
     the count is that percentage of the patients assessed then (Table 2 or 3), rounded."""
-    v = load_targets().set_index("target_id")["value"]
+    v = _PUBLISHED["value"]
 
     def share(pct_id, n_id):
         return int(round(v[pct_id] / 100 * v[n_id]))
@@ -867,12 +869,6 @@ class Stage2:
 
 
 # ----------------------------------------------------------------------------- stage (c): CLASI
-#: Most CLASI-A points without a rash (Albrecht 2005): mucous membrane lesions score 0-1, hair
-#: 0-4 (recent hair loss 0-1 plus non-scarring alopecia 0-3); erythema and scale need a rash.
-CLASI_MUCOSAL_MAX = 1
-CLASI_HAIR_MAX = 4
-
-
 class Stage3:
     """CLASI activity of the mucocutaneous-active patients: 0 with no skin, hair or mucosal
     descriptor; with ulcers or alopecia but no rash, 1 up to what the CLASI gives those items
@@ -882,7 +878,7 @@ class Stage3:
         self.eff = cohort.efficacy
         self.muco = cohort.patients["mucocutaneous_active"].to_numpy() == 1
         rash, alopecia, ulcers = act[:, :, 0], act[:, :, 1], act[:, :, 2]
-        no_rash_max = alopecia * CLASI_HAIR_MAX + ulcers * CLASI_MUCOSAL_MAX
+        no_rash_max = alopecia * CLASI_A_HAIR_MAX + ulcers * CLASI_A_MUCOSAL_MAX
         self.lo = np.where(rash, 2, np.where(alopecia | ulcers, 1, 0))
         self.hi = np.where(rash, 40, no_rash_max)
         self.state = {"clasi": np.clip(rng.integers(0, 25, (N, NW)), self.lo, self.hi)}
@@ -1068,7 +1064,7 @@ def _check_table3_events() -> None:
                 tally[(measure, week)] = int(n)
         for measure, action in (("discontinuations", "discontinuation"), ("temporary_suspensions", "temporary_suspension")):
             tally[(measure, week)] = int((at["action"] == action).sum())
-    t = load_targets()
+    t = _TARGETS
     t3 = t[(t["source"] == "table3") & t["week"].notna() & (t["measure"] != "patients_at_visit")]
     wrong = [f"{r.target_id}: TABLE3_EVENTS gives {tally.get((r.measure, int(r.week)), 0)}, targets.csv {r.value:g}"
              for r in t3.itertuples() if tally.get((r.measure, int(r.week)), 0) != r.value]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .outcomes import NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, non_responder
 from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
 from .scorecard import round_half_up
 
@@ -191,6 +192,16 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAF
     return pd.DataFrame(rows)
 
 
+def share_text(n: float, d: float, nobody: str = "– (nobody assessed)") -> str:
+    """'8/24 (33%)': a count of its denominator with the percentage rounded half-up, as the
+    paper's tables are read; ``nobody`` when the denominator is 0 or missing, '–' when the count is."""
+    if d is None or math.isnan(d) or d == 0:
+        return nobody
+    if n is None or math.isnan(n):
+        return "–"
+    return f"{int(n)}/{int(d)} ({round_half_up(100 * n / d, 0):.0f}%)"
+
+
 def n_of_text(results: pd.DataFrame, measure, population, week=None) -> str:
     """'8/24 (33%)' for a count and its denominator in ``results`` (percentage rounded half-up,
     as the paper's tables are read); '– (nobody assessed)' when the denominator is 0 or absent at
@@ -199,19 +210,14 @@ def n_of_text(results: pd.DataFrame, measure, population, week=None) -> str:
     key = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == "n")
     if not key.any():
         raise KeyError(f"no result {measure!r} / {population!r} / 'n' at any week")
-    n = _get(results, measure, population, week, "n")
-    d = _get(results, measure, population, week, "denominator")
-    if math.isnan(d) or d == 0:
-        return "– (nobody assessed)"
-    if math.isnan(n):
-        return "–"
-    return f"{int(n)}/{int(d)} ({round_half_up(100 * n / d, 0):.0f}%)"
+    return share_text(_get(results, measure, population, week, "n"), _get(results, measure, population, week, "denominator"))
 
 
 def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
     """DORIS remission and LLDAS at the visits the paper reports them (``paths.STATE_WEEKS``, named
     in months of four weeks as the paper does), among the patients assessed then; remission at
-    week 48 among those who completed 48 weeks, as in the paper. With ``targets``, the published
+    the last of them among those who completed it (the results' ``completed_48w`` population), as
+    in the paper. With ``targets``, the published
     values beside them: count/denominator (percentage) with whichever parts the paper prints, a
     dash where it prints none."""
     pub = targets.set_index("target_id")["display"] if targets is not None else None
@@ -223,10 +229,11 @@ def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = 
             return pct if pct is not None else "–"
         return f"{count} ({pct})" if pct is not None else count
 
+    completed = set(results.loc[(results["measure"] == "doris_remission") & (results["population"] == "completed_48w"), "week"])
     rows = []
     for w in STATE_WEEKS:
         row = {"Visit": f"{w // 4} months (week {w})",
-               "DORIS remission": n_of_text(results, "doris_remission", "completed_48w" if w == 48 else "observed_at_visit", w),
+               "DORIS remission": n_of_text(results, "doris_remission", "completed_48w" if w in completed else "observed_at_visit", w),
                "LLDAS": n_of_text(results, "lldas", "observed_at_visit", w)}
         if pub is not None:
             row["Published remission"] = published("remission", w)
@@ -240,13 +247,10 @@ def non_responder_table(patients: pd.DataFrame, visits: pd.DataFrame) -> pd.Data
     counts: patients followed long enough, not at least LLDAS at the last visit, state unknown
     there, stopped for a flare or activity, non-responders (n/eligible (%)), and the patients the
     rule leaves out with the reason."""
-    from .outcomes import NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, non_responder
-
     weeks = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS
     nr = non_responder(patients, visits)
     el = nr[nr["eligible"]]
-    n = int(el["non_responder"].eq(True).sum())
-    share = f"{n}/{len(el)} ({round_half_up(100 * n / len(el), 0):.0f}%)" if len(el) else "– (nobody eligible)"
+    share = share_text(float(el["non_responder"].eq(True).sum()), float(len(el)), "– (nobody eligible)")
     return pd.DataFrame([{f"Followed ≥ {weeks} weeks": len(el),
                           "Not at least LLDAS at last visit": int(el["at_least_lldas_last"].eq(False).sum()),
                           "State at last visit unknown": int(el["at_least_lldas_last"].isna().sum()),
@@ -264,8 +268,6 @@ def flare_table(visits: pd.DataFrame, listing_limit: int = 30) -> pd.DataFrame:
     """Flares by the SELENA-SLEDAI Flare Index. Up to ``listing_limit`` flares are listed one by
     one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit (first column
     ``Flare``); a registry with more gets counts by visit and category instead (``Flares``)."""
-    from .outcomes import SFI_LEVELS
-
     fl = visits[visits["sfi_flare"].isin(SFI_LEVELS[1:])].assign(
         sfi_flare=lambda f: f["sfi_flare"].astype(str).str.replace("_", "/"))
     if len(fl) > listing_limit:

@@ -87,24 +87,26 @@ def test_audit_entries_cite_both_places_and_name_only_real_targets():
 
 
 def test_audit_percentages_and_means_on_hand_cases():
-    """33% of 26 has no whole count (8/26 = 30.8%, 9/26 = 34.6%); 54% of 26 is 14. Means of
-    integer scores: 8.0 over 26 is reached (208/26); 5.17 over 26 is not (134/26 = 5.154,
-    135/26 = 5.192) but over 24 it is (124/24 = 5.167), so the n must come from the right week."""
+    """33% of 13 has no whole count (4/13 = 30.8%, 5/13 = 38.5%); 54% of 13 is 7 (53.8%); a
+    percentage printed without a denominator is listed, unchecked. Means of integer scores: 8.0
+    over 13 is reached (104/13); 5.17 over 13 is not (67/13 = 5.154, 68/13 = 5.231) but over 12
+    it is (62/12 = 5.167), so the n must come from the right week."""
     from lupus_utils.scorecard import audit_means, audit_percentages
     t = pd.DataFrame({
-        "target_id": ["a_pct", "b_pct", "c_mean", "d_mean", "e_mean", "n0", "n4"],
-        "location": ["x"] * 7, "display": ["33%", "54%", "8.0", "5.17", "5.17", "26", "24"],
-        "statistic": ["pct", "pct", "mean", "mean", "mean", "n", "n"],
-        "value": [33, 54, 8.0, 5.17, 5.17, 26, 24], "decimals": [0, 0, 1, 2, 2, 0, 0],
-        "denominator": [26, 26, np.nan, np.nan, np.nan, np.nan, np.nan],
-        "measure": ["x", "x", "sledai2k", "sledai2k", "sledai2k", "patients_at_visit", "patients_at_visit"],
-        "source": ["table1", "table1", "results", "results", "results", "table2", "table2"],
-        "week": [np.nan, np.nan, 0, 4, 0, 0, 4]})
+        "target_id": ["a_pct", "b_pct", "f_pct", "c_mean", "d_mean", "e_mean", "n0", "n4"],
+        "location": ["x"] * 8, "display": ["33%", "54%", "60%", "8.0", "5.17", "5.17", "13", "12"],
+        "statistic": ["pct", "pct", "pct", "mean", "mean", "mean", "n", "n"],
+        "value": [33, 54, 60, 8.0, 5.17, 5.17, 13, 12], "decimals": [0, 0, 0, 1, 2, 2, 0, 0],
+        "denominator": [13, 13, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan],
+        "measure": ["x", "x", "x", "sledai2k", "sledai2k", "sledai2k", "patients_at_visit", "patients_at_visit"],
+        "source": ["table1", "table1", "results", "results", "results", "results", "table2", "table2"],
+        "week": [np.nan, np.nan, np.nan, 0, 4, 0, 0, 4]})
     pct = audit_percentages(t).set_index("target")
-    assert pct.loc["a_pct", "possible counts"] == "none" and not pct.loc["a_pct", "consistent"]
-    assert pct.loc["b_pct", "possible counts"] == "14" and pct.loc["b_pct", "consistent"]
+    assert pct.loc["a_pct", "possible counts"] == "none" and pct.loc["a_pct", "consistent"] == False  # noqa: E712
+    assert pct.loc["b_pct", "possible counts"] == "7" and pct.loc["b_pct", "consistent"] == True  # noqa: E712
+    assert pct.loc["f_pct", "possible counts"] == "no denominator stated" and pd.isna(pct.loc["f_pct", "consistent"])
     means = audit_means(t).set_index("target")
-    assert means["n"].to_dict() == {"c_mean": 26, "d_mean": 24, "e_mean": 26}
+    assert means["n"].to_dict() == {"c_mean": 13, "d_mean": 12, "e_mean": 13}
     assert means["GRIM consistent"].to_dict() == {"c_mean": True, "d_mean": True, "e_mean": False}
     with pytest.raises(KeyError, match=r"at week 0'$"):
         audit_means(t[t["target_id"] != "n0"])

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.tables import (display_number, events_by_term, flare_table, n_of_text, remission_lldas_table,
-                                styled)
+from conftest import patient, visit, visits
+from lupus_utils.tables import (display_number, events_by_term, flare_table, n_of_text, non_responder_table,
+                                remission_lldas_table, share_text, styled)
 
 
 def _results(rows):
@@ -32,11 +33,18 @@ def test_styled_shows_counts_whole_p_values_as_printed_and_gaps_as_dashes():
     assert "12.000" not in html and "e-05" not in html and html.count(">–<") == 2
 
 
+def test_share_text_rounds_half_up():
+    assert share_text(3, 24) == "3/24 (13%)"     # 12.5%: half-up, not half-to-even
+    assert share_text(1, 8) == "1/8 (13%)"       # 12.5% again
+    assert share_text(7, 9) == "7/9 (78%)"
+    assert share_text(2, 0) == "– (nobody assessed)" and share_text(float("nan"), 5) == "–"
+
+
 def test_n_of_text():
-    r = _results([("lldas", "observed_at_visit", 24, "n", 15), ("lldas", "observed_at_visit", 24, "denominator", 19),
+    r = _results([("lldas", "observed_at_visit", 24, "n", 14), ("lldas", "observed_at_visit", 24, "denominator", 17),
                   ("lldas", "observed_at_visit", 12, "n", 3), ("lldas", "observed_at_visit", 12, "denominator", 24),
                   ("lldas", "observed_at_visit", 48, "n", 0), ("lldas", "observed_at_visit", 48, "denominator", 0)])
-    assert n_of_text(r, "lldas", "observed_at_visit", 24) == "15/19 (79%)"
+    assert n_of_text(r, "lldas", "observed_at_visit", 24) == "14/17 (82%)"
     assert n_of_text(r, "lldas", "observed_at_visit", 12) == "3/24 (13%)"   # 12.5% rounds half-up
     assert n_of_text(r, "lldas", "observed_at_visit", 48) == "– (nobody assessed)"
     assert n_of_text(r, "lldas", "observed_at_visit", 36) == "– (nobody assessed)"
@@ -46,21 +54,21 @@ def test_n_of_text():
 
 def test_remission_lldas_table_with_and_without_published_values():
     rows = []
-    for w, (rem, lldas, den) in {12: (8, 10, 24), 24: (9, 15, 19), 48: (6, 7, 7)}.items():
+    for w, (rem, lldas, den) in {12: (5, 7, 20), 24: (6, 12, 15), 48: (4, 5, 5)}.items():
         rows += [("doris_remission", "observed_at_visit", w, "n", rem), ("doris_remission", "observed_at_visit", w, "denominator", den),
                  ("lldas", "observed_at_visit", w, "n", lldas), ("lldas", "observed_at_visit", w, "denominator", den)]
-    # remission at week 48 is read among those who completed 48 weeks (here 5 of 6, to tell them apart)
-    rows += [("doris_remission", "completed_48w", 48, "n", 5), ("doris_remission", "completed_48w", 48, "denominator", 6)]
+    # remission at week 48 is read among those who completed 48 weeks (here 3 of 4, to tell them apart)
+    rows += [("doris_remission", "completed_48w", 48, "n", 3), ("doris_remission", "completed_48w", 48, "denominator", 4)]
     targets = pd.DataFrame({"target_id": ["res_remission_w12_n", "res_remission_w12_den", "res_remission_w12_pct",
                                           "res_lldas_w12_n", "res_lldas_w12_den", "res_remission_w24_pct"],
-                            "display": ["8", "24", "33%", "10", "24", "50%"]})
+                            "display": ["5", "20", "25%", "7", "20", "40%"]})
     t = remission_lldas_table(_results(rows), targets)
     assert t["Visit"].tolist() == ["3 months (week 12)", "6 months (week 24)", "12 months (week 48)"]
-    assert t["DORIS remission"].tolist() == ["8/24 (33%)", "9/19 (47%)", "5/6 (83%)"]
-    assert t["LLDAS"].tolist() == ["10/24 (42%)", "15/19 (79%)", "7/7 (100%)"]
+    assert t["DORIS remission"].tolist() == ["5/20 (25%)", "6/15 (40%)", "3/4 (75%)"]
+    assert t["LLDAS"].tolist() == ["7/20 (35%)", "12/15 (80%)", "5/5 (100%)"]
     # whatever parts the paper prints are shown; a dash where it prints none
-    assert t["Published remission"].tolist() == ["8/24 (33%)", "50%", "–"]
-    assert t["Published LLDAS"].tolist() == ["10/24", "–", "–"]
+    assert t["Published remission"].tolist() == ["5/20 (25%)", "40%", "–"]
+    assert t["Published LLDAS"].tolist() == ["7/20", "–", "–"]
     assert "Published LLDAS" not in remission_lldas_table(_results(rows)).columns
 
 
@@ -93,12 +101,25 @@ def test_events_by_term():
     assert math.isclose(t["Events"].sum(), 5)
 
 
-def test_non_responder_table_on_the_synthetic_cohort():
-    """The synthetic cohort: 19 patients followed >= 24 weeks, 4 not at least LLDAS at their last
-    visit (one of them stopped for a flare), 7 followed for less."""
-    from lupus_utils import read_cohort
-    from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.tables import non_responder_table
-    t = read_cohort(SYNTHETIC_DIR)
-    row = non_responder_table(t["patients"], t["visits"]).iloc[0]
-    assert row.tolist() == [19, 4, 0, 1, "4/19 (21%)", 7]
+def test_non_responder_table_on_a_hand_made_cohort():
+    """R in LLDAS at week 24; N at PGA 2 at her last visit (not LLDAS); F stopped for a flare; I
+    stopped for an infection while in remission; S followed 12 weeks only. Eligible R, N, F, I;
+    non-responders N and F (2/4, 50%); one not at least LLDAS at the last visit (N); one stopped
+    for activity (F); S excluded."""
+    pts = pd.DataFrame([
+        patient(patient_id="R", follow_up_weeks=24), patient(patient_id="N", follow_up_weeks=36),
+        patient(patient_id="F", follow_up_weeks=24, anifrolumab_stop_week=24, anifrolumab_stop_reason="flare"),
+        patient(patient_id="S", follow_up_weeks=12),
+        patient(patient_id="I", follow_up_weeks=36, anifrolumab_stop_week=36, anifrolumab_stop_reason="adverse_event"),
+    ])
+    v = visits(
+        visit(patient_id="R", week=0, pga=2), visit(patient_id="R", week=24, pga=1.0),
+        visit(patient_id="N", week=0, pga=2), visit(patient_id="N", week=24, pga=0), visit(patient_id="N", week=36, pga=2),
+        visit(patient_id="F", week=0, pga=2), visit(patient_id="F", week=24, pga=0),
+        visit(patient_id="S", week=0, pga=2), visit(patient_id="S", week=12, pga=2),
+        visit(patient_id="I", week=0, pga=2), visit(patient_id="I", week=36, pga=0),
+    )
+    row = non_responder_table(pts, v).iloc[0]
+    assert row.tolist() == [4, 1, 0, 1, "2/4 (50%)", 1]
+    empty = non_responder_table(pts[pts["patient_id"] == "S"], v[v["patient_id"] == "S"]).iloc[0]
+    assert empty.tolist() == [0, 0, 0, 0, "– (nobody eligible)", 1]
