@@ -75,3 +75,24 @@ def small_cohort(ids=("P01", "P02")) -> dict[str, pd.DataFrame]:
                hospitalised=0, action="none") for i in ids]
     return {"patients": as_text(pts, "patients"), "visits": as_text(vis, "visits"),
             "adverse_events": as_text(ae, "adverse_events")}
+
+
+def non_responder_cohort() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Five patients for the paper's non-responder rule: R in LLDAS at week 24; N at PGA 2 at her
+    last visit; F stopped for a flare (in remission then); S followed 12 weeks only; I stopped for
+    an infection while in remission. Eligible R, N, F, I; non-responders N and F."""
+    pts = pd.DataFrame([
+        patient(patient_id="R", follow_up_weeks=24),
+        patient(patient_id="N", follow_up_weeks=36),
+        patient(patient_id="F", follow_up_weeks=24, anifrolumab_stop_week=24, anifrolumab_stop_reason="flare"),
+        patient(patient_id="S", follow_up_weeks=12),
+        patient(patient_id="I", follow_up_weeks=36, anifrolumab_stop_week=36, anifrolumab_stop_reason="adverse_event"),
+    ])
+    v = visits(
+        visit(patient_id="R", week=0, pga=2), visit(patient_id="R", week=24, pga=1.0),
+        visit(patient_id="N", week=0, pga=2), visit(patient_id="N", week=24, pga=0), visit(patient_id="N", week=36, pga=2),
+        visit(patient_id="F", week=0, pga=2), visit(patient_id="F", week=24, pga=0),
+        visit(patient_id="S", week=0, pga=2), visit(patient_id="S", week=12, pga=2),
+        visit(patient_id="I", week=0, pga=2), visit(patient_id="I", week=36, pga=0),
+    )
+    return pts, v

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import patient, visit, visits
+from conftest import non_responder_cohort, patient, visit, visits
 from lupus_utils import (clasi_a_response, doris_remission, lldas, lldas_criteria, non_responder,
                          sfi_flare, sfi_flare_criteria)
 from lupus_utils.outcomes import previous_visit_position
@@ -165,20 +165,7 @@ def test_clasi_a_response_threshold_and_eligibility():
 
 # ---------------------------------------------------------------- non-responder
 def test_non_responder_rule():
-    pts = pd.DataFrame([
-        patient(patient_id="R", follow_up_weeks=24),                 # LLDAS at week 24
-        patient(patient_id="N", follow_up_weeks=36),                 # PGA 2 at last visit
-        patient(patient_id="F", follow_up_weeks=24, anifrolumab_stop_week=24, anifrolumab_stop_reason="flare"),
-        patient(patient_id="S", follow_up_weeks=12),                 # too short
-        patient(patient_id="I", follow_up_weeks=36, anifrolumab_stop_week=36, anifrolumab_stop_reason="adverse_event"),
-    ])
-    v = visits(
-        visit(patient_id="R", week=0, pga=2), visit(patient_id="R", week=24, pga=1.0),
-        visit(patient_id="N", week=0, pga=2), visit(patient_id="N", week=24, pga=0), visit(patient_id="N", week=36, pga=2),
-        visit(patient_id="F", week=0, pga=2), visit(patient_id="F", week=24, pga=0),
-        visit(patient_id="S", week=0, pga=2), visit(patient_id="S", week=12, pga=2),
-        visit(patient_id="I", week=0, pga=2), visit(patient_id="I", week=36, pga=0),
-    )
+    pts, v = non_responder_cohort()
     out = non_responder(pts, v).set_index("patient_id")
     assert out["eligible"].tolist() == [True, True, True, False, True]
     assert out.loc["R", "non_responder"] == False  # noqa: E712

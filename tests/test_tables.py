@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import patient, visit, visits
+from conftest import non_responder_cohort
 from lupus_utils.tables import (display_number, events_by_term, flare_table, n_of_text, non_responder_table,
                                 remission_lldas_table, share_text, styled)
 
@@ -102,23 +102,9 @@ def test_events_by_term():
 
 
 def test_non_responder_table_on_a_hand_made_cohort():
-    """R in LLDAS at week 24; N at PGA 2 at her last visit (not LLDAS); F stopped for a flare; I
-    stopped for an infection while in remission; S followed 12 weeks only. Eligible R, N, F, I;
-    non-responders N and F (2/4, 50%); one not at least LLDAS at the last visit (N); one stopped
-    for activity (F); S excluded."""
-    pts = pd.DataFrame([
-        patient(patient_id="R", follow_up_weeks=24), patient(patient_id="N", follow_up_weeks=36),
-        patient(patient_id="F", follow_up_weeks=24, anifrolumab_stop_week=24, anifrolumab_stop_reason="flare"),
-        patient(patient_id="S", follow_up_weeks=12),
-        patient(patient_id="I", follow_up_weeks=36, anifrolumab_stop_week=36, anifrolumab_stop_reason="adverse_event"),
-    ])
-    v = visits(
-        visit(patient_id="R", week=0, pga=2), visit(patient_id="R", week=24, pga=1.0),
-        visit(patient_id="N", week=0, pga=2), visit(patient_id="N", week=24, pga=0), visit(patient_id="N", week=36, pga=2),
-        visit(patient_id="F", week=0, pga=2), visit(patient_id="F", week=24, pga=0),
-        visit(patient_id="S", week=0, pga=2), visit(patient_id="S", week=12, pga=2),
-        visit(patient_id="I", week=0, pga=2), visit(patient_id="I", week=36, pga=0),
-    )
+    """conftest.non_responder_cohort: eligible R, N, F, I; non-responders N and F (2/4, 50%); one
+    not at least LLDAS at the last visit (N); one stopped for activity (F); S excluded."""
+    pts, v = non_responder_cohort()
     row = non_responder_table(pts, v).iloc[0]
     assert row.tolist() == [4, 1, 0, 1, "2/4 (50%)", 1]
     empty = non_responder_table(pts[pts["patient_id"] == "S"], v[v["patient_id"] == "S"]).iloc[0]
