@@ -1106,7 +1106,8 @@ def build_adverse_events(cohort: Cohort, rng, act: np.ndarray | None = None) -> 
 @dataclass(frozen=True)
 class Repair:
     """A change to one visit that the search does not find: what it is for (first the targets.csv id
-    it serves), the cells it expects (the search's result) and the cells it writes."""
+    it serves, or ``coherence`` for a clinical fix that leaves every verdict as it is), the cells it
+    expects (the search's result) and the cells it writes."""
     why: str
     patient_id: str
     week: int
@@ -1256,6 +1257,27 @@ REPAIRS = (
            "serology has not normalised, as in the searched cohort; SYNTH-15's has instead",
            "SYNTH-26", 72, {"sledai_increased_dna_binding": 0, "sledai_low_complement": 0},
            {"sledai_low_complement": 1}),
+    # PGA against activity. The search places PGA values by Table 2's quartiles, not by each
+    # patient's activity, and left three visits with high activity and a low PGA (SLEDAI-2K 14 with
+    # PGA 0.9, SLEDAI-2K 10 and SLE-DAS 17 with 0.7, SLEDAI-2K 14 with 0.5 at week 4). These pass the
+    # values round among patients, so each visit's set of PGA values, and every published PGA
+    # statistic, stays as it was; no PGA rises from one visit to the next.
+    Repair("coherence: PGA 1.9 at baseline for SLEDAI-2K 14 (the searched 0.9 goes to SYNTH-05)",
+           "SYNTH-03", 0, {"pga": 0.9}, {"pga": 1.9}),
+    Repair("coherence: PGA 1.35 at baseline (her 1.9 goes to SYNTH-03; 0.95 at week 4)",
+           "SYNTH-19", 0, {"pga": 1.9}, {"pga": 1.35}),
+    Repair("coherence: PGA 0.9 at baseline for a rash alone (SLEDAI-2K 2; 0.55 at week 4)",
+           "SYNTH-05", 0, {"pga": 1.35}, {"pga": 0.9}),
+    Repair("coherence: PGA 1.5 at baseline for SLEDAI-2K 10 with SLE-DAS 17 (the searched 0.7 goes to "
+           "SYNTH-09)", "SYNTH-06", 0, {"pga": 0.7}, {"pga": 1.5}),
+    Repair("coherence: PGA 1.2 at baseline (her 1.5 goes to SYNTH-06; 1.0 at week 4)",
+           "SYNTH-13", 0, {"pga": 1.5}, {"pga": 1.2}),
+    Repair("coherence: PGA 0.7 at baseline (SLEDAI-2K 4, SLE-DAS 4.8; 0.35 at week 4)",
+           "SYNTH-09", 0, {"pga": 1.2}, {"pga": 0.7}),
+    Repair("coherence: PGA 1.0 at week 4 for SLEDAI-2K 14 (as at baseline; the searched 0.5 goes to "
+           "SYNTH-26)", "SYNTH-17", 4, {"pga": 0.5}, {"pga": 1.0}),
+    Repair("coherence: PGA 0.5 at week 4 with no clinical activity (her 1.0 goes to SYNTH-17)",
+           "SYNTH-26", 4, {"pga": 1.0}, {"pga": 0.5}),
 )
 
 
