@@ -1123,7 +1123,8 @@ class Repair:
 #: SLE-DAS q1 and q3 and the prednisone q3 at week 36) and lose two: CLASI-A q3 at week 24 (without SYNTH-18's alopecia
 #: and ulcers only three patients can score 4 there) and the share with active serology at week 36
 #: (6 of 13 rather than 7; a percentage printed without its denominator, which the audit lists as
-#: an inconsistency of the paper). Every change keeps the
+#: an inconsistency of the paper); the SLE-DAS week 0 vs 36 p-value goes from match to within
+#: tolerance (0.0024 to 0.0030, published 0.002). Every change keeps the
 #: coherence rules (no descriptor returns once resolved, arthritis exactly when two or more joints
 #: are tender, swollen joints no more than tender ones, CLASI-A within what the active skin, hair
 #: and mucosal descriptors allow, no rise in PGA or glucocorticoid outside the four flares).
@@ -1162,7 +1163,8 @@ REPAIRS = (
     Repair("res_remission_w48_n: PGA 0.45 at week 48, so in DORIS remission in place of SYNTH-23", "SYNTH-21", 48,
            {"pga": 0.65}, {"pga": 0.45}),
     Repair("t2_sle_das_w0_vs_w12_p: her cytopenias have not yet responded at week 12 (platelets 60 and "
-           "leukocytes 1.1 x10^9/L, against 66 and 1.2 at baseline; both resolve by week 24), so her SLE-DAS is "
+           "leukocytes 1.1 x10^9/L, against 66 and 1.2 at baseline; platelets recover by week 24, the leukopenia "
+           "persists), so her SLE-DAS is "
            "higher at week 12 than at baseline and the p-value clears its rounding threshold (by a narrow "
            "margin: CALIBRATION.md); PGA 1.8 rather than 0.55 for that unchanged activity (Table 2's week-12 "
            "PGA quartiles and p-value unchanged)",
@@ -1197,7 +1199,7 @@ REPAIRS = (
     Repair("t2_sledai2k_w0_vs_w12_p: complement falls at week 12 (SLEDAI-2K 12, up 2 from week 4: "
            "not a flare by the SELENA-SLEDAI Flare Index)", "SYNTH-16", 12,
            {"sledai_low_complement": 0, "sledai_increased_dna_binding": 1}, {"sledai_low_complement": 1}),
-    # The baseline SLE-DAS mean (9.3 published, 8.97 before these four) within one printed unit,
+    # The baseline SLE-DAS mean (9.3 published, 9.06 searched) within one printed unit,
     # keeping its SD, its quartiles and the SLEDAI-2K mean and quartiles: a high-weight SLE-DAS item
     # at a low score, paid for in SLEDAI-2K points by a low-weight one, and deeper cytopenias in two
     # patients already cytopenic (CALIBRATION.md, "Stage (e)").
@@ -1259,20 +1261,21 @@ REPAIRS = (
            {"sledai_low_complement": 1}),
     # PGA against activity. The search places PGA values by Table 2's quartiles, not by each
     # patient's activity, and left three visits with high activity and a low PGA (SLEDAI-2K 14 with
-    # PGA 0.9, SLEDAI-2K 10 and SLE-DAS 17 with 0.7, SLEDAI-2K 14 with 0.5 at week 4). These pass the
-    # values round among patients, so each visit's set of PGA values, and every published PGA
-    # statistic, stays as it was; no PGA rises from one visit to the next.
+    # PGA 0.9, SLEDAI-2K 10 and SLE-DAS 16-17 with 0.7, SLEDAI-2K 14 with 0.5 at week 4). These pass
+    # the values round among patients, so each visit's set of PGA values, and every published PGA
+    # median, quartile, mean and SD, stays as it was (the Wilcoxon p-values move a little and stay
+    # matches); no PGA rises from one visit to the next outside a flare.
     Repair("coherence: PGA 1.9 at baseline for SLEDAI-2K 14 (the searched 0.9 goes to SYNTH-05)",
            "SYNTH-03", 0, {"pga": 0.9}, {"pga": 1.9}),
     Repair("coherence: PGA 1.35 at baseline (her 1.9 goes to SYNTH-03; 0.95 at week 4)",
            "SYNTH-19", 0, {"pga": 1.9}, {"pga": 1.35}),
     Repair("coherence: PGA 0.9 at baseline for a rash alone (SLEDAI-2K 2; 0.55 at week 4)",
            "SYNTH-05", 0, {"pga": 1.35}, {"pga": 0.9}),
-    Repair("coherence: PGA 1.5 at baseline for SLEDAI-2K 10 with SLE-DAS 17 (the searched 0.7 goes to "
+    Repair("coherence: PGA 1.5 at baseline for SLEDAI-2K 10 with SLE-DAS 16-17 (the searched 0.7 goes to "
            "SYNTH-09)", "SYNTH-06", 0, {"pga": 0.7}, {"pga": 1.5}),
     Repair("coherence: PGA 1.2 at baseline (her 1.5 goes to SYNTH-06; 1.0 at week 4)",
            "SYNTH-13", 0, {"pga": 1.5}, {"pga": 1.2}),
-    Repair("coherence: PGA 0.7 at baseline (SLEDAI-2K 4, SLE-DAS 4.8; 0.35 at week 4)",
+    Repair("coherence: PGA 0.7 at baseline (SLEDAI-2K 4, SLE-DAS 3.9; 0.35 at week 4)",
            "SYNTH-09", 0, {"pga": 1.2}, {"pga": 0.7}),
     Repair("coherence: PGA 1.0 at week 4 for SLEDAI-2K 14 (as at baseline; the searched 0.5 goes to "
            "SYNTH-26)", "SYNTH-17", 4, {"pga": 0.5}, {"pga": 1.0}),
