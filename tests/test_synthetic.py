@@ -289,9 +289,21 @@ def test_baseline_vectors_come_from_targets(tables):
     assert checked == 36
 
 
+def test_coherence_repairs_change_no_verdict(tables, card):
+    """Undoing only the repairs marked 'coherence' (PGA passed round within a visit) leaves every
+    one of the 464 verdicts as it is."""
+    from lupus_utils.synth import REPAIRS, Repair, apply_repairs
+    undo = [Repair(r.why, r.patient_id, r.week, r.write, {k: r.expect[k] for k in r.write})
+            for r in REPAIRS if r.why.startswith("coherence")]
+    assert len(undo) == 8
+    without = dict(tables, visits=apply_repairs(tables["visits"], undo))
+    before = scorecard(compute_results(without)).set_index("target_id")["verdict"]
+    assert before.equals(card.set_index("target_id")["verdict"])
+
+
 def test_every_repair_names_the_target_it_serves():
     """A repair names the targets.csv id it serves, or 'coherence' for a clinical fix that changes
-    no verdict (test_stage_e_repairs_land_the_targets_they_claim holds those to that)."""
+    no verdict (test_coherence_repairs_change_no_verdict)."""
     from lupus_utils.synth import REPAIRS
     ids = set(load_targets()["target_id"])
     assert all(r.why.split(":")[0] in ids | {"coherence"} for r in REPAIRS)
