@@ -30,8 +30,8 @@ published moments come out):
    the CLASI gives those items; a rise of more than 3 tender joints or CLASI-A points from one
    visit to the next outside a flare is penalised.
 4. **Adverse events** are Table 3's, event by event, dealt to patients in follow-up that week.
-5. **Repairs** (stage e): a short, recorded list of visit changes the search does not find, each
-   checked with the book's scorecard and keeping every coherence rule (``REPAIRS``).
+5. **Repairs** (stage e): recorded visit changes the search does not find, each checked with the
+   book's scorecard and keeping every coherence rule (``REPAIRS``).
 
 Scores and outcome states are never written here: the book computes them with ``lupus_utils``.
 The search uses its own fast copies of the summary statistics (for speed); the scorecard then
@@ -1122,9 +1122,9 @@ class Repair:
 #: vs 12 p-values, the baseline swollen-joint q3 of Tables 1 and 2, the baseline SLE-DAS mean, the
 #: SLE-DAS q1 and q3 and the prednisone q3 at week 36) and lose two: CLASI-A q3 at week 24 (without SYNTH-18's alopecia
 #: and ulcers only three patients can score 4 there) and the share with active serology at week 36
-#: (6 of 13 rather than 7; a percentage printed without its denominator, which the audit lists as
-#: an inconsistency of the paper); the SLE-DAS week 0 vs 36 p-value goes from match to within
-#: tolerance (0.0024 to 0.0030, published 0.002). Every change keeps the
+#: (res_active_serology_w36_pct, a percentage printed without its denominator, which the audit
+#: lists as an inconsistency of the paper); t2_sle_das_w0_vs_w36_p goes from match to within
+#: tolerance. Every change keeps the
 #: coherence rules (no descriptor returns once resolved, arthritis exactly when two or more joints
 #: are tender, swollen joints no more than tender ones, CLASI-A within what the active skin, hair
 #: and mucosal descriptors allow, no rise in PGA or glucocorticoid outside the four flares).
@@ -1177,9 +1177,9 @@ REPAIRS = (
     Repair("t1_sle_das_median: platelets 80 rather than 87 x10^9/L at baseline (still thrombocytopenia); "
            "her SLE-DAS rises by what SYNTH-26's lost swollen joint took, keeping the median", "SYNTH-11", 0,
            {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 87.0}, {"platelets_10e9_l": 80.0}),
-    # Serology at week 12. Table 2's SLEDAI-2K p-value for week 0 vs 12 (0.003) is larger than the
-    # week 0 vs 36 one (0.002) although the week-12 median is higher: some scores cannot have fallen
-    # by week 12. Serology is the one part of the score that can move without touching the clinical
+    # Serology at week 12. Table 2's SLEDAI-2K p-value for week 0 vs 12 (t2_sledai2k_w0_vs_w12_p) is
+    # larger than the week 0 vs 36 one although the week-12 median is higher: some scores cannot
+    # have fallen by week 12. Serology is the one part of the score that can move without touching the clinical
     # picture, the remission and LLDAS counts or Table 2's week-12 quartiles; five week-12 visits
     # carry it (CALIBRATION.md, "Stage (e)").
     Repair("t2_sledai2k_w0_vs_w12_p: anti-dsDNA turns positive at week 12 with the rash unchanged "
@@ -1199,7 +1199,7 @@ REPAIRS = (
     Repair("t2_sledai2k_w0_vs_w12_p: complement falls at week 12 (SLEDAI-2K 12, up 2 from week 4: "
            "not a flare by the SELENA-SLEDAI Flare Index)", "SYNTH-16", 12,
            {"sledai_low_complement": 0, "sledai_increased_dna_binding": 1}, {"sledai_low_complement": 1}),
-    # The baseline SLE-DAS mean (9.3 published, 9.06 searched) within one printed unit,
+    # The baseline SLE-DAS mean (res_sle_das_w0_mean; 9.06 searched) within one printed unit,
     # keeping its SD, its quartiles and the SLEDAI-2K mean and quartiles: a high-weight SLE-DAS item
     # at a low score, paid for in SLEDAI-2K points by a low-weight one, and deeper cytopenias in two
     # patients already cytopenic (CALIBRATION.md, "Stage (e)").
@@ -1217,12 +1217,13 @@ REPAIRS = (
            "either way)", "SYNTH-06", 0, {"sledai_leukopenia": 1, "leukocytes_10e9_l": 1.4},
            {"leukocytes_10e9_l": 1.2}),
     # Week 36, SLE-DAS quartiles (n = 13). Table 2's SLEDAI-2K q1 there is 0 (at least four patients
-    # at 0) while the SLE-DAS q1 is 0.6: the 3rd and 4th values must sum to 1.1-1.3, so only three
+    # at 0) while the SLE-DAS q1 (t2_sle_das_w36_q1) needs the 3rd and 4th values to sum to
+    # 1.1-1.3 (mean of ranks 3 and 4 of 13, SPSS HAVERAGE), so only three
     # patients may sit at the SLE-DAS floor (0.366) and the 4th lies in [0.73, 0.93), which only a
     # lone thrombocytopenia at platelets 98-99 gives. The fourth SLEDAI-2K zero therefore has
-    # something SLE-DAS counts and SLEDAI-2K does not: a single swollen joint. The q3 (2.3) needs the
+    # something SLE-DAS counts and SLEDAI-2K does not: a single swollen joint. The q3 needs the
     # 10th and 11th values to sum to 4.5-4.7: 1.12 (low complement alone) and 3.51 (leukopenia alone
-    # at 1.8 x10^9/L). The median (1.1) then needs the 5th to 10th values all at 1.12. Serology moves
+    # at 1.8 x10^9/L). The median (7th value) then needs the 5th to 10th all at 1.12. Serology moves
     # accordingly at weeks 36 and 48, never returning once normal (CALIBRATION.md, "Stage (e)").
     Repair("t2_sle_das_w36_q1: a mild thrombocytopenia at week 36 (platelets 98 x10^9/L; haematological "
            "involvement at baseline) with complement normal again: SLE-DAS 0.90, the 4th-lowest value",
@@ -1285,20 +1286,34 @@ REPAIRS = (
 
 
 def apply_repairs(visits: pd.DataFrame, repairs=REPAIRS) -> pd.DataFrame:
-    """``visits`` with the stage (e) repairs written. Raises, listing every mismatch, when a
-    repaired cell does not hold what the repair expects: the search changed and the repairs must
-    be found again (a stale repair could break the coherence rules)."""
+    """``visits`` with the stage (e) repairs written. Raises, listing every problem, when a repaired
+    cell does not hold what the repair expects (the search changed and the repairs must be found
+    again: a stale repair could break the coherence rules), when a repair names a column the visits
+    do not have, writes a cell it does not state the expected value of (it could not be undone or
+    checked), or writes a cell another repair writes too (the second would hide the first)."""
     out = visits.copy()
     problems = []
-    for r in repairs:
+    written: dict = {}
+    for k, r in enumerate(repairs):
+        where = f"{r.patient_id} week {r.week}"
+        unknown = sorted((set(r.expect) | set(r.write)) - set(out.columns))
+        problems += [f"{where}: no visit column {c!r}" for c in unknown]
+        problems += [f"{where} {c}: written without an expected value" for c in r.write if c not in r.expect]
+        for c in r.write:
+            first = written.setdefault((r.patient_id, r.week, c), k)
+            if first != k:
+                problems.append(f"{where} {c}: written by two repairs ({repairs[first].why.split(':')[0]}; "
+                                f"{r.why.split(':')[0]})")
         at = (out["patient_id"] == r.patient_id) & (out["week"] == r.week)
         if at.sum() != 1:
-            problems.append(f"{r.patient_id} week {r.week}: {int(at.sum())} visits, expected 1")
+            problems.append(f"{where}: {int(at.sum())} visits, expected 1")
+            continue
+        if unknown:
             continue
         row = out.loc[at].iloc[0]
         for col, value in r.expect.items():
             if row[col] != value:
-                problems.append(f"{r.patient_id} week {r.week} {col}: {row[col]!r}, the repair expects {value!r}")
+                problems.append(f"{where} {col}: {row[col]!r}, the repair expects {value!r}")
         for col, value in r.write.items():
             out.loc[at, col] = value
     if problems:
