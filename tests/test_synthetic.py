@@ -130,9 +130,9 @@ def test_stage_e_repairs_land_the_targets_they_claim(tables):
     the SLE-DAS, SLEDAI-2K and swollen-joint week 0 vs 12 p-values, the CLASI-A q1 at week 12, the
     baseline swollen-joint q3 (Tables 1 and 2), the baseline SLE-DAS mean, the SLE-DAS q1 and q3
     and the prednisone q3 at week 36.
-    They trade away CLASI-A q3 at week 24 (calibration_misses.csv says why) and the share with
-    active serology at week 36 (a target linked to an inconsistency of the paper), and the SLE-DAS
-    week 0 vs 36 p-value goes from match to within tolerance;
+    They keep CLASI-A q3 at week 24, which the week-24 LLDAS repair alone would lose, trade away
+    the share with active serology at week 36 (a target linked to an inconsistency of the paper),
+    and the SLE-DAS week 0 vs 36 p-value goes from match to within tolerance;
     no other verdict of the 464 gets worse, not even from match to within tolerance."""
     from lupus_utils.synth import REPAIRS, apply_repairs
     searched = dict(tables, visits=apply_repairs(tables["visits"], _undo(REPAIRS)))
@@ -143,8 +143,7 @@ def test_stage_e_repairs_land_the_targets_they_claim(tables):
                                                 "t2_sledai2k_w0_vs_w12_p", "res_sle_das_w0_mean", "t2_sle_das_w36_q1",
                                                 "t2_sle_das_w36_q3", "t2_prednisone_mg_w36_q3", "t2_clasi_activity_w12_q1",
                                                 "t2_swollen_joints_w0_vs_w12_p"}
-    assert set(after.index[after < before]) == {"t2_clasi_activity_w24_q3", "res_active_serology_w36_pct",
-                                               "t2_sle_das_w0_vs_w36_p"}
+    assert set(after.index[after < before]) == {"res_active_serology_w36_pct", "t2_sle_das_w0_vs_w36_p"}
 
 
 def test_visit_courses_are_clinically_coherent(tables):
@@ -218,7 +217,7 @@ def test_scorecard_counts(card):
     """Every verdict is pinned, including the targets the audit links to an inconsistency of the
     paper (which the misses list does not cover): a regeneration that loses a match fails here.
     After an intended recalibration, update these counts and CALIBRATION.md together."""
-    assert card["verdict"].value_counts().to_dict() == {"match": 417, "miss": 31, "within_tolerance": 16}
+    assert card["verdict"].value_counts().to_dict() == {"match": 418, "miss": 30, "within_tolerance": 16}
 
 
 def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
