@@ -1236,8 +1236,9 @@ REPAIRS = (
            {"sledai_arthritis": 0, "tender_joints": 0, "swollen_joints": 0, "sledai_increased_dna_binding": 1,
             "gc_drug": "prednisone"}),
     Repair("t2_tender_joints_w12_q3: arthritis (8 tender joints, 14 at week 4) and the rash of weeks 0 and 4 "
-           "persist (SLEDAI-2K 14, no lower than at baseline, as the week 0 vs 12 SLEDAI-2K p-value needs); "
-           "PGA 1.0 as at week 4", "SYNTH-17", 12,
+           "persist (SLEDAI-2K 14, no lower than at baseline, as the week 0 vs 12 SLEDAI-2K p-value needs) "
+           "while anifrolumab is suspended for her pulmonary embolism (Table 3, week 12); PGA 1.0 as at week 4",
+           "SYNTH-17", 12,
            {"sledai_arthritis": 0, "tender_joints": 0, "sledai_rash": 0, "rash_extent": "none", "pga": 0.45},
            {"sledai_arthritis": 1, "tender_joints": 8, "sledai_rash": 1, "rash_extent": "localized", "pga": 1.0}),
     Repair("t2_sledai2k_w12_q3: anti-dsDNA negative at her last visit, complement still low (SLEDAI-2K 6)",
