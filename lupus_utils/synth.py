@@ -38,7 +38,7 @@ The search uses its own fast copies of the summary statistics (for speed); the s
 checks every published number with the book's own code. One known difference: ``_wilcoxon_p``
 ranks float differences as they are, where ``stats`` rounds them to 9 decimals first so that
 equal changes tie; on the shipped cohort this moves SLE-DAS and PGA p-values in the second or
-third significant digit (SLE-DAS week 12, after stage e: 0.000622 here, 0.000588 in the book).
+third significant digit (for example the SLE-DAS week 0 vs 12 p-value).
 Aligning it changes the search path, so it waits for the next recalibration.
 """
 from __future__ import annotations
@@ -1116,20 +1116,13 @@ class Repair:
 
 
 #: Stage (e). Found by hand or by small searches on the searched cohort, each checked with the
-#: book's scorecard; data/synthetic/CALIBRATION.md, "Stage (e)", gives the reasoning and what each
-#: costs. Together they land twelve targets the search missed (LLDAS at week 24, CLASI-A q3 at week
-#: 36, the one patient out of remission at week 48 only for glucocorticoids, the SLE-DAS and
-#: SLEDAI-2K week 0 vs 12 p-values, CLASI-A q1 at week 12, the baseline swollen-joint q3 of Tables 1
-#: and 2, the baseline SLE-DAS mean, the SLE-DAS q1 and q3 and the prednisone q3 at week 36), bring
-#: the swollen-joint week 0 vs 12 p-value from within tolerance to a match, keep CLASI-A q3 at week
-#: 24 (which the week-24 LLDAS repair alone loses: SYNTH-13's alopecia takes SYNTH-18's place), and
-#: lose one: the share with active serology at week 36 (res_active_serology_w36_pct, a percentage
-#: printed without its denominator, which the audit lists as an inconsistency of the paper);
-#: t2_sle_das_w0_vs_w36_p goes from match to within tolerance. Every change keeps the coherence
-#: rules (no descriptor returns once resolved, arthritis exactly when two or more joints are tender,
-#: swollen joints no more than tender ones, CLASI-A within what the active skin, hair and mucosal
-#: descriptors allow, no rise in PGA or glucocorticoid outside the four flares, PGA 1 or more at
-#: SLEDAI-2K 10 or more).
+#: book's scorecard. Each repair's ``why`` starts with the targets.csv id it serves (or
+#: ``coherence``); data/synthetic/CALIBRATION.md, "Stage (e)", gives the reasoning and what each
+#: costs, and tests/test_synthetic.py pins exactly which verdicts the repairs improve and which they
+#: worsen. Every change keeps the coherence rules that test_visit_courses_are_clinically_coherent
+#: checks (no descriptor returns once resolved, arthritis exactly when two or more joints are
+#: tender, CLASI-A within what the active skin, hair and mucosal descriptors allow, no rise in PGA
+#: or glucocorticoid outside the four flares, among others).
 REPAIRS = (
     Repair("res_lldas_w24_n: alopecia, ulcers and anti-dsDNA resolve by week 24, leaving arthritis alone "
            "(SLEDAI-2K 4, so LLDAS); PGA 1.0 and prednisone 7.5 mg", "SYNTH-18", 24,
@@ -1199,12 +1192,12 @@ REPAIRS = (
            {"sledai_low_complement": 0, "sledai_increased_dna_binding": 1}, {"sledai_low_complement": 1}),
     # Week 12, CLASI-A q1 (t2_clasi_activity_w12_q1). At most four of the 18 mucocutaneous patients
     # may be at CLASI-A 0, but the searched cohort has seven, six of them in the week-12 remission
-    # whose count (8 of 24) Table 2 and the text need. Remission is therefore moved: two articular
+    # whose count the text gives (res_remission_w12_n). Remission is therefore moved: two articular
     # patients without skin disease (SYNTH-19, -22) are in remission at week 12 in place of SYNTH-03
     # and -09, whose ulcers persist from week 4 (CLASI-A 1 each), and SYNTH-13's alopecia persists.
     # Their tender joints go to the two articular patients whose arthritis (14 tender joints at
     # week 4) persists instead, and the other repairs of this block keep Table 2's week-12 SLEDAI-2K,
-    # SLE-DAS and swollen-joint quartiles and p-values, LLDAS (11 of 24), the share on 5 mg or less
+    # SLE-DAS and swollen-joint quartiles and p-values, LLDAS (res_lldas_w12_n), the share on 5 mg or less
     # and the share whose serology normalised (CALIBRATION.md, "Stage (e)").
     Repair("t2_clasi_activity_w12_q1: arthritis (12 tender joints) and oral ulcers persist from week 4 "
            "(CLASI-A 1; out of remission); PGA 1.0, as at week 4 (a coherence repair below), rather than "
@@ -1270,7 +1263,8 @@ REPAIRS = (
            "by week 36); SLEDAI-2K 2, still LLDAS", "SYNTH-13", 24, {"sledai_alopecia": 0, "clasi_activity": 0},
            {"sledai_alopecia": 1, "clasi_activity": 4}),
     Repair("t2_clasi_activity_w0_vs_w24_p: CLASI-A 5 at baseline (alopecia 4 and oral ulcers 1, the most "
-           "those items give), so her alopecia at 4 on treatment is a small improvement and all 14 "
+           "those items give; the ulcers are the res_sle_das_w0_mean repair below), so her alopecia at 4 on "
+           "treatment is a small improvement and all 14 "
            "week-24 differences are non-zero", "SYNTH-13", 0, {"sledai_alopecia": 1, "clasi_activity": 4},
            {"clasi_activity": 5}),
     Repair("t2_sledai2k_w24_q1: anti-dsDNA negative at her last visit (week 24), so SLEDAI-2K 0 there in "
