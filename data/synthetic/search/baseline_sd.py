@@ -24,9 +24,13 @@ least ``--sd``, with the fewest changed descriptors. Options add:
 - ``--sle-das``: necessary conditions of the SLE-DAS q1 (5.3) and median (6.7): at most six
   baseline scores below 5.25 and at least six below 5.35; at least 13 below 6.75 and at most 13
   below 6.65. Each count is taken over the range a cytopenia's laboratory values allow (the rash
-  extent is part of the option), in the direction that makes it easiest to meet.
+  extent is part of the option), in the direction that makes it easiest to meet;
+- ``--keep-sle-das-places``: instead, a sufficient condition for the shipped SLE-DAS q1 and median:
+  SYNTH-12, -08, -26 and -11 keep their baselines (laboratory values too) and stay 6th, 7th, 13th
+  and 14th: five others below SYNTH-12's score, five between SYNTH-08's and SYNTH-26's, twelve
+  above SYNTH-11's (a cytopenia's laboratory value may be set anywhere in its range).
 
-The last option is a relaxation: a feasible answer does not mean the SLE-DAS quartiles are reached.
+``--sle-das`` is a relaxation: a feasible answer does not mean the SLE-DAS quartiles are reached.
 An infeasible answer under a set of options is a proof for these menus.
 """
 from __future__ import annotations
@@ -51,6 +55,8 @@ SEROLOGY = ("sledai_low_complement", "sledai_increased_dna_binding")
 HAEM = ("sledai_thrombocytopenia", "sledai_leukopenia")
 MUCO = ("sledai_rash", "sledai_alopecia", "sledai_mucosal_ulcers")
 FIXED = ("sledai_arthritis", "sledai_proteinuria")
+#: the shipped cohort's 6th, 7th, 13th and 14th baseline SLE-DAS scores (``--keep-sle-das-places``)
+KEPT_PLACES = ("SYNTH-12", "SYNTH-08", "SYNTH-26", "SYNTH-11")
 #: the least and the most a cytopenia adds to SLE-DAS within its SLEDAI-2K threshold
 LAB_RANGE = ((99.0, 2.9), (10.0, 0.5))
 
@@ -85,8 +91,9 @@ def menus(tables: dict[str, pd.DataFrame]) -> tuple[list[str], dict[str, list[di
                     row["leukocytes_10e9_l"] = leukocytes if "sledai_leukopenia" in s else 6.0
                     das.append(float(sle_das(row).iloc[0]))
                 other = int(r0["sledai2k"]) - sum(SLEDAI2K_WEIGHTS[c] for c in cur)
-                changed = len(s ^ cur) + int("sledai_rash" in s and "sledai_rash" in cur and extent != r0["rash_extent"])
-                rows.append({"set": sorted(s), "extent": extent, "changed": changed,
+                extent_changed = "sledai_rash" in s and "sledai_rash" in cur and extent != r0["rash_extent"]
+                changed = len(s ^ cur) + int(extent_changed)
+                rows.append({"set": sorted(s), "extent": extent, "changed": changed, "das_now": float(r0["sle_das"]),
                              "sledai2k": other + sum(SLEDAI2K_WEIGHTS[c] for c in s),
                              "serology": int(bool(s & set(SEROLOGY))), "das_min": min(das), "das_max": max(das)})
         out[pid] = rows
@@ -102,7 +109,7 @@ def patient_facts(tables):
     return week4, flare4, (~last["active_serology"]).astype(int).to_dict()
 
 
-def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, seconds=60.0):
+def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=False, seconds=60.0):
     from ortools.sat.python import cp_model
 
     week4, flare4, negative_last = facts
@@ -133,13 +140,33 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, seconds=60.0
             m.Add(at_most(v) >= k)
         m.Add(sum(o["sledai2k"] * x[p, i] for p, i, o in cells) == total)
         m.Add(sum(o["serology"] * x[p, i] for p, i, o in cells) == 21)
-        m.Add(sum(o["sledai2k"] ** 2 * x[p, i] for p, i, o in cells) >= math.ceil(total ** 2 / 26 + 25 * sd ** 2 - 1e-9))
+        least_squares = math.ceil(total ** 2 / 26 + 25 * sd ** 2 - 1e-9)   # 25 SD^2 = sum x^2 - (sum x)^2 / 26
+        m.Add(sum(o["sledai2k"] ** 2 * x[p, i] for p, i, o in cells) >= least_squares)
         if normalised:
             m.Add(sum(o["serology"] * negative_last[p] * x[p, i] for p, i, o in cells) == 9)
         if sle_das:
             for low, high, k in ((5.25, 5.35, 6), (6.65, 6.75, 13)):   # q1: 6th/7th; median: 13th/14th
                 m.Add(sum(x[p, i] for p, i, o in cells if o["das_max"] < low) <= k)
                 m.Add(sum(x[p, i] for p, i, o in cells if o["das_min"] < high) >= k)
+        if keep_places:
+            anchors = dict(zip(KEPT_PLACES, (6, 7, 13, 14)))
+            for p in anchors:
+                m.Add(sum(x[p, i] for q_, i, o in cells if q_ == p and o["changed"] == 0) == 1)
+            score = {p: opts[p][0]["das_now"] for p in anchors}   # shipped scores, laboratory values as shipped
+            rest = [(p, i, o) for p, i, o in cells if p not in anchors]
+            s6, s7, s13, s14 = (score[p] for p in KEPT_PLACES)
+            # each other patient sits in one band; a cytopenia's laboratory value may be set anywhere
+            # in its range, so an option fits a band its range meets
+            bands = ((-1.0, s6, 5), (s7, s13, 5), (s14, 1e9, 12))
+            members = [[] for _ in bands]
+            for p, i, o in rest:
+                fits = [m.NewBoolVar("") if o["das_min"] < hi and o["das_max"] > lo else None for lo, hi, _ in bands]
+                m.Add(sum(f for f in fits if f is not None) == x[p, i])
+                for k, f in enumerate(fits):
+                    if f is not None:
+                        members[k].append(f)
+            for (_, _, n), mem in zip(bands, members):
+                m.Add(sum(mem) == n)
         m.Minimize(sum(o["changed"] * x[p, i] for p, i, o in cells))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
@@ -161,12 +188,15 @@ def main(argv=None):
     ap.add_argument("--normalised", action="store_true")
     ap.add_argument("--no-new-flare", action="store_true")
     ap.add_argument("--sle-das", action="store_true")
+    ap.add_argument("--keep-sle-das-places", action="store_true")
     args = ap.parse_args(argv)
     tables = read_cohort(SYNTHETIC_DIR)
     pids, opts = menus(tables)
-    found = solve(pids, opts, patient_facts(tables), args.sd, args.normalised, args.no_new_flare, args.sle_das)
+    found = solve(pids, opts, patient_facts(tables), args.sd, args.normalised, args.no_new_flare, args.sle_das,
+                  args.keep_sle_das_places)
     print(f"{sum(len(v) for v in opts.values())} baseline options for {len(pids)} patients; "
-          f"{sum('changes' in f for f in found)} arrangements feasible, {sum('undecided' in f for f in found)} undecided")
+          f"{sum('changes' in f for f in found)} arrangements feasible, "
+          f"{sum('undecided' in f for f in found)} undecided")
     for f in sorted((f for f in found if "changes" in f), key=lambda f: f["changed"]):
         print(f"sum {f['sum']}, positions 6/7 {f['q1']}, 13/14 {f['median']}, 20/21 {f['q3']}: "
               f"{f['changed']} descriptor changes{'' if f['proved'] else ' (not proved least)'}")
