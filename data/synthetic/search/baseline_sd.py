@@ -30,8 +30,13 @@ least ``--sd``, with the fewest changed descriptors. Options add:
   and 14th: five others below SYNTH-12's score, five between SYNTH-08's and SYNTH-26's, twelve
   above SYNTH-11's (a cytopenia's laboratory value may be set anywhere in its range).
 
+- ``--sle-das-exact``: the SLE-DAS q1 and median themselves. Any patient may take the 6th, 7th, 13th
+  and 14th places, at a score her laboratory range allows; every other patient sits in one band
+  between them. Exact once each cytopenia's laboratory value is chosen in its range (about 5 min).
+
 ``--sle-das`` is a relaxation: a feasible answer does not mean the SLE-DAS quartiles are reached.
-An infeasible answer under a set of options is a proof for these menus.
+An infeasible answer under a set of options is a proof for these menus. None of the options holds
+the SLE-DAS mean and SD or the p-values against baseline: check a candidate with the scorecard.
 """
 from __future__ import annotations
 
@@ -109,7 +114,8 @@ def patient_facts(tables):
     return week4, flare4, (~last["active_serology"]).astype(int).to_dict()
 
 
-def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=False, seconds=60.0):
+def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=False, sle_das_exact=False,
+          seconds=60.0):
     from ortools.sat.python import cp_model
 
     week4, flare4, negative_last = facts
@@ -148,6 +154,41 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
             for low, high, k in ((5.25, 5.35, 6), (6.65, 6.75, 13)):   # q1: 6th/7th; median: 13th/14th
                 m.Add(sum(x[p, i] for p, i, o in cells if o["das_max"] < low) <= k)
                 m.Add(sum(x[p, i] for p, i, o in cells if o["das_min"] < high) >= k)
+        if sle_das_exact:
+            # Any option may take the 6th, 7th, 13th or 14th place; its score there (in thousandths) is
+            # free within its laboratory range. Every other patient sits in one band: below the 6th,
+            # between the 7th and 13th, above the 14th. Exact for the SLE-DAS q1 and median once each
+            # cytopenia's laboratory value is chosen within its range.
+            SC = 1000
+            fixed = cells
+            place = {k: {(p, i): m.NewBoolVar("") for p, i, o in fixed} for k in (6, 7, 13, 14)}
+            S = {k: m.NewIntVar(0, 40 * SC, f"S{k}") for k in place}
+            for k in place:
+                m.AddExactlyOne(place[k].values())
+                for (p, i), bp in place[k].items():
+                    m.AddImplication(bp, x[p, i])
+            for p, i, o in fixed:
+                lo_, hi_ = int(round(o["das_min"] * SC)), int(round(o["das_max"] * SC))
+                for k in place:
+                    m.Add(S[k] >= lo_).OnlyEnforceIf(place[k][p, i])
+                    m.Add(S[k] <= hi_).OnlyEnforceIf(place[k][p, i])
+            for (p, i), b6 in place[6].items():   # one patient, one place
+                m.Add(b6 + place[7][p, i] + place[13][p, i] + place[14][p, i] <= 1)
+            m.Add(S[6] + 3 * S[7] >= 4 * 5250); m.Add(S[6] + 3 * S[7] < 4 * 5350)
+            m.Add(S[13] + S[14] >= 2 * 6650); m.Add(S[13] + S[14] < 2 * 6750)
+            m.Add(S[6] <= S[7]); m.Add(S[7] <= S[13]); m.Add(S[13] <= S[14])
+            members = [[] for _ in range(3)]
+            for p, i, o in cells:
+                anchored = sum(place[k][p, i] for k in place) if (p, i) in place[6] else 0
+                lo_, hi_ = int(round(o["das_min"] * SC)), int(round(o["das_max"] * SC))
+                fits = [m.NewBoolVar("") for _ in range(3)]
+                m.Add(sum(fits) + anchored == x[p, i])
+                m.Add(lo_ < S[6]).OnlyEnforceIf(fits[0])
+                m.Add(hi_ > S[7]).OnlyEnforceIf(fits[1]); m.Add(lo_ < S[13]).OnlyEnforceIf(fits[1])
+                m.Add(hi_ > S[14]).OnlyEnforceIf(fits[2])
+                for k in range(3):
+                    members[k].append(fits[k])
+            m.Add(sum(members[0]) == 5); m.Add(sum(members[1]) == 5); m.Add(sum(members[2]) == 12)
         if keep_places:
             anchors = dict(zip(KEPT_PLACES, (6, 7, 13, 14)))
             for p in anchors:
@@ -189,11 +230,12 @@ def main(argv=None):
     ap.add_argument("--no-new-flare", action="store_true")
     ap.add_argument("--sle-das", action="store_true")
     ap.add_argument("--keep-sle-das-places", action="store_true")
+    ap.add_argument("--sle-das-exact", action="store_true")
     args = ap.parse_args(argv)
     tables = read_cohort(SYNTHETIC_DIR)
     pids, opts = menus(tables)
     found = solve(pids, opts, patient_facts(tables), args.sd, args.normalised, args.no_new_flare, args.sle_das,
-                  args.keep_sle_das_places)
+                  args.keep_sle_das_places, args.sle_das_exact)
     print(f"{sum(len(v) for v in opts.values())} baseline options for {len(pids)} patients; "
           f"{sum('changes' in f for f in found)} arrangements feasible, "
           f"{sum('undecided' in f for f in found)} undecided")
