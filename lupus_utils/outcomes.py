@@ -196,6 +196,9 @@ def doris_remission(visits: pd.DataFrame) -> pd.Series:
 
 
 SFI_LEVELS = ("none", "mild_moderate", "severe")
+#: SELENA-SLEDAI Flare Index: a rise of at least this many SLEDAI points from the previous visit
+#: is a mild/moderate flare.
+SFI_MILD_SLEDAI_RISE = 3
 
 
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -255,7 +258,7 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
         "severe_hospitalised_for_sle": has_prev & (_col(visits, "hospitalised_for_sle") == 1),
         "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
         "severe_pga_gt2_5": has_prev & (pga > 2.5) & (pga > pga_prev),
-        "mild_sledai_up_ge3": has_prev & (score - score_prev >= 3),
+        "mild_sledai_up_ge3": has_prev & (score - score_prev >= SFI_MILD_SLEDAI_RISE),
         "mild_new_or_worse_rash": has_prev & (rash_rank > _previous(rash_rank, prev, 0.0)),
         "mild_new_cutaneous_vasculitis": has_prev & cutaneous_vasc & (_previous(vasc, prev, 0.0) == 0),
         "mild_new_mucosal_ulcers": new("sledai_mucosal_ulcers"),

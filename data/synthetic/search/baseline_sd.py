@@ -1,10 +1,11 @@
-"""Can the shipped SYNTHETIC cohort's baseline visits alone reach a SLEDAI-2K SD of 4.0?
+"""Can the shipped SYNTHETIC cohort's baseline visits alone reach the published SLEDAI-2K SD?
 
-A research script for data/synthetic/CALIBRATION.md, not part of the book or of ``make test``.
-It needs OR-Tools CP-SAT, which the book does not install:
+A research script for data/synthetic/CALIBRATION.md, not part of the book; make test checks its
+menus and windows (tests/test_baseline_sd_search.py) but not the solver, OR-Tools CP-SAT, which
+the book does not install:
 
     .venv/bin/python -m pip install -c constraints.txt ortools==9.15.6755
-    .venv/bin/python data/synthetic/search/baseline_sd.py --sd 4.0
+    .venv/bin/python data/synthetic/search/baseline_sd.py
 
 Model. Each patient's baseline visit may take any set of SLEDAI-2K descriptors that her Table 1
 involvement allows (anti-dsDNA and low complement for anyone; thrombocytopenia and leukopenia
@@ -12,27 +13,32 @@ when haematologically active; rash of either extent, alopecia and ulcers when mu
 active, at least one descriptor of each active involvement) and that keeps every clinical
 descriptor she still has at her next visit (otherwise it would be new there: a flare). Arthritis
 and proteinuria stay as they are (articular and renal involvement). Later visits are not changed.
-CP-SAT then looks, for every arrangement of the order statistics SPSS uses (6th/7th, 13th/14th,
-20th/21st of 26 values) and every sum that prints a mean of 8.0, for a choice of baseline sets that
-holds the published SLEDAI-2K quartiles and mean, 21 of 26 with active serology and an SD of at
-least ``--sd``, with the fewest changed descriptors. Options add:
+A shipped baseline outside its own menu is an error that names every such patient.
 
-- ``--normalised``: 9 of the 21 with active serology at baseline have none at their last visit
-  (res_serology_normalised_last_pct, 43%);
-- ``--no-new-flare``: no week-4 SLEDAI-2K rise of 3 or more (an SFI flare) outside the pericarditis
-  flare (a rash that is worse at week 4 than at baseline is not checked);
-- ``--sle-das``: necessary conditions of the SLE-DAS q1 (5.3) and median (6.7): at most six
-  baseline scores below 5.25 and at least six below 5.35; at least 13 below 6.75 and at most 13
-  below 6.65. Each count is taken over the range a cytopenia's laboratory values allow (the rash
-  extent is part of the option), in the direction that makes it easiest to meet;
-- ``--keep-sle-das-places``: instead, a sufficient condition for the shipped SLE-DAS q1 and median:
-  SYNTH-12, -08, -26 and -11 keep their baselines (laboratory values too) and stay 6th, 7th, 13th
-  and 14th: five others below SYNTH-12's score, five between SYNTH-08's and SYNTH-26's, twelve
-  above SYNTH-11's (a cytopenia's laboratory value may be set anywhere in its range).
+CP-SAT then looks, for every arrangement of the order statistics behind SPSS's quartiles (HAVERAGE)
+and every sum that prints the published mean, for a choice of baseline sets that holds the
+published SLEDAI-2K quartiles and mean (t2_sledai2k_w0_*, res_sledai2k_w0_mean), the count with
+active serology (t1_active_serology_n) and an SD of at least ``--sd`` (by default the published SD
+less one printed unit, the scorecard's tolerance), with the fewest changed descriptors. Every
+published figure is read from data/targets.csv and turned into the values that print like it.
+Options add:
 
-- ``--sle-das-exact``: the SLE-DAS q1 and median themselves. Any patient may take the 6th, 7th, 13th
-  and 14th places, at a score her laboratory range allows; every other patient sits in one band
-  between them. Exact once each cytopenia's laboratory value is chosen in its range (about 5 min).
+- ``--normalised``: the count, of those with active serology at baseline, without it at their last
+  visit that prints res_serology_normalised_last_pct;
+- ``--no-new-flare``: no week-4 SLEDAI-2K rise that is an SFI flare (outcomes.SFI_MILD_SLEDAI_RISE)
+  outside the week-4 flare (a rash worse at week 4 than at baseline is not checked);
+- ``--sle-das``: necessary conditions of the SLE-DAS q1 and median (t2_sle_das_w0_q1, _median):
+  no more than k scores below the lower end of the printed window and at least k below the upper
+  end, k the lower of the quantile's two places. Each count is taken over the range a cytopenia's
+  laboratory values allow (the rash extent is part of the option), in the direction that makes
+  it easiest to meet;
+- ``--sle-das-exact``: the SLE-DAS q1 and median themselves. Any patient may take the quantiles'
+  four places, at a score her laboratory range allows; every other patient sits in one band below,
+  between or above them. Exact once each cytopenia's laboratory value is chosen in its range
+  (about 5 min);
+- ``--keep-sle-das-places``: instead, the shipped cohort's patients at those four places keep
+  their baselines, laboratory values included, and their places; the rest as above. Sufficient
+  for the two quantiles.
 
 ``--sle-das`` is a relaxation: a feasible answer does not mean the SLE-DAS quartiles are reached.
 An infeasible answer under a set of options is a proof for these menus. None of the options holds
@@ -44,6 +50,8 @@ import argparse
 import itertools
 import math
 import sys
+from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -51,57 +59,103 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from lupus_utils import read_cohort  # noqa: E402
-from lupus_utils.instruments import SLEDAI2K_WEIGHTS, sle_das  # noqa: E402
-from lupus_utils.outcomes import SFI_LEVELS  # noqa: E402
+from lupus_utils.instruments import SEROLOGY_ITEMS, SLEDAI2K_WEIGHTS, beyond_lab_threshold, sle_das  # noqa: E402
+from lupus_utils.outcomes import SFI_LEVELS, SFI_MILD_SLEDAI_RISE  # noqa: E402
 from lupus_utils.paths import SYNTHETIC_DIR  # noqa: E402
 from lupus_utils.results import derive_visits  # noqa: E402
+from lupus_utils.scorecard import load_targets, round_half_up  # noqa: E402
+from lupus_utils.synth import GROUP, ITEM_COLUMNS, ITEMS  # noqa: E402
 
-SEROLOGY = ("sledai_low_complement", "sledai_increased_dna_binding")
-HAEM = ("sledai_thrombocytopenia", "sledai_leukopenia")
-MUCO = ("sledai_rash", "sledai_alopecia", "sledai_mucosal_ulcers")
-FIXED = ("sledai_arthritis", "sledai_proteinuria")
-#: the shipped cohort's 6th, 7th, 13th and 14th baseline SLE-DAS scores (``--keep-sle-das-places``)
-KEPT_PLACES = ("SYNTH-12", "SYNTH-08", "SYNTH-26", "SYNTH-11")
-#: the least and the most a cytopenia adds to SLE-DAS within its SLEDAI-2K threshold
-LAB_RANGE = ((99.0, 2.9), (10.0, 0.5))
+#: the generator's involvement groups (lupus_utils.synth.GROUP) and the patient flag behind each;
+#: serology ("all") is open to anyone; mucocutaneous and haematological descriptors may change,
+#: articular and renal ones stay as shipped
+FLAG = {"muco": "mucocutaneous_active", "haem": "haematological_active", "artic": "articular_active",
+        "renal": "renal_active"}
+CHANGEABLE = ("all", "muco", "haem")
+GROUP_OF = {col: GROUP[item] for item, col in zip(ITEMS, ITEM_COLUMNS)}
+CYTOPENIAS = tuple(c for c in ITEM_COLUMNS if GROUP_OF[c] == "haem")
+#: a cytopenia's laboratory value just past its SLEDAI-2K threshold and the deepest considered:
+#: the least and the most it adds to SLE-DAS
+LAB_COLUMN = {"sledai_thrombocytopenia": "platelets_10e9_l", "sledai_leukopenia": "leukocytes_10e9_l"}
+LAB_RANGE = {"sledai_thrombocytopenia": (99.0, 10.0), "sledai_leukopenia": (2.9, 0.5)}
+assert all(beyond_lab_threshold(pd.Series(v), c).all() for c, v in LAB_RANGE.items())
+SCALE = 1000   # SLE-DAS in thousandths, as sle_das rounds it
+
+
+@lru_cache(maxsize=None)
+def published(target_id: str) -> tuple[float, int]:
+    """A target's published value and printed decimals (data/targets.csv, the one source)."""
+    t = load_targets().set_index("target_id").loc[target_id]
+    return float(t["value"]), int(t["decimals"])
+
+
+def prints_as(x: float, target_id: str) -> bool:
+    """Whether ``x`` prints as the published value (rounded half up, as the scorecard's match)."""
+    value, decimals = published(target_id)
+    return round_half_up(x, decimals) == value
+
+
+def window(target_id: str) -> tuple[float, float]:
+    """The half-open interval of values that print as the published one."""
+    value, decimals = published(target_id)
+    half = 0.5 * 10 ** -decimals
+    return value - half, value + half
+
+
+def haverage(p: float, n: int) -> tuple[int, Fraction]:
+    """SPSS HAVERAGE: the p-quantile of n sorted values is x[k] + f (x[k+1] - x[k]), 1-based."""
+    pos = Fraction(p).limit_denominator(100) * (n + 1)
+    return int(pos), pos - int(pos)
 
 
 def menus(tables: dict[str, pd.DataFrame]) -> tuple[list[str], dict[str, list[dict]]]:
+    """Every baseline option of each patient (module docstring). Raises ``ValueError`` naming every
+    patient whose shipped baseline lies outside her own menu (the model would silently miss it)."""
     d = derive_visits(tables)
     vis = tables["visits"]
     flags = tables["patients"].set_index("patient_id")
     base = d[d["week"] == 0].set_index("patient_id").sort_index()
-    out = {}
+    out, outside = {}, []
     for pid, r0 in base.iterrows():
         f = flags.loc[pid]
-        cur = {c for c in SEROLOGY + HAEM + MUCO + FIXED if r0[c] == 1}
+        cur = {c for c in ITEM_COLUMNS if r0[c] == 1}
         later = d[(d["patient_id"] == pid) & (d["week"] > 0)].sort_values("week")
-        keep = {c for c in cur - set(SEROLOGY) if len(later) and later.iloc[0][c] == 1}
-        free = list(SEROLOGY) + (list(HAEM) if f["haematological_active"] else []) + (
-            list(MUCO) if f["mucocutaneous_active"] else [])
+        keep = {c for c in cur - set(SEROLOGY_ITEMS) if len(later) and later.iloc[0][c] == 1}
+        active = {g for g, flag in FLAG.items() if f[flag] == 1}
+        beyond = sorted(c for c in cur if GROUP_OF[c] != "all" and GROUP_OF[c] not in active)
+        if beyond:
+            outside += [f"visits {pid} week 0, {c}: outside her involvement ({FLAG[GROUP_OF[c]]} = 0)" for c in beyond]
+            continue
+        open_groups = active & set(CHANGEABLE)
+        free = [c for c in ITEM_COLUMNS if GROUP_OF[c] == "all" or GROUP_OF[c] in open_groups]
+        row0 = vis[(vis["patient_id"] == pid) & (vis["week"] == 0)]
         rows = []
         for bits in itertools.product((0, 1), repeat=len(free)):
-            s = (cur & set(FIXED)) | {c for c, b in zip(free, bits) if b}
-            if not keep <= s or (f["haematological_active"] and not s & set(HAEM)) or (
-                    f["mucocutaneous_active"] and not s & set(MUCO)):
+            s = (cur - set(free)) | {c for c, b in zip(free, bits) if b}
+            if not keep <= s or any(not any(GROUP_OF[c] == g for c in s) for g in open_groups):
                 continue
             for extent in (("localized", "generalized") if "sledai_rash" in s else ("none",)):
                 das = []
-                for platelets, leukocytes in LAB_RANGE:
-                    row = vis[(vis["patient_id"] == pid) & (vis["week"] == 0)].copy()
+                for end in (0, 1):
+                    row = row0.copy()
                     for c in free:
                         row[c] = int(c in s)
                     row["rash_extent"] = extent
-                    row["platelets_10e9_l"] = platelets if "sledai_thrombocytopenia" in s else 200.0
-                    row["leukocytes_10e9_l"] = leukocytes if "sledai_leukopenia" in s else 6.0
+                    for c in CYTOPENIAS:
+                        if c in s:
+                            row[LAB_COLUMN[c]] = LAB_RANGE[c][end]
                     das.append(float(sle_das(row).iloc[0]))
                 other = int(r0["sledai2k"]) - sum(SLEDAI2K_WEIGHTS[c] for c in cur)
                 extent_changed = "sledai_rash" in s and "sledai_rash" in cur and extent != r0["rash_extent"]
-                changed = len(s ^ cur) + int(extent_changed)
-                rows.append({"set": sorted(s), "extent": extent, "changed": changed, "das_now": float(r0["sle_das"]),
-                             "sledai2k": other + sum(SLEDAI2K_WEIGHTS[c] for c in s),
-                             "serology": int(bool(s & set(SEROLOGY))), "das_min": min(das), "das_max": max(das)})
+                rows.append({"set": sorted(s), "extent": extent, "changed": len(s ^ cur) + int(extent_changed),
+                             "das_now": float(r0["sle_das"]), "sledai2k": other + sum(SLEDAI2K_WEIGHTS[c] for c in s),
+                             "serology": int(bool(s & set(SEROLOGY_ITEMS))), "das_min": min(das), "das_max": max(das)})
+        if not any(o["changed"] == 0 for o in rows):
+            outside.append(f"visits {pid} week 0 ({', '.join(sorted(cur)) or 'no descriptor'}): not in her menu "
+                           "(an active involvement without its descriptor)")
         out[pid] = rows
+    if outside:
+        raise ValueError(f"{len(outside)} baseline problem(s): " + "; ".join(outside))
     return list(base.index), out
 
 
@@ -114,26 +168,96 @@ def patient_facts(tables):
     return week4, flare4, (~last["active_serology"]).astype(int).to_dict()
 
 
+def published_constraints(n: int) -> dict:
+    """The published figures the model holds, as the windows that print like them."""
+    c = {"serology": int(published("t1_active_serology_n")[0])}
+    c["totals"] = [t for t in range(0, 20 * n + 1) if prints_as(t / n, "res_sledai2k_w0_mean")]
+    normalised = [k for k in range(c["serology"] + 1)
+                  if prints_as(100 * k / c["serology"], "res_serology_normalised_last_pct")]
+    if len(normalised) != 1:
+        raise ValueError(f"res_serology_normalised_last_pct: {len(normalised)} counts of {c['serology']} "
+                         "print as published, not one")
+    c["normalised"] = normalised[0]
+    sd, decimals = published("res_sledai2k_w0_sd")
+    c["sd_tolerance"] = sd - 10 ** -decimals          # the scorecard's within-tolerance bound
+    c["quartiles"] = {p: haverage(p, n) for p in (.25, .5, .75)}
+    return c
+
+
+def sledai2k_patterns(n: int, top: int, tid: str, p: float):
+    """Pairs (x[k], x[k+1]) of integer scores whose SPSS quantile prints as target ``tid``."""
+    k, f = haverage(p, n)
+    return [(a, b) for a in range(top + 1) for b in range(a, top + 1) if prints_as(float(a + f * (b - a)), tid)]
+
+
+def place_scores(m, x, cells, candidates, n: int):
+    """SLE-DAS q1 and median held exactly. ``candidates`` gives, for each of the four places (the
+    two behind each quantile), the options that may take it and the score range (thousandths) they
+    may have there; every other chosen option sits in one band: below the first place, between the
+    second and third, above the fourth. Returns nothing; adds the constraints to ``m``."""
+    (k1, f1), (k2, f2) = haverage(.25, n), haverage(.5, n)
+    places = (k1, k1 + 1, k2, k2 + 1)
+    place = {k: {(p, i): m.NewBoolVar("") for (p, i) in candidates} for k in places}
+    score = {k: m.NewIntVar(0, 60 * SCALE, f"S{k}") for k in places}
+    for k in places:
+        m.AddExactlyOne(place[k].values())
+        for (p, i), b in place[k].items():
+            m.AddImplication(b, x[p, i])
+            lo, hi = candidates[p, i]
+            m.Add(score[k] >= lo).OnlyEnforceIf(b)
+            m.Add(score[k] <= hi).OnlyEnforceIf(b)
+    for key in candidates:   # one option, one place
+        m.Add(sum(place[k][key] for k in places) <= 1)
+    for (ka, kb), f, tid in (((k1, k1 + 1), f1, "t2_sle_das_w0_q1"), ((k2, k2 + 1), f2, "t2_sle_das_w0_median")):
+        low, high = window(tid)   # (1 - f) x[ka] + f x[kb] in [low, high), times f's denominator
+        den = f.denominator
+        expr = (den - f.numerator) * score[ka] + f.numerator * score[kb]
+        m.Add(expr >= math.ceil(den * low * SCALE - 1e-9))
+        m.Add(expr < math.ceil(den * high * SCALE - 1e-9))
+    for ka, kb in zip(places, places[1:]):
+        m.Add(score[ka] <= score[kb])
+    bands = [[], [], []]
+    for p, i, o in cells:
+        lo, hi = round(o["das_min"] * SCALE), round(o["das_max"] * SCALE)
+        fits = [m.NewBoolVar("") for _ in bands]
+        placed = sum(place[k][p, i] for k in places) if (p, i) in candidates else 0
+        m.Add(sum(fits) + placed == x[p, i])
+        m.Add(lo < score[places[0]]).OnlyEnforceIf(fits[0])
+        m.Add(hi > score[places[1]]).OnlyEnforceIf(fits[1])
+        m.Add(lo < score[places[2]]).OnlyEnforceIf(fits[1])
+        m.Add(hi > score[places[3]]).OnlyEnforceIf(fits[2])
+        for band, fit in zip(bands, fits):
+            band.append(fit)
+    for band, size in zip(bands, (k1 - 1, k2 - k1 - 2, n - k2 - 1)):
+        m.Add(sum(band) == size)
+
+
+def shipped_places(opts: dict, n: int) -> list[str]:
+    """The patients at the shipped cohort's baseline SLE-DAS places behind its q1 and median."""
+    order = sorted(opts, key=lambda p: opts[p][0]["das_now"])
+    (k1, _), (k2, _) = haverage(.25, n), haverage(.5, n)
+    return [order[k - 1] for k in (k1, k1 + 1, k2, k2 + 1)]
+
+
 def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=False, sle_das_exact=False,
           seconds=60.0):
     from ortools.sat.python import cp_model
 
     week4, flare4, negative_last = facts
-
-    def q(a, b, f):
-        return a + f * (b - a)
-
-    pairs = [(a, b) for a in range(21) for b in range(a, 21)]
-    p1 = [p for p in pairs if 5.5 <= q(*p, .75) < 6.5]
-    p2 = [p for p in pairs if 7.45 <= q(*p, .5) < 7.55]
-    p3 = [p for p in pairs if 9.5 <= q(*p, .25) < 10.5]
+    n = len(pids)
+    pub = published_constraints(n)
+    top = max(o["sledai2k"] for rows in opts.values() for o in rows)
+    patterns = [sledai2k_patterns(n, top, tid, p) for tid, p in
+                (("t2_sledai2k_w0_q1", .25), ("t2_sledai2k_w0_median", .5), ("t2_sledai2k_w0_q3", .75))]
+    positions = [pub["quartiles"][p][0] for p in (.25, .5, .75)]
     found = []
-    for total, a, b, c in itertools.product((207, 208, 209), p1, p2, p3):
+    for total, a, b, c in itertools.product(pub["totals"], *patterns):
         if b[0] < a[1] or c[0] < b[1]:
             continue
         m = cp_model.CpModel()
         cells = [(p, i, o) for p in pids for i, o in enumerate(opts[p])
-                 if not no_new_flare or p in flare4 or p not in week4 or week4[p] - o["sledai2k"] < 3]
+                 if not no_new_flare or p in flare4 or p not in week4
+                 or week4[p] - o["sledai2k"] < SFI_MILD_SLEDAI_RISE]
         x = {(p, i): m.NewBoolVar(f"{p}_{i}") for p, i, _ in cells}
         for p in pids:
             m.AddExactlyOne(x[p, i] for q_, i, _ in cells if q_ == p)
@@ -141,73 +265,31 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
         def at_most(v):
             return sum(x[p, i] for p, i, o in cells if o["sledai2k"] <= v)
 
-        for k, v in ((6, a[0]), (7, a[1]), (13, b[0]), (14, b[1]), (20, c[0]), (21, c[1])):
-            m.Add(at_most(v - 1) <= k - 1)
-            m.Add(at_most(v) >= k)
+        for k, pair in zip(positions, (a, b, c)):
+            for kk, v in ((k, pair[0]), (k + 1, pair[1])):
+                m.Add(at_most(v - 1) <= kk - 1)
+                m.Add(at_most(v) >= kk)
         m.Add(sum(o["sledai2k"] * x[p, i] for p, i, o in cells) == total)
-        m.Add(sum(o["serology"] * x[p, i] for p, i, o in cells) == 21)
-        least_squares = math.ceil(total ** 2 / 26 + 25 * sd ** 2 - 1e-9)   # 25 SD^2 = sum x^2 - (sum x)^2 / 26
+        m.Add(sum(o["serology"] * x[p, i] for p, i, o in cells) == pub["serology"])
+        least_squares = math.ceil(total ** 2 / n + (n - 1) * sd ** 2 - 1e-9)   # (n-1) SD^2 = sum x^2 - (sum x)^2 / n
         m.Add(sum(o["sledai2k"] ** 2 * x[p, i] for p, i, o in cells) >= least_squares)
         if normalised:
-            m.Add(sum(o["serology"] * negative_last[p] * x[p, i] for p, i, o in cells) == 9)
+            m.Add(sum(o["serology"] * negative_last[p] * x[p, i] for p, i, o in cells) == pub["normalised"])
         if sle_das:
-            for low, high, k in ((5.25, 5.35, 6), (6.65, 6.75, 13)):   # q1: 6th/7th; median: 13th/14th
-                m.Add(sum(x[p, i] for p, i, o in cells if o["das_max"] < low) <= k)
-                m.Add(sum(x[p, i] for p, i, o in cells if o["das_min"] < high) >= k)
+            for tid, p in (("t2_sle_das_w0_q1", .25), ("t2_sle_das_w0_median", .5)):
+                (low, high), k = window(tid), pub["quartiles"][p][0]
+                m.Add(sum(x[q_, i] for q_, i, o in cells if o["das_max"] < low) <= k)
+                m.Add(sum(x[q_, i] for q_, i, o in cells if o["das_min"] < high) >= k)
         if sle_das_exact:
-            # Any option may take the 6th, 7th, 13th or 14th place; its score there (in thousandths) is
-            # free within its laboratory range. Every other patient sits in one band: below the 6th,
-            # between the 7th and 13th, above the 14th. Exact for the SLE-DAS q1 and median once each
-            # cytopenia's laboratory value is chosen within its range.
-            SC = 1000
-            fixed = cells
-            place = {k: {(p, i): m.NewBoolVar("") for p, i, o in fixed} for k in (6, 7, 13, 14)}
-            S = {k: m.NewIntVar(0, 40 * SC, f"S{k}") for k in place}
-            for k in place:
-                m.AddExactlyOne(place[k].values())
-                for (p, i), bp in place[k].items():
-                    m.AddImplication(bp, x[p, i])
-            for p, i, o in fixed:
-                lo_, hi_ = int(round(o["das_min"] * SC)), int(round(o["das_max"] * SC))
-                for k in place:
-                    m.Add(S[k] >= lo_).OnlyEnforceIf(place[k][p, i])
-                    m.Add(S[k] <= hi_).OnlyEnforceIf(place[k][p, i])
-            for (p, i), b6 in place[6].items():   # one patient, one place
-                m.Add(b6 + place[7][p, i] + place[13][p, i] + place[14][p, i] <= 1)
-            m.Add(S[6] + 3 * S[7] >= 4 * 5250); m.Add(S[6] + 3 * S[7] < 4 * 5350)
-            m.Add(S[13] + S[14] >= 2 * 6650); m.Add(S[13] + S[14] < 2 * 6750)
-            m.Add(S[6] <= S[7]); m.Add(S[7] <= S[13]); m.Add(S[13] <= S[14])
-            members = [[] for _ in range(3)]
-            for p, i, o in cells:
-                anchored = sum(place[k][p, i] for k in place) if (p, i) in place[6] else 0
-                lo_, hi_ = int(round(o["das_min"] * SC)), int(round(o["das_max"] * SC))
-                fits = [m.NewBoolVar("") for _ in range(3)]
-                m.Add(sum(fits) + anchored == x[p, i])
-                m.Add(lo_ < S[6]).OnlyEnforceIf(fits[0])
-                m.Add(hi_ > S[7]).OnlyEnforceIf(fits[1]); m.Add(lo_ < S[13]).OnlyEnforceIf(fits[1])
-                m.Add(hi_ > S[14]).OnlyEnforceIf(fits[2])
-                for k in range(3):
-                    members[k].append(fits[k])
-            m.Add(sum(members[0]) == 5); m.Add(sum(members[1]) == 5); m.Add(sum(members[2]) == 12)
+            place_scores(m, x, cells, {(p, i): (round(o["das_min"] * SCALE), round(o["das_max"] * SCALE))
+                                       for p, i, o in cells}, n)
         if keep_places:
-            anchors = dict(zip(KEPT_PLACES, (6, 7, 13, 14)))
-            for p in anchors:
+            kept = shipped_places(opts, n)
+            for p in kept:
                 m.Add(sum(x[p, i] for q_, i, o in cells if q_ == p and o["changed"] == 0) == 1)
-            score = {p: opts[p][0]["das_now"] for p in anchors}   # shipped scores, laboratory values as shipped
-            rest = [(p, i, o) for p, i, o in cells if p not in anchors]
-            s6, s7, s13, s14 = (score[p] for p in KEPT_PLACES)
-            # each other patient sits in one band; a cytopenia's laboratory value may be set anywhere
-            # in its range, so an option fits a band its range meets
-            bands = ((-1.0, s6, 5), (s7, s13, 5), (s14, 1e9, 12))
-            members = [[] for _ in bands]
-            for p, i, o in rest:
-                fits = [m.NewBoolVar("") if o["das_min"] < hi and o["das_max"] > lo else None for lo, hi, _ in bands]
-                m.Add(sum(f for f in fits if f is not None) == x[p, i])
-                for k, f in enumerate(fits):
-                    if f is not None:
-                        members[k].append(f)
-            for (_, _, n), mem in zip(bands, members):
-                m.Add(sum(mem) == n)
+            # the kept patients hold their places with their shipped laboratory values
+            place_scores(m, x, cells, {(p, i): (round(o["das_now"] * SCALE),) * 2 for p, i, o in cells
+                                       if p in kept and o["changed"] == 0}, n)
         m.Minimize(sum(o["changed"] * x[p, i] for p, i, o in cells))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
@@ -225,7 +307,8 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sd", type=float, default=4.0)
+    ap.add_argument("--sd", type=float, default=None,
+                    help="least SD sought (default: the published SD less one printed unit, the scorecard's tolerance)")
     ap.add_argument("--normalised", action="store_true")
     ap.add_argument("--no-new-flare", action="store_true")
     ap.add_argument("--sle-das", action="store_true")
@@ -234,14 +317,17 @@ def main(argv=None):
     args = ap.parse_args(argv)
     tables = read_cohort(SYNTHETIC_DIR)
     pids, opts = menus(tables)
-    found = solve(pids, opts, patient_facts(tables), args.sd, args.normalised, args.no_new_flare, args.sle_das,
+    sd = published_constraints(len(pids))["sd_tolerance"] if args.sd is None else args.sd
+    found = solve(pids, opts, patient_facts(tables), sd, args.normalised, args.no_new_flare, args.sle_das,
                   args.keep_sle_das_places, args.sle_das_exact)
-    print(f"{sum(len(v) for v in opts.values())} baseline options for {len(pids)} patients; "
+    (k1, _), (k2, _), (k3, _) = (haverage(p, len(pids)) for p in (.25, .5, .75))
+    print(f"SD at least {sd:g}: {sum(len(v) for v in opts.values())} baseline options for {len(pids)} patients; "
           f"{sum('changes' in f for f in found)} arrangements feasible, "
           f"{sum('undecided' in f for f in found)} undecided")
     for f in sorted((f for f in found if "changes" in f), key=lambda f: f["changed"]):
-        print(f"sum {f['sum']}, positions 6/7 {f['q1']}, 13/14 {f['median']}, 20/21 {f['q3']}: "
-              f"{f['changed']} descriptor changes{'' if f['proved'] else ' (not proved least)'}")
+        print(f"sum {f['sum']}, positions {k1}/{k1 + 1} {f['q1']}, {k2}/{k2 + 1} {f['median']}, "
+              f"{k3}/{k3 + 1} {f['q3']}: {f['changed']} descriptor changes"
+              f"{'' if f['proved'] else ' (not proved least)'}")
         for p, o in f["changes"].items():
             print(f"    {p}: {', '.join(c.removeprefix('sledai_') for c in o['set'])}"
                   f"{' (' + o['extent'] + ')' if o['extent'] != 'none' else ''} -> SLEDAI-2K {o['sledai2k']}, "
