@@ -90,7 +90,8 @@ def test_descriptors_agree_with_ongoing_involvement_and_joints(tables):
 
 def test_calibration_misses_are_listed_with_reasons_and_only_those(card):
     listed = pd.read_csv(MISSES_FILE)
-    assert listed["reason"].str.len().min() > 10
+    assert list(listed.columns) == ["target_id", "published", "computed", "reason"]
+    assert (listed["reason"].str.len() > 10).all()   # an empty list (no consistent miss) passes
     consistent = card[~card["paper_inconsistency"]].set_index("target_id")
     failing = set(consistent.index[~consistent["verdict"].isin(["match", "within_tolerance"])])
     assert failing == set(listed["target_id"]), (
@@ -126,10 +127,11 @@ def _undo(repairs) -> list:
 
 def test_stage_e_repairs_land_the_targets_they_claim(tables):
     """Undoing the stage (e) repairs on the committed visits gives back the searched cohort. The
-    verdicts the repairs improve and the two they worsen (one target linked to an inconsistency of
-    the paper, one p-value from match to within tolerance) are exactly these; CALIBRATION.md,
-    "Stage (e)", says why for each. No other verdict of the 464 changes for the worse, not even from
-    match to within tolerance."""
+    verdicts the repairs improve and the ten they worsen (one target linked to an inconsistency of
+    the paper; nine from match to within tolerance, seven of them the price of the baseline
+    SLEDAI-2K SD: the SLE-DAS SD, two week-4 means and p-values against baseline) are exactly these;
+    CALIBRATION.md, "Stage (e)" and "The baseline SLEDAI-2K SD", says why for each. No other verdict
+    of the 464 changes for the worse, not even from match to within tolerance."""
     from lupus_utils.synth import REPAIRS, apply_repairs
     searched = dict(tables, visits=apply_repairs(tables["visits"], _undo(REPAIRS)))
     before = scorecard(compute_results(searched)).set_index("target_id")["verdict"].map(VERDICT_RANK)
@@ -138,8 +140,12 @@ def test_stage_e_repairs_land_the_targets_they_claim(tables):
                                                 "t2_sle_das_w0_vs_w12_p", "t1_swollen_joints_q3", "t2_swollen_joints_w0_q3",
                                                 "t2_sledai2k_w0_vs_w12_p", "res_sle_das_w0_mean", "t2_sle_das_w36_q1",
                                                 "t2_sle_das_w36_q3", "t2_prednisone_mg_w36_q3", "t2_clasi_activity_w12_q1",
-                                                "t2_swollen_joints_w0_vs_w12_p"}
-    assert set(after.index[after < before]) == {"res_active_serology_w36_pct", "t2_sle_das_w0_vs_w36_p"}
+                                                "t2_swollen_joints_w0_vs_w12_p", "res_sledai2k_w0_sd"}
+    assert set(after.index[after < before]) == {"res_active_serology_w36_pct", "t2_sle_das_w0_vs_w36_p",
+                                                "res_sle_das_w0_sd", "res_sle_das_w4_mean", "res_sledai2k_w4_mean",
+                                                "t2_sle_das_w0_vs_w4_p", "res_sle_das_w0_vs_w4_p",
+                                                "abs_sle_das_w0_vs_w4_p", "t2_sle_das_w0_vs_w24_p",
+                                                "t2_clasi_activity_w0_vs_w24_p"}
 
 
 def test_visit_courses_are_clinically_coherent(tables):
@@ -213,7 +219,7 @@ def test_scorecard_counts(card):
     """Every verdict is pinned, including the targets the audit links to an inconsistency of the
     paper (which the misses list does not cover): a regeneration that loses a match fails here.
     After an intended recalibration, update these counts and CALIBRATION.md together."""
-    assert card["verdict"].value_counts().to_dict() == {"match": 418, "miss": 30, "within_tolerance": 16}
+    assert card["verdict"].value_counts().to_dict() == {"match": 410, "miss": 29, "within_tolerance": 25}
 
 
 def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():

@@ -40,9 +40,20 @@ Options add:
   their baselines, laboratory values included, and their places; the rest as above. Sufficient
   for the two quantiles.
 
+- ``--sle-das-moments tolerance|match``: each patient's baseline SLE-DAS is a variable within her
+  option's laboratory range; all three SLE-DAS quartiles are held exactly and the SLE-DAS mean
+  and SD within one printed unit (``tolerance``) or as printed (``match``). A laboratory value
+  changed without a descriptor change counts as one change;
+- ``--silent``: the menus also offer, at baseline only, fever (anyone) and the urinary sediment
+  (renal involvement): SLEDAI-2K descriptors that SLE-DAS does not score (``SILENT``);
+- ``--only SUM:A,B:C,D:E,F`` solves only the named arrangements; ``--seconds`` is each solve's
+  time limit. Progress goes to stderr, one line per arrangement.
+
 ``--sle-das`` is a relaxation: a feasible answer does not mean the SLE-DAS quartiles are reached.
-An infeasible answer under a set of options is a proof for these menus. None of the options holds
-the SLE-DAS mean and SD or the p-values against baseline: check a candidate with the scorecard.
+An infeasible answer under a set of options is a proof for these menus. No option holds the
+p-values against baseline: check a candidate with the scorecard. The shipped cohort's baseline SD
+repairs came from ``--silent --normalised --no-new-flare --sle-das-moments tolerance``
+(CALIBRATION.md).
 """
 from __future__ import annotations
 
@@ -74,6 +85,10 @@ FLAG = {"muco": "mucocutaneous_active", "haem": "haematological_active", "artic"
 CHANGEABLE = ("all", "muco", "haem")
 GROUP_OF = {col: GROUP[item] for item, col in zip(ITEMS, ITEM_COLUMNS)}
 CYTOPENIAS = tuple(c for c in ITEM_COLUMNS if GROUP_OF[c] == "haem")
+#: SLEDAI-2K descriptors that SLE-DAS does not score, outside the generator's items: fever (anyone)
+#: and the urinary sediment (renal involvement); offered at baseline only with ``silent=True``
+SILENT = {"sledai_fever": "all", "sledai_haematuria": "renal", "sledai_pyuria": "renal",
+          "sledai_urinary_casts": "renal"}
 #: a cytopenia's laboratory value just past its SLEDAI-2K threshold and the deepest considered:
 #: the least and the most it adds to SLE-DAS
 LAB_COLUMN = {"sledai_thrombocytopenia": "platelets_10e9_l", "sledai_leukopenia": "leukocytes_10e9_l"}
@@ -108,7 +123,7 @@ def haverage(p: float, n: int) -> tuple[int, Fraction]:
     return int(pos), pos - int(pos)
 
 
-def menus(tables: dict[str, pd.DataFrame]) -> tuple[list[str], dict[str, list[dict]]]:
+def menus(tables: dict[str, pd.DataFrame], silent: bool = False) -> tuple[list[str], dict[str, list[dict]]]:
     """Every baseline option of each patient (module docstring). Raises ``ValueError`` naming every
     patient whose shipped baseline lies outside her own menu (the model would silently miss it)."""
     d = derive_visits(tables)
@@ -118,21 +133,24 @@ def menus(tables: dict[str, pd.DataFrame]) -> tuple[list[str], dict[str, list[di
     out, outside = {}, []
     for pid, r0 in base.iterrows():
         f = flags.loc[pid]
-        cur = {c for c in ITEM_COLUMNS if r0[c] == 1}
+        cur = {c for c in (*ITEM_COLUMNS, *SILENT) if r0[c] == 1}
         later = d[(d["patient_id"] == pid) & (d["week"] > 0)].sort_values("week")
         keep = {c for c in cur - set(SEROLOGY_ITEMS) if len(later) and later.iloc[0][c] == 1}
         active = {g for g, flag in FLAG.items() if f[flag] == 1}
-        beyond = sorted(c for c in cur if GROUP_OF[c] != "all" and GROUP_OF[c] not in active)
+        group_of = {**GROUP_OF, **SILENT}
+        beyond = sorted(c for c in cur if group_of[c] != "all" and group_of[c] not in active)
         if beyond:
-            outside += [f"visits {pid} week 0, {c}: outside her involvement ({FLAG[GROUP_OF[c]]} = 0)" for c in beyond]
+            outside += [f"visits {pid} week 0, {c}: outside her involvement ({FLAG[group_of[c]]} = 0)" for c in beyond]
             continue
         open_groups = active & set(CHANGEABLE)
         free = [c for c in ITEM_COLUMNS if GROUP_OF[c] == "all" or GROUP_OF[c] in open_groups]
+        if silent:
+            free += [c for c, g in SILENT.items() if g == "all" or g in active]
         row0 = vis[(vis["patient_id"] == pid) & (vis["week"] == 0)]
         rows = []
         for bits in itertools.product((0, 1), repeat=len(free)):
             s = (cur - set(free)) | {c for c, b in zip(free, bits) if b}
-            if not keep <= s or any(not any(GROUP_OF[c] == g for c in s) for g in open_groups):
+            if not keep <= s or any(not any(GROUP_OF.get(c) == g for c in s) for g in open_groups):
                 continue
             for extent in (("localized", "generalized") if "sledai_rash" in s else ("none",)):
                 das = []
@@ -190,13 +208,18 @@ def sledai2k_patterns(n: int, top: int, tid: str, p: float):
     return [(a, b) for a in range(top + 1) for b in range(a, top + 1) if prints_as(float(a + f * (b - a)), tid)]
 
 
-def place_scores(m, x, cells, candidates, n: int):
-    """SLE-DAS q1 and median held exactly. ``candidates`` gives, for each of the four places (the
-    two behind each quantile), the options that may take it and the score range (thousandths) they
-    may have there; every other chosen option sits in one band: below the first place, between the
-    second and third, above the fourth. Returns nothing; adds the constraints to ``m``."""
-    (k1, f1), (k2, f2) = haverage(.25, n), haverage(.5, n)
-    places = (k1, k1 + 1, k2, k2 + 1)
+QUANTILES = ((.25, "t2_sle_das_w0_q1"), (.5, "t2_sle_das_w0_median"), (.75, "t2_sle_das_w0_q3"))
+
+
+def place_scores(m, x, cells, candidates, n: int, y=None, quantiles=QUANTILES[:2]):
+    """SLE-DAS quartiles held exactly. ``candidates`` gives, for each place behind a quantile of
+    ``quantiles`` (the two places behind each), the options that may take it and the score range
+    (thousandths) they may have there; every other chosen option sits in one band: below the first
+    place, between two quantiles' places, above the last. With ``y`` (each patient's score, see
+    :func:`sle_das_moments`) a placed or banded patient's own score is the one that counts; without
+    it an option fits where its range reaches. Returns nothing; adds the constraints to ``m``."""
+    spec = [(haverage(p, n), tid) for p, tid in quantiles]
+    places = [kk for (k, _), _ in spec for kk in (k, k + 1)]
     place = {k: {(p, i): m.NewBoolVar("") for (p, i) in candidates} for k in places}
     score = {k: m.NewIntVar(0, 60 * SCALE, f"S{k}") for k in places}
     for k in places:
@@ -206,30 +229,90 @@ def place_scores(m, x, cells, candidates, n: int):
             lo, hi = candidates[p, i]
             m.Add(score[k] >= lo).OnlyEnforceIf(b)
             m.Add(score[k] <= hi).OnlyEnforceIf(b)
+            if y is not None:
+                m.Add(y[p] == score[k]).OnlyEnforceIf(b)
     for key in candidates:   # one option, one place
         m.Add(sum(place[k][key] for k in places) <= 1)
-    for (ka, kb), f, tid in (((k1, k1 + 1), f1, "t2_sle_das_w0_q1"), ((k2, k2 + 1), f2, "t2_sle_das_w0_median")):
-        low, high = window(tid)   # (1 - f) x[ka] + f x[kb] in [low, high), times f's denominator
+    for ((k, f), tid) in spec:
+        low, high = window(tid)   # (1 - f) x[k] + f x[k+1] in [low, high), times f's denominator
         den = f.denominator
-        expr = (den - f.numerator) * score[ka] + f.numerator * score[kb]
+        expr = (den - f.numerator) * score[k] + f.numerator * score[k + 1]
         m.Add(expr >= math.ceil(den * low * SCALE - 1e-9))
         m.Add(expr < math.ceil(den * high * SCALE - 1e-9))
     for ka, kb in zip(places, places[1:]):
         m.Add(score[ka] <= score[kb])
-    bands = [[], [], []]
+    # band j lies between places[2j - 1] and places[2j] (open at the two ends)
+    edges = [None] + places[1::2]
+    tops = places[0::2] + [None]
+    bands = [[] for _ in edges]
     for p, i, o in cells:
         lo, hi = round(o["das_min"] * SCALE), round(o["das_max"] * SCALE)
         fits = [m.NewBoolVar("") for _ in bands]
         placed = sum(place[k][p, i] for k in places) if (p, i) in candidates else 0
         m.Add(sum(fits) + placed == x[p, i])
-        m.Add(lo < score[places[0]]).OnlyEnforceIf(fits[0])
-        m.Add(hi > score[places[1]]).OnlyEnforceIf(fits[1])
-        m.Add(lo < score[places[2]]).OnlyEnforceIf(fits[1])
-        m.Add(hi > score[places[3]]).OnlyEnforceIf(fits[2])
+        for fit, below, above in zip(fits, edges, tops):
+            if below is not None:
+                m.Add((hi if y is None else y[p]) >= score[below]).OnlyEnforceIf(fit)
+            if above is not None:
+                m.Add((lo if y is None else y[p]) <= score[above]).OnlyEnforceIf(fit)
         for band, fit in zip(bands, fits):
             band.append(fit)
-    for band, size in zip(bands, (k1 - 1, k2 - k1 - 2, n - k2 - 1)):
+    sizes = [b - a - 1 for a, b in zip([0] + places[1::2], places[0::2] + [n + 1])]
+    for band, size in zip(bands, sizes):
         m.Add(sum(band) == size)
+
+
+def moment_windows(tolerance: bool) -> dict[str, tuple[float, float]]:
+    """The SLE-DAS mean and SD windows sought: those that print as published (a match) or, with
+    ``tolerance``, within one printed unit of it (the scorecard's within tolerance)."""
+    out = {}
+    for stat in ("mean", "sd"):
+        tid = f"res_sle_das_w0_{stat}"
+        if tolerance:
+            value, decimals = published(tid)
+            out[stat] = (value - 10 ** -decimals, value + 10 ** -decimals)
+        else:
+            out[stat] = window(tid)
+    return out
+
+
+def sle_das_moments(m, x, cells, pids, n: int, tolerance: bool):
+    """Each patient's baseline SLE-DAS as a variable ``y`` (thousandths) within her chosen option's
+    laboratory range, and its mean and SD held in :func:`moment_windows`. The SD's square is
+    bounded through the sum of squares: an upper bound using the tangent of S^2 at the lowest
+    sum, a lower bound using its chord across the sum's window (both sufficient, never relaxing).
+    Returns ``(y, moved)``: ``moved[p]`` is true when a patient keeps her descriptors but her
+    laboratory values, and so her score, change (the caller may count it as a change)."""
+    w = moment_windows(tolerance)
+    s_lo = math.ceil(n * w["mean"][0] * SCALE - 1e-9)
+    s_hi = math.floor(n * w["mean"][1] * SCALE + 1e-9) - (0 if tolerance else 1)
+    y, moved, squares = {}, {}, []
+    for p in pids:
+        mine = [(i, o) for q_, i, o in cells if q_ == p]
+        if all(o["das_min"] == o["das_max"] for _, o in mine):   # no laboratory range: y is linear in x
+            y[p] = sum(round(o["das_min"] * SCALE) * x[p, i] for i, o in mine)
+            squares.append(sum(round(o["das_min"] * SCALE) ** 2 * x[p, i] for i, o in mine))
+            continue
+        lo = min(round(o["das_min"] * SCALE) for _, o in mine)
+        hi = max(round(o["das_max"] * SCALE) for _, o in mine)
+        y[p] = m.NewIntVar(lo, hi, f"y_{p}")
+        sq = m.NewIntVar(lo * lo, hi * hi, f"sq_{p}")
+        m.AddMultiplicationEquality(sq, [y[p], y[p]])
+        squares.append(sq)
+        moved[p] = m.NewBoolVar(f"moved_{p}")
+        for i, o in mine:
+            m.Add(y[p] >= round(o["das_min"] * SCALE)).OnlyEnforceIf(x[p, i])
+            m.Add(y[p] <= round(o["das_max"] * SCALE)).OnlyEnforceIf(x[p, i])
+            if o["changed"] == 0:
+                m.Add(y[p] == round(o["das_now"] * SCALE)).OnlyEnforceIf([x[p, i], moved[p].Not()])
+    total = sum(y.values())
+    m.Add(total >= s_lo)
+    m.Add(total <= s_hi)
+    (sd_lo, sd_hi), ss = w["sd"], sum(squares)
+    # (n - 1) SD^2 = SS - S^2 / n, in thousandths squared
+    m.Add(n * ss <= math.floor(n * (n - 1) * (sd_hi * SCALE) ** 2) + 2 * s_lo * total - s_lo * s_lo)
+    m.Add(n * ss >= math.ceil(n * (n - 1) * (sd_lo * SCALE) ** 2) + (s_lo + s_hi) * total - s_lo * s_hi)
+    return y, moved
 
 
 def shipped_places(opts: dict, n: int) -> list[str]:
@@ -240,7 +323,7 @@ def shipped_places(opts: dict, n: int) -> list[str]:
 
 
 def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=False, sle_das_exact=False,
-          seconds=60.0):
+          moments=None, seconds=60.0, only=None):
     from ortools.sat.python import cp_model
 
     week4, flare4, negative_last = facts
@@ -252,7 +335,7 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
     positions = [pub["quartiles"][p][0] for p in (.25, .5, .75)]
     found = []
     for total, a, b, c in itertools.product(pub["totals"], *patterns):
-        if b[0] < a[1] or c[0] < b[1]:
+        if b[0] < a[1] or c[0] < b[1] or (only and (total, a, b, c) not in only):
             continue
         m = cp_model.CpModel()
         cells = [(p, i, o) for p in pids for i, o in enumerate(opts[p])
@@ -280,9 +363,12 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
                 (low, high), k = window(tid), pub["quartiles"][p][0]
                 m.Add(sum(x[q_, i] for q_, i, o in cells if o["das_max"] < low) <= k)
                 m.Add(sum(x[q_, i] for q_, i, o in cells if o["das_min"] < high) >= k)
-        if sle_das_exact:
+        y = moved = None
+        if moments:
+            y, moved = sle_das_moments(m, x, cells, pids, n, tolerance=moments == "tolerance")
+        if sle_das_exact or moments:
             place_scores(m, x, cells, {(p, i): (round(o["das_min"] * SCALE), round(o["das_max"] * SCALE))
-                                       for p, i, o in cells}, n)
+                                       for p, i, o in cells}, n, y=y, quantiles=QUANTILES if moments else QUANTILES[:2])
         if keep_places:
             kept = shipped_places(opts, n)
             for p in kept:
@@ -290,16 +376,20 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
             # the kept patients hold their places with their shipped laboratory values
             place_scores(m, x, cells, {(p, i): (round(o["das_now"] * SCALE),) * 2 for p, i, o in cells
                                        if p in kept and o["changed"] == 0}, n)
-        m.Minimize(sum(o["changed"] * x[p, i] for p, i, o in cells))
+        m.Minimize(sum(o["changed"] * x[p, i] for p, i, o in cells) + (sum(moved.values()) if moved else 0))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = 2
         status = solver.Solve(m)
+        print(f"sum {total}, {a} {b} {c}: {solver.StatusName(status)} in {solver.WallTime():.0f} s", file=sys.stderr)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = {p: o for p, i, o in cells if solver.Value(x[p, i])}
+            chosen = {p: dict(o) for p, i, o in cells if solver.Value(x[p, i])}
+            for p, o in chosen.items():
+                o["das"] = solver.Value(y[p]) / SCALE if y else None
             found.append({"sum": total, "q1": a, "median": b, "q3": c, "changed": int(solver.ObjectiveValue()),
                           "proved": status == cp_model.OPTIMAL,
-                          "changes": {p: o for p, o in chosen.items() if o["changed"]}})
+                          "changes": {p: o for p, o in chosen.items()
+                                      if o["changed"] or (moved and p in moved and solver.Value(moved[p]))}})
         elif status != cp_model.INFEASIBLE:
             found.append({"sum": total, "q1": a, "median": b, "q3": c, "undecided": solver.StatusName(status)})
     return found
@@ -314,12 +404,21 @@ def main(argv=None):
     ap.add_argument("--sle-das", action="store_true")
     ap.add_argument("--keep-sle-das-places", action="store_true")
     ap.add_argument("--sle-das-exact", action="store_true")
+    ap.add_argument("--sle-das-moments", choices=("tolerance", "match"), default=None)
+    ap.add_argument("--seconds", type=float, default=60.0, help="time limit of each arrangement's solve")
+    ap.add_argument("--silent", action="store_true",
+                    help="also offer fever and the urinary sediment at baseline (SILENT: SLE-DAS does not score them)")
+    ap.add_argument("--only", action="append", default=None, metavar="SUM:A,B:C,D:E,F",
+                    help="solve only this arrangement (sum, then the pairs at the three quartiles); repeatable")
     args = ap.parse_args(argv)
+    only = None if not args.only else {
+        (int(s), *(tuple(int(v) for v in pair.split(",")) for pair in rest))
+        for s, *rest in (o.split(":") for o in args.only)}
     tables = read_cohort(SYNTHETIC_DIR)
-    pids, opts = menus(tables)
+    pids, opts = menus(tables, silent=args.silent)
     sd = published_constraints(len(pids))["sd_tolerance"] if args.sd is None else args.sd
     found = solve(pids, opts, patient_facts(tables), sd, args.normalised, args.no_new_flare, args.sle_das,
-                  args.keep_sle_das_places, args.sle_das_exact)
+                  args.keep_sle_das_places, args.sle_das_exact, args.sle_das_moments, args.seconds, only)
     (k1, _), (k2, _), (k3, _) = (haverage(p, len(pids)) for p in (.25, .5, .75))
     print(f"SD at least {sd:g}: {sum(len(v) for v in opts.values())} baseline options for {len(pids)} patients; "
           f"{sum('changes' in f for f in found)} arrangements feasible, "
@@ -331,7 +430,8 @@ def main(argv=None):
         for p, o in f["changes"].items():
             print(f"    {p}: {', '.join(c.removeprefix('sledai_') for c in o['set'])}"
                   f"{' (' + o['extent'] + ')' if o['extent'] != 'none' else ''} -> SLEDAI-2K {o['sledai2k']}, "
-                  f"SLE-DAS {o['das_min']:.2f}" + (f"-{o['das_max']:.2f}" if o['das_max'] > o['das_min'] else ""))
+                  f"SLE-DAS {o['das_min']:.2f}" + (f"-{o['das_max']:.2f}" if o['das_max'] > o['das_min'] else "")
+                  + (f" (at {o['das']:.3f})" if o.get("das") is not None else ""))
 
 
 if __name__ == "__main__":
