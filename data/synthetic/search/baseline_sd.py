@@ -41,9 +41,11 @@ Options add:
   for the two quantiles.
 
 - ``--sle-das-moments tolerance|match``: each patient's baseline SLE-DAS is a variable within her
-  option's laboratory range; all three SLE-DAS quartiles are held exactly and the SLE-DAS mean
-  and SD within one printed unit (``tolerance``) or as printed (``match``). A laboratory value
-  changed without a descriptor change counts as one change;
+  option's laboratory range (in thousandths, as if the laboratory value were continuous); all
+  three SLE-DAS quartiles are held on these scores, and the SLE-DAS mean and SD within one printed
+  unit (``tolerance``) or as printed (``match``). A laboratory value changed without a descriptor
+  change counts as one change. Rounding a laboratory value to what a laboratory reports moves the
+  score (by about 0.55 for 0.1 x10^9/L of leukocytes near 0.9), so check what is applied;
 - ``--silent``: the menus also offer, at baseline only, fever (anyone) and the urinary sediment
   (renal involvement): SLEDAI-2K descriptors that SLE-DAS does not score (``SILENT``);
 - ``--only SUM:A,B:C,D:E,F`` solves only the named arrangements; ``--seconds`` is each solve's
@@ -310,7 +312,8 @@ def sle_das_moments(m, x, cells, pids, n: int, tolerance: bool):
     m.Add(total <= s_hi)
     (sd_lo, sd_hi), ss = w["sd"], sum(squares)
     # (n - 1) SD^2 = SS - S^2 / n, in thousandths squared
-    m.Add(n * ss <= math.floor(n * (n - 1) * (sd_hi * SCALE) ** 2) + 2 * s_lo * total - s_lo * s_lo)
+    strict = 0 if tolerance else 1   # the printed window is open at the top
+    m.Add(n * ss <= math.floor(n * (n - 1) * (sd_hi * SCALE) ** 2) - strict + 2 * s_lo * total - s_lo * s_lo)
     m.Add(n * ss >= math.ceil(n * (n - 1) * (sd_lo * SCALE) ** 2) + (s_lo + s_hi) * total - s_lo * s_hi)
     return y, moved
 
