@@ -7,6 +7,7 @@ import pytest
 
 from lupus_utils import read_cohort
 from lupus_utils.paths import SYNTHETIC_DIR
+from lupus_utils.results import derive_visits
 from lupus_utils.scorecard import _verdict, load_targets
 
 SCRIPT = SYNTHETIC_DIR / "search" / "baseline_sd.py"
@@ -85,7 +86,7 @@ def test_published_windows_are_the_scorecards(search):
     assert verdict("res_serology_normalised_last_pct", 100 * (k + 1) / c["serology"]) == "miss"
     assert verdict("res_sledai2k_w0_sd", c["sd_tolerance"]) == "within_tolerance"
     assert verdict("res_sledai2k_w0_sd", c["sd_tolerance"] - 0.001) == "miss"
-    for tid in ("t2_sle_das_w0_q1", "t2_sle_das_w0_median"):
+    for tid in ("t2_sle_das_w0_q1", "t2_sle_das_w0_median", "t2_sle_das_w0_q3"):
         low, high = search.window(tid)
         assert verdict(tid, low) == "match" and verdict(tid, high - 1e-6) == "match"
         assert verdict(tid, low - 1e-6) == "miss" and verdict(tid, high) == "miss"
@@ -110,3 +111,74 @@ def test_sledai2k_patterns_print_as_published(search, menus):
         for b in range(a, 21):
             q = a + float(f) * (b - a)
             assert ((a, b) in pairs) == (_verdict(t.loc["t2_sledai2k_w0_q1"], q)[0] == "match")
+
+
+def test_moment_windows_are_the_scorecards(search):
+    t = load_targets().set_index("target_id")
+    for tolerance, inside in ((True, {"match", "within_tolerance"}), (False, {"match"})):
+        for stat, (low, high) in search.moment_windows(tolerance).items():
+            tid = f"res_sle_das_w0_{stat}"
+            assert _verdict(t.loc[tid], low)[0] in inside and _verdict(t.loc[tid], low - 1e-3)[0] not in inside
+            top = high if tolerance else high - 1e-6
+            assert _verdict(t.loc[tid], top)[0] in inside and _verdict(t.loc[tid], high + 1e-3)[0] not in inside
+
+
+def test_moment_limits_never_admit_an_sd_or_mean_outside_the_window(search, tables):
+    """The tangent and chord bounds of moment_limits are sufficient: any scores they admit print a
+    mean and SD within the window (checked with the scorecard's verdict on perturbations of the
+    shipped baseline SLE-DAS); the shipped cohort itself is admitted within tolerance."""
+    t = load_targets().set_index("target_id")
+    d = derive_visits(tables)
+    shipped = d.loc[d["week"] == 0, "sle_das"].to_numpy()
+    assert search.moments_admitted(shipped, tolerance=True)
+    # match mode is probed around the shipped scores moved to a matching mean and SD
+    centre = {True: shipped, False: shipped.mean() + 0.07 + 0.99 * (shipped - shipped.mean())}
+    rng = np.random.default_rng(7)
+    admitted = {True: 0, False: 0}
+    for _ in range(1500):
+        noise = rng.normal(0, 0.08, shipped.size) * rng.integers(0, 2, shipped.size)
+        for tolerance in (True, False):
+            x = np.round(centre[tolerance] + noise, 3)
+            if search.moments_admitted(x, tolerance):
+                admitted[tolerance] += 1
+                ok = {"match", "within_tolerance"} if tolerance else {"match"}
+                assert _verdict(t.loc["res_sle_das_w0_mean"], x.mean())[0] in ok
+                assert _verdict(t.loc["res_sle_das_w0_sd"], x.std(ddof=1))[0] in ok
+    assert admitted[True] > 100 and admitted[False] > 10   # the check is not vacuous
+
+
+def test_silent_menus_add_fever_and_sediment_without_touching_sle_das(search, tables, menus):
+    _, plain = menus
+    pids, silent = search.menus(tables, silent=True)
+    flags = tables["patients"].set_index("patient_id")
+    weights = search.SLEDAI2K_WEIGHTS
+    for pid in pids:
+        sediment = flags.loc[pid, "renal_active"] == 1
+        offered = {c for o in silent[pid] for c in o["set"]} & set(search.SILENT)
+        assert offered == ({*search.SILENT} if sediment else {"sledai_fever"}), pid
+        assert len(silent[pid]) == len(plain[pid]) * 2 ** len(offered), pid
+        def key(o):
+            return tuple(sorted(set(o["set"]) - set(search.SILENT))), o["extent"]
+
+        def silent_points(o):
+            return sum(weights[c] for c in set(o["set"]) & set(search.SILENT))
+
+        base = {key(o): o for o in plain[pid]}   # a shipped fever stays fixed in the plain menu
+        for o in silent[pid]:
+            twin = base[key(o)]
+            assert (o["das_min"], o["das_max"]) == (twin["das_min"], twin["das_max"]), pid
+            assert o["sledai2k"] - silent_points(o) == twin["sledai2k"] - silent_points(twin), pid
+
+
+def test_arrangements_are_parsed_and_checked(search, menus):
+    pids, opts = menus
+    every = search.arrangements(len(pids), opts)
+    assert every and all(search.arrangement(f"{s}:{a[0]},{a[1]}:{b[0]},{b[1]}:{c[0]},{c[1]}") == (s, a, b, c)
+                         for s, a, b, c in every)
+    assert search.arrangements(len(pids), opts, {every[0]}) == [every[0]]
+    for bad in ("208:4,6", "208:4,6:7,8:10", "x:4,6:7,8:10,11", "208:4,6,1:7,8:10,11"):
+        with pytest.raises(Exception, match="expected SUM:A,B:C,D:E,F"):
+            search.arrangement(bad)
+    wrong = [(0, (0, 0), (0, 0), (0, 0)), (every[0][0], every[0][1], every[0][2], (0, 1))]
+    with pytest.raises(ValueError, match="2 arrangement"):
+        search.arrangements(len(pids), opts, set(wrong) | {every[0]})

@@ -160,17 +160,15 @@ def test_visit_courses_are_clinically_coherent(tables):
     from lupus_utils.instruments import (CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, SLEDAI_LAB_THRESHOLDS,
                                          beyond_lab_threshold)
     from lupus_utils.outcomes import SFI_LEVELS
-    from lupus_utils.synth import GROUP, ITEM_COLUMNS, ITEMS, RISE_ALLOWED
+    from lupus_utils.synth import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS, RISE_ALLOWED
     v = derive_visits(tables).sort_values(["patient_id", "week"])
     p = tables["patients"].set_index("patient_id")
     flare = v["sfi_flare"].isin(SFI_LEVELS[1:])
-    group_flag = {"muco": "mucocutaneous_active", "artic": "articular_active", "haem": "haematological_active",
-                  "renal": "renal_active"}
     problems = []
     for item, col in zip(ITEMS, ITEM_COLUMNS):
         g = GROUP[item]
         if g != "all":
-            active = v["patient_id"].map(p[group_flag[g]]) == 1
+            active = v["patient_id"].map(p[GROUP_FLAG[g]]) == 1
             bad = v[(v[col] == 1) & ~active & ~flare]
             problems += [f"{r.patient_id} w{r.week}: {col} outside baseline involvement" for r in bad.itertuples()]
         for pid, course in v.groupby("patient_id")[col]:

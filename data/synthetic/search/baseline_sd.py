@@ -77,13 +77,11 @@ from lupus_utils.outcomes import SFI_LEVELS, SFI_MILD_SLEDAI_RISE  # noqa: E402
 from lupus_utils.paths import SYNTHETIC_DIR  # noqa: E402
 from lupus_utils.results import derive_visits  # noqa: E402
 from lupus_utils.scorecard import load_targets, round_half_up  # noqa: E402
-from lupus_utils.synth import GROUP, ITEM_COLUMNS, ITEMS  # noqa: E402
+from lupus_utils.synth import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS  # noqa: E402
 
-#: the generator's involvement groups (lupus_utils.synth.GROUP) and the patient flag behind each;
-#: serology ("all") is open to anyone; mucocutaneous and haematological descriptors may change,
-#: articular and renal ones stay as shipped
-FLAG = {"muco": "mucocutaneous_active", "haem": "haematological_active", "artic": "articular_active",
-        "renal": "renal_active"}
+#: the generator's involvement groups (lupus_utils.synth.GROUP, GROUP_FLAG): serology ("all") is
+#: open to anyone; mucocutaneous and haematological descriptors may change, articular and renal
+#: ones stay as shipped
 CHANGEABLE = ("all", "muco", "haem")
 GROUP_OF = {col: GROUP[item] for item, col in zip(ITEMS, ITEM_COLUMNS)}
 CYTOPENIAS = tuple(c for c in ITEM_COLUMNS if GROUP_OF[c] == "haem")
@@ -116,7 +114,8 @@ def window(target_id: str) -> tuple[float, float]:
     """The half-open interval of values that print as the published one."""
     value, decimals = published(target_id)
     half = 0.5 * 10 ** -decimals
-    return value - half, value + half
+    # rounded so that float error does not put an end a hair outside (13.2 - 0.05 = 13.149999...)
+    return round(value - half, decimals + 3), round(value + half, decimals + 3)
 
 
 def haverage(p: float, n: int) -> tuple[int, Fraction]:
@@ -138,11 +137,11 @@ def menus(tables: dict[str, pd.DataFrame], silent: bool = False) -> tuple[list[s
         cur = {c for c in (*ITEM_COLUMNS, *SILENT) if r0[c] == 1}
         later = d[(d["patient_id"] == pid) & (d["week"] > 0)].sort_values("week")
         keep = {c for c in cur - set(SEROLOGY_ITEMS) if len(later) and later.iloc[0][c] == 1}
-        active = {g for g, flag in FLAG.items() if f[flag] == 1}
+        active = {g for g, flag in GROUP_FLAG.items() if f[flag] == 1}
         group_of = {**GROUP_OF, **SILENT}
         beyond = sorted(c for c in cur if group_of[c] != "all" and group_of[c] not in active)
         if beyond:
-            outside += [f"visits {pid} week 0, {c}: outside her involvement ({FLAG[group_of[c]]} = 0)" for c in beyond]
+            outside += [f"visits {pid} week 0, {c}: outside her involvement ({GROUP_FLAG[group_of[c]]} = 0)" for c in beyond]
             continue
         open_groups = active & set(CHANGEABLE)
         free = [c for c in ITEM_COLUMNS if GROUP_OF[c] == "all" or GROUP_OF[c] in open_groups]
@@ -223,7 +222,8 @@ def place_scores(m, x, cells, candidates, n: int, y=None, quantiles=QUANTILES[:2
     spec = [(haverage(p, n), tid) for p, tid in quantiles]
     places = [kk for (k, _), _ in spec for kk in (k, k + 1)]
     place = {k: {(p, i): m.NewBoolVar("") for (p, i) in candidates} for k in places}
-    score = {k: m.NewIntVar(0, 60 * SCALE, f"S{k}") for k in places}
+    top = max(hi for _, hi in candidates.values())
+    score = {k: m.NewIntVar(0, top, f"S{k}") for k in places}
     for k in places:
         m.AddExactlyOne(place[k].values())
         for (p, i), b in place[k].items():
@@ -285,9 +285,7 @@ def sle_das_moments(m, x, cells, pids, n: int, tolerance: bool):
     sum, a lower bound using its chord across the sum's window (both sufficient, never relaxing).
     Returns ``(y, moved)``: ``moved[p]`` is true when a patient keeps her descriptors but her
     laboratory values, and so her score, change (the caller may count it as a change)."""
-    w = moment_windows(tolerance)
-    s_lo = math.ceil(n * w["mean"][0] * SCALE - 1e-9)
-    s_hi = math.floor(n * w["mean"][1] * SCALE + 1e-9) - (0 if tolerance else 1)
+    s_lo, s_hi, upper, lower = moment_limits(n, tolerance)
     y, moved, squares = {}, {}, []
     for p in pids:
         mine = [(i, o) for q_, i, o in cells if q_ == p]
@@ -307,15 +305,37 @@ def sle_das_moments(m, x, cells, pids, n: int, tolerance: bool):
             m.Add(y[p] <= round(o["das_max"] * SCALE)).OnlyEnforceIf(x[p, i])
             if o["changed"] == 0:
                 m.Add(y[p] == round(o["das_now"] * SCALE)).OnlyEnforceIf([x[p, i], moved[p].Not()])
-    total = sum(y.values())
+    total, ss = sum(y.values()), sum(squares)
     m.Add(total >= s_lo)
     m.Add(total <= s_hi)
-    (sd_lo, sd_hi), ss = w["sd"], sum(squares)
-    # (n - 1) SD^2 = SS - S^2 / n, in thousandths squared
-    strict = 0 if tolerance else 1   # the printed window is open at the top
-    m.Add(n * ss <= math.floor(n * (n - 1) * (sd_hi * SCALE) ** 2) - strict + 2 * s_lo * total - s_lo * s_lo)
-    m.Add(n * ss >= math.ceil(n * (n - 1) * (sd_lo * SCALE) ** 2) + (s_lo + s_hi) * total - s_lo * s_hi)
+    m.Add(n * ss <= upper + 2 * s_lo * total)
+    m.Add(n * ss >= lower + (s_lo + s_hi) * total)
     return y, moved
+
+
+def moment_limits(n: int, tolerance: bool) -> tuple[int, int, int, int]:
+    """The integer limits :func:`sle_das_moments` puts on the sum S and the sum of squares SS of
+    n baseline SLE-DAS scores in thousandths: ``s_lo <= S <= s_hi``,
+    ``n SS <= upper + 2 s_lo S`` and ``n SS >= lower + (s_lo + s_hi) S``. Since
+    (n - 1) SD^2 = SS - S^2 / n, the second uses the tangent of S^2 at s_lo (S^2 >= 2 s_lo S - s_lo^2)
+    and the third its chord across [s_lo, s_hi] (S^2 <= (s_lo + s_hi) S - s_lo s_hi): both are
+    sufficient for the SD window, never looser."""
+    w = moment_windows(tolerance)
+    strict = 0 if tolerance else 1   # a printed window is open at the top
+    s_lo = math.ceil(n * w["mean"][0] * SCALE - 1e-9)
+    s_hi = math.floor(n * w["mean"][1] * SCALE + 1e-9) - strict
+    (sd_lo, sd_hi) = w["sd"]
+    upper = math.floor(n * (n - 1) * (sd_hi * SCALE) ** 2) - strict - s_lo * s_lo
+    lower = math.ceil(n * (n - 1) * (sd_lo * SCALE) ** 2) - s_lo * s_hi
+    return s_lo, s_hi, upper, lower
+
+
+def moments_admitted(scores, tolerance: bool) -> bool:
+    """Whether concrete baseline SLE-DAS scores meet :func:`moment_limits` (the model's test)."""
+    y = [round(v * SCALE) for v in scores]
+    s_lo, s_hi, upper, lower = moment_limits(len(y), tolerance)
+    total, ss = sum(y), sum(v * v for v in y)
+    return s_lo <= total <= s_hi and lower + (s_lo + s_hi) * total <= len(y) * ss <= upper + 2 * s_lo * total
 
 
 def shipped_places(opts: dict, n: int) -> list[str]:
@@ -325,6 +345,23 @@ def shipped_places(opts: dict, n: int) -> list[str]:
     return [order[k - 1] for k in (k1, k1 + 1, k2, k2 + 1)]
 
 
+def arrangements(n: int, opts: dict, only=None) -> list[tuple]:
+    """Every (SLEDAI-2K sum, pairs at the places behind q1, median and q3) that prints the published
+    mean and quartiles, within the scores the menus reach; with ``only``, just those, after checking
+    that each is one (``ValueError`` naming every one that is not)."""
+    pub = published_constraints(n)
+    top = max(o["sledai2k"] for rows in opts.values() for o in rows)
+    patterns = [sledai2k_patterns(n, top, tid, p) for tid, p in
+                (("t2_sledai2k_w0_q1", .25), ("t2_sledai2k_w0_median", .5), ("t2_sledai2k_w0_q3", .75))]
+    out = [(total, a, b, c) for total, a, b, c in itertools.product(pub["totals"], *patterns)
+           if b[0] >= a[1] and c[0] >= b[1]]
+    unknown = sorted(set(only or ()) - set(out))
+    if unknown:
+        raise ValueError(f"{len(unknown)} arrangement(s) given to --only do not print the published SLEDAI-2K "
+                         f"mean and quartiles: {', '.join(map(str, unknown))}")
+    return [x for x in out if not only or x in only]
+
+
 def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=False, sle_das_exact=False,
           moments=None, seconds=60.0, only=None):
     from ortools.sat.python import cp_model
@@ -332,14 +369,9 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
     week4, flare4, negative_last = facts
     n = len(pids)
     pub = published_constraints(n)
-    top = max(o["sledai2k"] for rows in opts.values() for o in rows)
-    patterns = [sledai2k_patterns(n, top, tid, p) for tid, p in
-                (("t2_sledai2k_w0_q1", .25), ("t2_sledai2k_w0_median", .5), ("t2_sledai2k_w0_q3", .75))]
     positions = [pub["quartiles"][p][0] for p in (.25, .5, .75)]
     found = []
-    for total, a, b, c in itertools.product(pub["totals"], *patterns):
-        if b[0] < a[1] or c[0] < b[1] or (only and (total, a, b, c) not in only):
-            continue
+    for total, a, b, c in arrangements(n, opts, only):
         m = cp_model.CpModel()
         cells = [(p, i, o) for p in pids for i, o in enumerate(opts[p])
                  if not no_new_flare or p in flare4 or p not in week4
@@ -398,6 +430,20 @@ def solve(pids, opts, facts, sd, normalised, no_new_flare, sle_das, keep_places=
     return found
 
 
+def arrangement(text: str) -> tuple:
+    """``SUM:A,B:C,D:E,F`` as ``(SUM, (A, B), (C, D), (E, F))``: the SLEDAI-2K sum and the score
+    pairs at the places behind q1, the median and q3 (as the output prints them)."""
+    parts = text.split(":")
+    try:
+        pairs = [tuple(int(v) for v in pair.split(",")) for pair in parts[1:]]
+        ok = len(parts) == 4 and all(len(pair) == 2 for pair in pairs)
+        if ok:
+            return (int(parts[0]), *pairs)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: expected SUM:A,B:C,D:E,F with whole numbers, e.g. 208:4,6:7,8:10,11")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sd", type=float, default=None,
@@ -411,15 +457,17 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=60.0, help="time limit of each arrangement's solve")
     ap.add_argument("--silent", action="store_true",
                     help="also offer fever and the urinary sediment at baseline (SILENT: SLE-DAS does not score them)")
-    ap.add_argument("--only", action="append", default=None, metavar="SUM:A,B:C,D:E,F",
+    ap.add_argument("--only", action="append", default=None, metavar="SUM:A,B:C,D:E,F", type=arrangement,
                     help="solve only this arrangement (sum, then the pairs at the three quartiles); repeatable")
     args = ap.parse_args(argv)
-    only = None if not args.only else {
-        (int(s), *(tuple(int(v) for v in pair.split(",")) for pair in rest))
-        for s, *rest in (o.split(":") for o in args.only)}
+    only = set(args.only) if args.only else None
     tables = read_cohort(SYNTHETIC_DIR)
     pids, opts = menus(tables, silent=args.silent)
     sd = published_constraints(len(pids))["sd_tolerance"] if args.sd is None else args.sd
+    try:
+        arrangements(len(pids), opts, only)   # names every --only arrangement that is not one
+    except ValueError as err:
+        ap.error(str(err))
     found = solve(pids, opts, patient_facts(tables), sd, args.normalised, args.no_new_flare, args.sle_das,
                   args.keep_sle_das_places, args.sle_das_exact, args.sle_das_moments, args.seconds, only)
     (k1, _), (k2, _), (k3, _) = (haverage(p, len(pids)) for p in (.25, .5, .75))
