@@ -28,7 +28,7 @@ browser:
 # validate (report in build/own_data/), pseudonymise, then build that cohort's own book.
 OWN := build/own_data
 book: $(STAMP)
-	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest $(DATA) --out $(OWN) &&) \
+	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest "$(DATA)" --out $(OWN) &&) \
 	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)") $(if $(filter 1 yes true,$(PUBLISHED)),--published)
 
 # An Excel template generated from the codebook, to fill with a centre's data.
@@ -38,6 +38,7 @@ template: $(STAMP)
 # The browser test opens the book built from the current sources (make book skips when up to date).
 test: $(STAMP) browser
 	@$(BIN)/python book/build.py
+	@$(BIN)/python tests/own_data_book.py
 	@$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 bench: $(STAMP)

@@ -35,7 +35,7 @@ from lupus_utils.paths import BOOK_DIR, BUILD_DIR, NOTEBOOKS_DIR, SYNTHETIC_DIR,
 from lupus_utils.report import data_checksum  # noqa: E402
 
 BOOK_PACKAGES = ("jupyter-book", "myst-nb", "sphinx", "papermill", "ipywidgets", "numpy", "pandas", "scipy",
-                 "pandera", "matplotlib", "seaborn", "openpyxl")
+                 "matplotlib", "seaborn", "openpyxl")
 STARTED = time.perf_counter()
 
 

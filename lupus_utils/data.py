@@ -10,13 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from .codebook import load_codebook, table_spec
 from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
 from .paths import TABLES, VISIT_WEEKS
 
 PROBLEM_COLUMNS = ("file", "row", "column", "value", "rule")
+
+#: How many cells breaking one rule in one column of one file are listed one by one; the rest
+#: are counted in one more line (so registry-sized junk gives a report one can read and store).
+LISTED_PER_RULE = 1000
+#: How many problem lines the terminal summary and the exception message show at most.
+SHOWN_LINES = 30
 
 
 class CohortValidationError(ValueError):
@@ -25,14 +30,36 @@ class CohortValidationError(ValueError):
 
     def __init__(self, problems: pd.DataFrame):
         self.problems = problems.reset_index(drop=True)
-        super().__init__(format_problems(self.problems))
+        super().__init__(format_problems(self.problems, limit=SHOWN_LINES))
 
 
-def format_problems(problems: pd.DataFrame) -> str:
-    """One readable line per problem, with a count on top."""
+def rule_counts(problems: pd.DataFrame) -> pd.DataFrame:
+    """Problems counted by rule (the text before the first colon), most frequent first; a line
+    that stands for more cells ("N more cells ...") counts for all of them."""
+    if problems.empty:
+        return pd.DataFrame({"rule": pd.Series(dtype=object), "count": pd.Series(dtype="int64")})
+    rule = problems["rule"].astype(str)
+    more = rule.str.extract(r"^(.*?): (\d+) more cells? ", expand=True)
+    name = more[0].fillna(rule.str.split(":").str[0])
+    weight = pd.to_numeric(more[1], errors="coerce").fillna(1).astype("int64")
+    out = weight.groupby(name.to_numpy(), sort=False).sum().rename_axis("rule").reset_index(name="count")
+    return out.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def format_problems(problems: pd.DataFrame, limit: int | None = None) -> str:
+    """One readable line per problem, with a count on top. With ``limit``, at most that many
+    lines are shown, preceded by the count of each rule, and the rest are counted."""
     n = len(problems)
+    counts = rule_counts(problems)
+    total = int(counts["count"].sum()) if len(counts) else 0
     lines = [f"{n} problem{'s' if n != 1 else ''} found in the cohort data:"]
-    for p in problems.itertuples(index=False):
+    if total != n:
+        lines[0] = f"{n} problem{'s' if n != 1 else ''} found in the cohort data ({total} cells or rows in all):"
+    shown = problems
+    if limit is not None and n > limit:
+        lines.append("  by rule: " + "; ".join(f"{r.rule} {r.count}" for r in counts.itertuples(index=False)))
+        shown = problems.iloc[:limit]
+    for p in shown.itertuples(index=False):
         where = [str(p.file)]
         if pd.notna(p.row):
             where.append(f"row {int(p.row)}")
@@ -40,6 +67,8 @@ def format_problems(problems: pd.DataFrame) -> str:
             where.append(f"column '{p.column}'")
         value = "" if pd.isna(p.value) or p.value == "" else f" (value {p.value!r})"
         lines.append(f"  - {', '.join(where)}{value}: {p.rule}")
+    if len(shown) < n:
+        lines.append(f"  ... and {n - len(shown)} more line(s): see the full report")
     return "\n".join(lines)
 
 
@@ -50,6 +79,56 @@ def _problem(file, row, column, value, rule) -> dict:
 def _rows(index) -> np.ndarray:
     """Spreadsheet row numbers for positional indices (header = row 1)."""
     return np.asarray(index, dtype="int64") + 2
+
+
+def _true(mask, index=None) -> np.ndarray:
+    """A mask as plain booleans: missing (NA) is not a hit, whatever the dtype."""
+    if not isinstance(mask, pd.Series):
+        mask = pd.Series(mask, index=index)
+    return mask.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def flag_cells(file, mask, column, values, rule, rows=None) -> list[dict]:
+    """Problems for the hits of ``mask`` (NA is no hit): one per row for the first
+    :data:`LISTED_PER_RULE`, then one line counting the rest (with their first and last row).
+    ``values`` gives each row's value (a Series, an array, or one text for all); ``rows`` the
+    spreadsheet row of each position (default position + 2)."""
+    pos = np.flatnonzero(_true(mask))
+    if not len(pos):
+        return []
+    listed = pos[:LISTED_PER_RULE]
+    if isinstance(values, str):
+        vals = [values] * len(listed)
+    else:
+        arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+        vals = ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in arr[listed]]
+    row_of = (lambda i: int(i) + 2) if rows is None else (lambda i: rows[i])
+    out = [_problem(file, row_of(i), column, v, rule) for i, v in zip(listed, vals)]
+    if len(pos) > len(listed):
+        rest = pos[len(listed):]
+        prefix, _, detail = rule.partition(":")
+        out.append(_problem(file, None, column, "",
+                            f"{prefix}: {len(rest)} more cells of column '{column}' break this rule "
+                            f"(rows {row_of(rest[0])}-{row_of(rest[-1])}; only the first {len(listed)} are listed):{detail}"))
+    return out
+
+
+def _by_distinct(cells: pd.Series, parse) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of text cells, each distinct cell once (registry columns repeat a few
+    values): ``(parsed, unreadable)``. Blank cells are missing, never unreadable."""
+    codes, distinct = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
+    text = pd.Series(distinct, dtype=object).astype(str).str.strip()
+    blank = (text == "").to_numpy()
+    parsed = pd.Series(parse(text.mask(blank)))
+    unreadable = ~blank & parsed.isna().to_numpy()
+    given = codes >= 0
+    out = parsed.iloc[np.where(given, codes, 0)].reset_index(drop=True) if len(parsed) else \
+        pd.Series(np.nan, index=range(len(codes)), dtype=parsed.dtype)
+    out[~given] = None
+    bad = np.zeros(len(codes), dtype=bool)
+    bad[given] = unreadable[codes[given]]
+    out.index = cells.index
+    return out, pd.Series(bad, index=cells.index)
 
 
 def coerce_table(raw: pd.DataFrame, table: str, file: str, codebook: pd.DataFrame | None = None):
@@ -77,75 +156,58 @@ def coerce_table(raw: pd.DataFrame, table: str, file: str, codebook: pd.DataFram
                 num = raw[col].astype("float64")
                 bad = pd.Series(False, index=raw.index)
             else:
-                text = raw[col].astype("string").str.strip()
-                text = text.mask(text == "")
-                num = pd.to_numeric(text, errors="coerce").astype("float64")
-                bad = text.notna() & num.isna()
+                num, bad = _by_distinct(raw[col], lambda u: pd.to_numeric(u, errors="coerce").astype("float64"))
+            bad |= num.notna() & ~np.isfinite(num.fillna(0))  # 'inf', 'nan', '1e400' are not values
             if kind != "number":
-                bad |= num.notna() & (num % 1 != 0)
+                bad |= num.notna() & ((num % 1 != 0) | (num.abs() > 2 ** 53))
                 rule = "wrong type: must be a whole number"
             else:
                 rule = "wrong type: must be a number (use a point as the decimal mark)"
             num = num.mask(bad)
             typed[col] = num.astype("Int64") if kind != "number" else num
-            for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(_problem(file, i + 2, col, raw[col].iloc[i], rule))
+            problems += flag_cells(file, bad, col, raw[col], rule)
             continue
-        text = raw[col].astype("string").str.strip()
-        text = text.mask(text == "")
         if kind == "date":
-            when = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-            bad = text.notna() & when.isna()
+            when, bad = _by_distinct(raw[col], lambda u: pd.to_datetime(u, format="%Y-%m-%d", errors="coerce"))
             rule = "wrong type: must be a date written YYYY-MM-DD"
             typed[col] = when
         else:
+            text = raw[col].astype("string").str.strip()
+            text = text.mask(text == "")
             bad = pd.Series(False, index=raw.index)
+            rule = ""
             typed[col] = text
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(_problem(file, i + 2, col, raw[col].iloc[i], rule))
+        problems += flag_cells(file, bad, col, raw[col], rule)
     return typed, problems
 
 
-def _schema(table: str, codebook: pd.DataFrame | None) -> pa.DataFrameSchema:
+def check_table(typed: pd.DataFrame, table: str, file: str, codebook: pd.DataFrame | None = None) -> list[dict]:
+    """Required, allowed-value, range and uniqueness checks of one typed table, each a vectorised
+    comparison over the whole column (registry-sized tables are judged in seconds)."""
     spec = table_spec(table, codebook)
-    cols = {}
+    out: list[dict] = []
     for col, s in spec.iterrows():
-        checks = []
+        if col not in typed.columns:
+            continue  # missing columns are reported by coerce_table
+        x = typed[col]
+        given = x.notna()
+        if s["required"]:
+            out += flag_cells(file, ~given, col, "", "required: must not be empty")
         if s["allowed"]:
             allowed = [int(a) for a in s["allowed"]] if s["type"] in ("integer", "binary") else list(s["allowed"])
-            checks.append(pa.Check.isin(allowed, error=f"not allowed: must be one of {', '.join(s['allowed'])}"))
-        if not np.isnan(s["min"]) or not np.isnan(s["max"]):
-            lo, hi = s["min"], s["max"]
+            out += flag_cells(file, given & ~x.isin(allowed), col, x, f"not allowed: must be one of {', '.join(s['allowed'])}")
+        lo, hi = s["min"], s["max"]
+        if not np.isnan(lo) or not np.isnan(hi):
+            outside = (x < lo) if not np.isnan(lo) else pd.Series(False, index=x.index)
+            if not np.isnan(hi):
+                outside = outside | (x > hi)
             lo_s = f"{lo:g}" if not np.isnan(lo) else "-inf"
             hi_s = f"{hi:g}" if not np.isnan(hi) else "inf"
-            checks.append(pa.Check.in_range(None if np.isnan(lo) else lo, None if np.isnan(hi) else hi,
-                                            error=f"out of range: must be between {lo_s} and {hi_s} {s['unit']}".rstrip()))
-        unique = (table == "patients" and col == "patient_id") or (table == "adverse_events" and col == "event_id")
-        cols[col] = pa.Column(nullable=not s["required"], checks=checks, unique=unique, required=False)
-    return pa.DataFrameSchema(cols, strict=False, coerce=False)
-
-
-_PANDERA_RULES = {
-    "not_nullable": "required: must not be empty",
-    "field_uniqueness": "duplicate: must be unique in the table",
-}
-
-
-def check_table(typed: pd.DataFrame, table: str, file: str, codebook: pd.DataFrame | None = None) -> list[dict]:
-    """Range, allowed-value, required and uniqueness checks of one typed table (pandera)."""
-    try:
-        _schema(table, codebook).validate(typed, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        fc = err.failure_cases
-        out = []
-        for r in fc.itertuples(index=False):
-            if r.column not in typed.columns:
-                continue  # missing columns are reported by coerce_table
-            row = None if pd.isna(r.index) else int(r.index) + 2
-            out.append(_problem(file, row, r.column, "" if pd.isna(r.failure_case) else str(r.failure_case),
-                                _PANDERA_RULES.get(r.check, r.check)))
-        return out
-    return []
+            out += flag_cells(file, given & outside, col, x,
+                              f"out of range: must be between {lo_s} and {hi_s} {s['unit']}".rstrip())
+        if (table, col) in (("patients", "patient_id"), ("adverse_events", "event_id")):
+            out += flag_cells(file, given & x.duplicated(keep=False), col, x, "duplicate: must be unique in the table")
+    return out
 
 
 def _consistency_visits(v: pd.DataFrame, file: str) -> list[dict]:
@@ -153,9 +215,7 @@ def _consistency_visits(v: pd.DataFrame, file: str) -> list[dict]:
     out: list[dict] = []
 
     def flag(mask, column, rule):
-        mask = pd.Series(mask, index=v.index).fillna(False).to_numpy(dtype=bool)
-        for i in np.flatnonzero(mask):
-            out.append(_problem(file, i + 2, column, "" if pd.isna(v[column].iloc[i]) else str(v[column].iloc[i]), rule))
+        out.extend(flag_cells(file, _true(mask, v.index), column, v[column], rule))
 
     def present(c):
         return v[c] == 1 if c in v else pd.Series(False, index=v.index)
@@ -185,65 +245,63 @@ def _consistency_visits(v: pd.DataFrame, file: str) -> list[dict]:
 
 def check_relations(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[dict]:
     """Rules across rows and tables: duplicate visits, unknown patients, the visit schedule,
-    follow-up limits, a baseline visit per patient, discontinuation fields."""
+    follow-up limits, a baseline visit per patient, discontinuation fields. Missing values never
+    break a rule they cannot be judged by (they are reported as missing elsewhere)."""
     out: list[dict] = []
     p, v, ae = (tables.get(t) for t in TABLES)
     fp, fv, fa = (files[t] for t in TABLES)
     if p is None or v is None or "patient_id" not in p or "patient_id" not in v:
         return out
     known = set(p["patient_id"].dropna())
-    follow = p.drop_duplicates("patient_id").set_index("patient_id")["follow_up_weeks"] if "follow_up_weeks" in p else None
+    first = p.dropna(subset=["patient_id"]).drop_duplicates("patient_id").set_index("patient_id")
+    follow = first["follow_up_weeks"] if "follow_up_weeks" in p else None
 
     if "week" in v:
         dup = v.duplicated(["patient_id", "week"], keep="first") & v["patient_id"].notna() & v["week"].notna()
-        for i in np.flatnonzero(dup.to_numpy()):
-            out.append(_problem(fv, i + 2, "week", f"{v['patient_id'].iloc[i]} week {v['week'].iloc[i]}",
-                                "duplicate visit: this patient already has a row for this week"))
-    for name, frame, file in (("visits", v, fv), ("adverse_events", ae, fa)):
+        out += flag_cells(fv, dup, "week", v["patient_id"].astype(str) + " week " + v["week"].astype(str),
+                          "duplicate visit: this patient already has a row for this week")
+    for frame, file in ((v, fv), (ae, fa)):
         if frame is None or "patient_id" not in frame:
             continue
         unknown = frame["patient_id"].notna() & ~frame["patient_id"].isin(known)
-        for i in np.flatnonzero(unknown.to_numpy()):
-            out.append(_problem(file, i + 2, "patient_id", frame["patient_id"].iloc[i],
-                                f"unknown patient: not in the patients table ({fp})"))
+        out += flag_cells(file, unknown, "patient_id", frame["patient_id"], f"unknown patient: not in the patients table ({fp})")
         if follow is not None and "week" in frame:
             limit = frame["patient_id"].map(follow)
-            late = (frame["week"] > limit).fillna(False)
-            for i in np.flatnonzero(late.to_numpy()):
-                out.append(_problem(file, i + 2, "week", str(frame["week"].iloc[i]),
-                                    f"after the end of follow-up: the patient's follow_up_weeks is {int(limit.iloc[i])}"))
+            late = _true(frame["week"] > limit)
+            for fu in pd.unique(limit[late]):
+                out += flag_cells(file, late & _true(limit == fu), "week", frame["week"],
+                                  f"after the end of follow-up: the patient's follow_up_weeks is {int(fu)}")
     if "week" in v:
-        with_baseline = set(v.loc[v["week"] == 0, "patient_id"])
-        last = v.groupby("patient_id")["week"].max()
-        for i, pid in enumerate(p["patient_id"]):
-            if pd.isna(pid):
-                continue
-            if pid not in with_baseline:
-                out.append(_problem(fp, i + 2, "patient_id", pid, "no baseline: the patient has no week-0 visit"))
-            fu = follow.get(pid) if follow is not None else None
-            if pid in last.index and fu is not None and pd.notna(fu) and last[pid] != fu:
-                out.append(_problem(fp, i + 2, "follow_up_weeks", str(fu),
-                                    f"inconsistent: the patient's last visit is at week {last[pid]}"))
+        with_baseline = set(v.loc[_true(v["week"] == 0), "patient_id"])
+        pid = p["patient_id"]
+        out += flag_cells(fp, pid.notna() & ~pid.isin(with_baseline), "patient_id", pid,
+                          "no baseline: the patient has no week-0 visit")
+        if follow is not None:
+            last = v.dropna(subset=["patient_id", "week"]).groupby("patient_id")["week"].max()
+            lv = pid.map(last)
+            off = _true(lv.notna() & p["follow_up_weeks"].notna() & (lv != p["follow_up_weeks"]))
+            for wk in pd.unique(lv[off]):
+                out += flag_cells(fp, off & _true(lv == wk), "follow_up_weeks", p["follow_up_weeks"],
+                                  f"inconsistent: the patient's last visit is at week {int(wk)}")
     if {"anifrolumab_stop_week"} <= set(p.columns) and {"treatment_status", "week"} <= set(v.columns):
-        stop = v["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])
-        after = (v["week"] > stop).fillna(False)
-        off = v["treatment_status"] == "discontinued"
-        for i in np.flatnonzero((off & ~after).to_numpy()):
-            out.append(_problem(fv, i + 2, "treatment_status", "discontinued",
-                                "inconsistent: 'discontinued' needs an anifrolumab_stop_week before this visit's week"))
-        for i in np.flatnonzero((after & ~off).to_numpy()):
-            out.append(_problem(fv, i + 2, "treatment_status", v["treatment_status"].iloc[i],
-                                f"inconsistent: anifrolumab was stopped at week {int(stop.iloc[i])}, so this later visit is 'discontinued'"))
+        stop = v["patient_id"].map(first["anifrolumab_stop_week"])
+        after = _true(v["week"] > stop)
+        status = v["treatment_status"]
+        off = _true(status == "discontinued")
+        given = _true(status.notna())
+        out += flag_cells(fv, off & ~after, "treatment_status", status,
+                          "inconsistent: 'discontinued' needs an anifrolumab_stop_week before this visit's week")
+        late = after & ~off & given  # an empty status is reported as missing, not as inconsistent
+        for wk in pd.unique(stop[late]):
+            out += flag_cells(fv, late & _true(stop == wk), "treatment_status", status,
+                              f"inconsistent: anifrolumab was stopped at week {int(wk)}, so this later visit is 'discontinued'")
     if {"anifrolumab_stop_week", "anifrolumab_stop_reason"} <= set(p.columns):
         mismatch = p["anifrolumab_stop_week"].isna() != p["anifrolumab_stop_reason"].isna()
-        for i in np.flatnonzero(mismatch.to_numpy()):
-            out.append(_problem(fp, i + 2, "anifrolumab_stop_reason", p["anifrolumab_stop_reason"].iloc[i],
-                                "inconsistent: anifrolumab_stop_week and anifrolumab_stop_reason are given together or not at all"))
+        out += flag_cells(fp, mismatch, "anifrolumab_stop_reason", p["anifrolumab_stop_reason"],
+                          "inconsistent: anifrolumab_stop_week and anifrolumab_stop_reason are given together or not at all")
         if "follow_up_weeks" in p:
-            after = (p["anifrolumab_stop_week"] > p["follow_up_weeks"]).fillna(False)
-            for i in np.flatnonzero(after.to_numpy()):
-                out.append(_problem(fp, i + 2, "anifrolumab_stop_week", str(p["anifrolumab_stop_week"].iloc[i]),
-                                    "after the end of follow-up: must not exceed follow_up_weeks"))
+            out += flag_cells(fp, p["anifrolumab_stop_week"] > p["follow_up_weeks"], "anifrolumab_stop_week",
+                              p["anifrolumab_stop_week"], "after the end of follow-up: must not exceed follow_up_weeks")
     return out
 
 

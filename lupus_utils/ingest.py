@@ -33,6 +33,7 @@ import io
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -42,7 +43,7 @@ import pandas as pd
 from .codebook import load_codebook
 from .codebook import table_spec as _table_spec
 from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .data import PROBLEM_COLUMNS, CohortValidationError, format_problems, validate_cohort
+from .data import PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, flag_cells, format_problems, rule_counts, validate_cohort
 from .paths import BUILD_DIR, TABLES
 from .template import units_row
 
@@ -99,16 +100,22 @@ def renumber(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[s
     if problems.empty:
         return problems
     table_of = {label: t for t, label in files.items()}
-    origins = {t: _origins(raw[t], files[t]) for t in raw}
-    out = problems.copy().astype({"row": "object"})
-    for i, p in out.iterrows():
-        t = table_of.get(p["file"])
-        if t is None or t not in origins or pd.isna(p["row"]):
-            continue
-        pos = int(p["row"]) - 2
-        if 0 <= pos < len(origins[t]):
-            out.at[i, "file"], out.at[i, "row"] = origins[t][pos]
+    out = problems.copy()
     out["row"] = out["row"].astype("Int64")
+    file_col = out["file"].to_numpy(dtype=object).copy()
+    row_col = out["row"].to_numpy(dtype="float64", na_value=np.nan).copy()
+    for label, t in table_of.items():
+        if t not in raw:
+            continue
+        origins = _origins(raw[t], files[t])
+        here = np.flatnonzero((out["file"] == label).to_numpy() & ~np.isnan(row_col))
+        pos = row_col[here].astype("int64") - 2
+        ok = (pos >= 0) & (pos < len(origins))
+        for i, k in zip(here[ok], pos[ok]):
+            file_col[i], row_col[i] = origins[k]
+    out["file"] = file_col
+    out["row"] = pd.array(np.where(np.isnan(row_col), 0, row_col).astype("int64"), dtype="Int64")
+    out.loc[np.isnan(row_col), "row"] = pd.NA
     return out
 
 
@@ -155,13 +162,56 @@ def _is_units_row(table: str, header: list[str], cells: list[str]) -> bool:
     return hits > 0
 
 
-def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list, notes: list) -> pd.DataFrame | None:
-    """Rows of text cells (row 1 = header) to a frame indexed by spreadsheet row number."""
+#: What Excel writes in a cell whose formula failed: an error, never a value.
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+#: Words of a file or sheet name that say it holds people's identities (a register of persons,
+#: contact lists, a pseudonym key): such input is refused, never ignored.
+_PERSONAL_WORDS = {"anagrafica", "anagrafiche", "anagrafe", "anagrafico", "nomi", "names", "nominativi", "contatti",
+                   "contacts", "contact", "rubrica", "recapiti", "indirizzi", "addresses", "identita", "identity",
+                   "identities", "chiave", "chiavi", "key", "keys", "mapping", "linkage", "decodifica", "persons",
+                   "persone", "people"}
+_PERSONAL_PARTS = ("anagraf", "nominativ", "contatt", "recapit", "rubrica", "identit")
+
+
+def personal_data_name(name: str) -> str | None:
+    """Why a file or sheet called ``name`` looks like it holds personal data, or None."""
+    tokens, compact = _tokens(Path(str(name)).stem if "." in str(name) else str(name))
+    hit = sorted(tokens & _PERSONAL_WORDS) or [p for p in _PERSONAL_PARTS if p in compact]
+    if not hit and _column_kind(str(name)) in ("name", "birth", "email", "phone", "address", "tax"):
+        hit = [str(name)]
+    if not hit:
+        return None
+    return (f"personal data: '{name}' is named like a register of persons or a key to identities ('{hit[0]}'); "
+            "identifying data must never be given to this tool: remove it from the input")
+
+
+def _drop_empty_leading_columns(grid: list[list[str]], label: str, notes: list) -> None:
+    """An empty first column (no name, no value: some exports write one) is read as absent."""
+    dropped = 0
+    while grid and len(grid[0]) > 1 and not grid[0][0].strip() and all(not r or not r[0].strip() for r in grid):
+        for r in grid:
+            if r:
+                del r[0]
+        dropped += 1
+    if dropped:
+        notes.append(f"{label}: {dropped} empty leading column(s) without a name or a value skipped")
+
+
+def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list, notes: list,
+                   ragged: bool = False) -> pd.DataFrame | None:
+    """Rows of text cells (row 1 = header) to a frame indexed by spreadsheet row number.
+
+    With ``ragged`` (CSV), a record with fewer or more fields than the header is an error (never
+    padded); in any input, a cell holding an Excel error value (``#N/A``...) is an error."""
     while grid and not any(c.strip() for c in grid[-1]):
         grid.pop()
+    _drop_empty_leading_columns(grid, label, notes)
     if not grid or not any(c.strip() for c in grid[0]):
         problems.append(_problem(label, None, "", "", "empty: no header row (row 1 must hold the column names)"))
         return None
+    fields = len(grid[0])
     header = [c.strip() for c in grid[0]]
     width = len(header)
     while width and not header[width - 1] and not any(len(r) >= width and r[width - 1].strip() for r in grid[1:]):
@@ -181,14 +231,26 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         first = 2
         notes.append(f"{label}: row 2 is the template's units row; data are read from row 3")
     rows, numbers, empty = [], [], 0
+    short, long_ = [], []
     for n, cells in enumerate(grid[first:], start=first + 1):
         if not any(c.strip() for c in cells):
             empty += 1
             continue
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
+        if cells and cells[-1] == _SPANNED:
+            cells = cells[:-1]
+        elif len(cells) > width and any(c.strip() for c in cells[width:]):
             problems.append(_problem(label, n, "", "", f"extra cells: row {n} has values beyond the last named column"))
+        elif ragged and len(cells) != fields:
+            (short if len(cells) < fields else long_).append((n, len(cells)))
         rows.append((list(cells[:width]) + [""] * (width - len(cells)))[:width])
         numbers.append(n)
+    for kind, found in (("fewer", short), ("more", long_)):
+        for n, k in found[:VALUE_HITS_LISTED]:
+            problems.append(_problem(label, n, "", "", f"ragged row: row {n} has {k} fields, {kind} than the {fields} of the "
+                                                     "header; a value or a delimiter is missing or extra (nothing is padded or cut)"))
+        if len(found) > VALUE_HITS_LISTED:
+            problems.append(_problem(label, None, "", "", f"ragged row: {len(found) - VALUE_HITS_LISTED} more cells of column '' "
+                                                         f"break this rule (rows with {kind} fields than the header)"))
     if empty:
         notes.append(f"{label}: {empty} empty row(s) skipped")
     if not rows:
@@ -196,13 +258,41 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
     cols = [h if h else f"column {j + 1}" for j, h in enumerate(header)]
     if len(set(cols)) != len(cols):  # reported above; keep the frame readable
         cols = [f"{c} ({j + 1})" if cols.count(c) > 1 else c for j, c in enumerate(cols)]
-    return pd.DataFrame(rows, columns=cols, index=pd.Index(numbers, name="row"), dtype=object)
+    frame = pd.DataFrame(rows, columns=cols, index=pd.Index(numbers, name="row"), dtype=object)
+    for col in frame.columns:
+        errors = frame[col].isin(EXCEL_ERRORS).to_numpy()
+        if errors.any():
+            problems.extend(flag_cells(label, errors, col, frame[col],
+                                       "Excel error value: the cell holds a formula's error, not data; correct the formula "
+                                       "or type the value", rows=frame.index.to_numpy()))
+    return frame
 
 
-def _read_csv_text(path: Path, label: str, problems: list) -> str | None:
+def _read_csv_text(path: Path, label: str, problems: list, notes: list | None = None) -> str | None:
+    """The file's text: UTF-8 (with or without BOM) or UTF-16 with its byte-order mark, which
+    states the encoding. Anything else is refused with one message, never guessed."""
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            problems.append(_problem(label, None, "", "", "not UTF-16: the file starts with a UTF-16 byte-order mark but "
+                                                          "is not valid UTF-16 text; save the file as 'CSV UTF-8'"))
+            return None
+        if notes is not None:
+            notes.append(f"{label}: UTF-16 text (stated by its byte-order mark) read")
+        return text
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if b"\x00" in data:
+        head = data[:4096]
+        zeros = max(head[0::2].count(0), head[1::2].count(0))
+        wide = zeros >= len(head) // 4
+        problems.append(_problem(label, None, "", "",
+                                 "wide text: the file looks like UTF-16 (two bytes per character) without a byte-order "
+                                 "mark; save it as 'CSV UTF-8'" if wide else
+                                 "not text: the file holds NUL bytes, so it is not a CSV; export the table as 'CSV UTF-8'"))
+        return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -220,9 +310,51 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+_SPANNED = "\0spanned"  # marks a record already reported as a quoted field over several lines
+_SEP_LINE = re.compile(r'^"?sep=(.)"?[,;\t]*\r?$', re.IGNORECASE)
+
+
+def _csv_grid(text: str, label: str, problems: list, notes: list) -> list[list[str]] | None:
+    """Parse CSV text to rows of cells. Excel's ``sep=;`` first line sets the delimiter (and is
+    not a row). A quoted field that runs over line ends (an unbalanced quote swallows the rows
+    after it) is an error naming the line where it starts."""
+    first, _, rest = text.partition("\n")
+    m = _SEP_LINE.match(first)
+    if m:
+        delim, text = m.group(1), rest
+        notes.append(f"{label}: Excel's 'sep={delim}' line read as the delimiter")
+    else:
+        delim = _sniff_delimiter(text)
+    if delim != ",":
+        named = {";": "semicolon", "\t": "tab"}.get(delim, repr(delim))
+        notes.append(f"{label}: delimiter {named} detected")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    grid, spans, prev, off = [], [], 0, 1 if m else 0
+    try:
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if prev > start and any("\n" in c or "\r" in c for c in rec):
+                spans.append((len(grid) + 1, start + off, prev + off))
+            grid.append(rec)
+    except csv.Error as err:
+        problems.append(_problem(label, None, "", "", f"unreadable CSV: {err} (near line {reader.line_num})"))
+        return None
+    for row, start, end in spans[:VALUE_HITS_LISTED]:
+        problems.append(_problem(label, row, "", "",
+                                 f"quoted field over several lines: a quote opened on line {start} closes only on line {end}, "
+                                 f"swallowing {end - start} line(s); close the quote, or remove the line break inside the cell"))
+    for row, _, _ in spans:  # the record is already wrong as a whole: its field count says nothing more
+        grid[row - 1] = grid[row - 1] + [_SPANNED]
+    return grid
+
+
 def _read_csv_folder(folder: Path, problems: list, notes: list):
     raw, files = {}, {}
     present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    for name, path in sorted(present.items()):
+        why = personal_data_name(path.name)
+        if why:
+            problems.append(_problem(f"{folder.name}/{path.name}", None, "", "", why))
     for t in TABLES:
         files[t] = f"{folder.name}/{t}.csv"
         path = present.get(f"{t}.csv")
@@ -231,26 +363,57 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
         if path.name != f"{t}.csv":
             notes.append(f"{folder.name}/{path.name}: read as {t}.csv")
         files[t] = f"{folder.name}/{path.name}"
-        text = _read_csv_text(path, files[t], problems)
+        text = _read_csv_text(path, files[t], problems, notes)
         if text is None:
             continue
         if not text.strip():
             problems.append(_problem(files[t], None, "", "", "empty: the file has no header row"))
             continue
-        delim = _sniff_delimiter(text)
-        if delim != ",":
-            notes.append(f"{files[t]}: delimiter {'semicolon' if delim == ';' else 'tab'} detected")
-        grid = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
-        frame = _grid_to_frame(grid, t, files[t], problems, notes)
+        grid = _csv_grid(text, files[t], problems, notes)
+        if grid is None:
+            continue
+        frame = _grid_to_frame(grid, t, files[t], problems, notes, ragged=True)
         if frame is not None:
             raw[t] = frame
-    others = sorted(n for n in present if n.endswith(".csv") and n[:-4] not in TABLES)
+    others = sorted(n for n in present if n.endswith(".csv") and n[:-4] not in TABLES and not personal_data_name(n))
     if others:
         notes.append(f"{folder.name}: ignored file(s) {', '.join(others)} (only {', '.join(t + '.csv' for t in TABLES)} are read)")
     return raw, files
 
 
+_MERGE = re.compile(rb'<mergeCell[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _sheet_xml_findings(zf, member: str) -> tuple[list[str], list[str]]:
+    """Merged ranges and formula cells without a cached value in one sheet's XML (streamed)."""
+    import xml.etree.ElementTree as ET
+
+    merged: list[str] = []
+    has_formula = False
+    tail = b""
+    with zf.open(member) as fh:
+        while chunk := fh.read(1 << 20):
+            buf = tail + chunk
+            has_formula = has_formula or b"<f>" in buf or b"<f " in buf
+            merged += [r.decode() for r in _MERGE.findall(buf)]
+            tail = buf[-200:]
+    merged = list(dict.fromkeys(merged))
+    uncalculated: list[str] = []
+    if has_formula:
+        ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+        with zf.open(member) as fh:
+            for _, el in ET.iterparse(fh):
+                if el.tag == f"{ns}c":
+                    f, v = el.find(f"{ns}f"), el.find(f"{ns}v")
+                    if f is not None and (v is None or v.text is None) and el.find(f"{ns}is") is None:
+                        uncalculated.append(el.get("r", "?"))
+                    el.clear()
+    return merged, uncalculated
+
+
 def _read_workbook(path: Path, problems: list, notes: list):
+    import zipfile
+
     from openpyxl import load_workbook
 
     raw, files = {}, {t: f"{path.name}, sheet {t}" for t in TABLES}
@@ -260,22 +423,81 @@ def _read_workbook(path: Path, problems: list, notes: list):
         problems.append(_problem(path.name, None, "", "", f"unreadable workbook: not a valid .xlsx file ({type(err).__name__})"))
         return raw, files
     try:
+        zf = zipfile.ZipFile(path)
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+        for key, ws in sheets.items():
+            label = f"{path.name}, sheet {ws.title}"
+            why = personal_data_name(ws.title)
+            if why:
+                problems.append(_problem(label, None, "", "", why))
+            if ws.sheet_state != "visible":
+                try:
+                    ws.reset_dimensions()
+                    holds = any(v not in (None, "") for row in ws.iter_rows(values_only=True) for v in row)
+                except Exception:  # noqa: BLE001 - a damaged hidden sheet is reported as one
+                    holds = True
+                if holds:
+                    problems.append(_problem(label, None, "", "", f"hidden sheet: '{ws.title}' is {ws.sheet_state} and holds "
+                                                                "data; unhide it and move what belongs to the cohort into the "
+                                                                "named sheets, or delete it"))
+                else:
+                    notes.append(f"{label}: hidden ({ws.sheet_state}) and empty; ignored")
         for t in TABLES:
             ws = sheets.get(t)
-            if ws is None:
+            if ws is None or ws.sheet_state != "visible":
                 continue
-            files[t] = f"{path.name}, sheet {ws.title}"
-            grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-            frame = _grid_to_frame(grid, t, files[t], problems, notes)
+            label = files[t] = f"{path.name}, sheet {ws.title}"
+            try:
+                stored = ws.max_row if ws.max_row is not None else None
+                ws.reset_dimensions()  # the stored dimension may be stale: read every row there is
+                grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+                merged, uncalculated = _sheet_xml_findings(zf, ws._worksheet_path.lstrip("/"))
+            except Exception as err:  # noqa: BLE001 - damaged XML in one sheet is the user's file, not a bug
+                problems.append(_problem(label, None, "", "", f"unreadable sheet: the sheet's content is damaged "
+                                                              f"({type(err).__name__}); open the workbook in Excel, save it "
+                                                              "again, and retry"))
+                continue
+            width = max((len(r) for r in grid), default=0)
+            grid = [list(r) + [""] * (width - len(r)) for r in grid]
+            if stored is not None and len(grid) > stored:
+                notes.append(f"{label}: the workbook's stored size says {stored} rows but the sheet has {len(grid)}; "
+                             "every row was read")
+            header = [c.strip() for c in grid[0]] if grid else []
+            for ref in merged[:VALUE_HITS_LISTED]:
+                problems.append(_problem(label, _ref_row(ref), _ref_column(ref, header), "",
+                                         f"merged cells: {ref} is merged; a merged range holds one value for several cells. "
+                                         "Unmerge it and type the value in every cell"))
+            for ref in uncalculated[:VALUE_HITS_LISTED]:
+                problems.append(_problem(label, _ref_row(ref), _ref_column(ref, header), "",
+                                         f"formula not calculated: cell {ref} holds a formula saved without its value; open "
+                                         "and save the workbook in Excel"))
+            if len(uncalculated) > VALUE_HITS_LISTED:
+                problems.append(_problem(label, None, "", "", f"formula not calculated: {len(uncalculated) - VALUE_HITS_LISTED} "
+                                                              "more cells of column '' break this rule"))
+            frame = _grid_to_frame(grid, t, label, problems, notes)
             if frame is not None:
                 raw[t] = frame
-        ignored = [ws.title for key, ws in sheets.items() if key not in TABLES and key != "readme"]
+        ignored = [ws.title for key, ws in sheets.items()
+                   if key not in TABLES and key != "readme" and ws.sheet_state == "visible" and not personal_data_name(ws.title)]
         if ignored:
             notes.append(f"{path.name}: ignored sheet(s) {', '.join(ignored)}")
     finally:
         wb.close()
     return raw, files
+
+
+def _ref_column(ref: str, header: list[str]) -> str:
+    """The column name (row 1) of a cell reference such as ``E4`` or ``E4:E9``, else the letters."""
+    letters = re.match(r"[A-Z]*", ref).group(0)
+    j = 0
+    for ch in letters:
+        j = j * 26 + ord(ch) - 64
+    return header[j - 1] if 0 < j <= len(header) and header[j - 1] else letters
+
+
+def _ref_row(ref: str) -> int | None:
+    m = re.match(r"[A-Z]+([0-9]+)", ref)
+    return int(m.group(1)) if m else None
 
 
 def _canonical_center(name: str) -> str | None:
@@ -357,6 +579,7 @@ def _read_all(paths, unique_ids: bool = True) -> list[_Centre]:
         raise CohortValidationError(_frame([_problem("(no input)", None, "", "", "no input: give at least one workbook or folder")]))
     centres, problems = [], []
     tags: list[str] = []
+    problems.append(_frame(_same_inputs(paths)))
     for p in paths:
         tag = re.sub(r"[^A-Za-z0-9]+", "_", p.stem if p.suffix.lower() in WORKBOOK_SUFFIXES else p.name).strip("_") or "centre"
         while tag in tags:
@@ -368,6 +591,7 @@ def _read_all(paths, unique_ids: bool = True) -> list[_Centre]:
             problems.append(err.problems)
             continue
         centres.append(_Centre(p, tag, raw, files, notes))
+    problems = [f for f in problems if len(f)]
     if problems:
         raise CohortValidationError(pd.concat(problems, ignore_index=True))
     if len(centres) > 1:
@@ -380,6 +604,66 @@ def _read_all(paths, unique_ids: bool = True) -> list[_Centre]:
     if unique_ids:
         _unique_ids(centres, "raw")
     return centres
+
+
+def _content_digest(path: Path) -> str | None:
+    """SHA-256 of what is read from an input: the workbook's bytes, or the folder's table files."""
+    import hashlib
+
+    h = hashlib.sha256()
+    if path.is_file():
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        return h.hexdigest()
+    if path.is_dir():
+        present = {q.name.lower(): q for q in path.iterdir() if q.is_file()}
+        for t in TABLES:
+            q = present.get(f"{t}.csv")
+            h.update(t.encode() + b"\0" + (q.read_bytes() if q else b"(absent)") + b"\0")
+        return h.hexdigest()
+    return None
+
+
+def _same_inputs(paths: list[Path]) -> list[dict]:
+    """The same file or folder given twice, or two inputs with identical content: an error each
+    (the cohort would otherwise hold every patient twice)."""
+    out, by_path, by_digest = [], {}, {}
+    for p in paths:
+        key = p.resolve()
+        if key in by_path:
+            out.append(_problem(p.name, None, "", "", f"given twice: '{p}' is the same input as '{by_path[key]}'; "
+                                                       "give each centre once"))
+            continue
+        by_path[key] = p
+        digest = _content_digest(p) if p.exists() else None
+        if digest and digest in by_digest:
+            out.append(_problem(p.name, None, "", "", f"identical content: '{p}' holds exactly the same data as "
+                                                       f"'{by_digest[digest]}' (the same centre given twice?); give each "
+                                                       "centre once"))
+        elif digest:
+            by_digest[digest] = p
+    return out
+
+
+def _same_patients(centres: list[_Centre]) -> list[dict]:
+    """Two centres whose patients tables hold the same rows (the same centre exported twice, say
+    as a workbook and as CSVs): an error."""
+    out, seen = [], {}
+    for c in centres:
+        p = c.raw.get("patients")
+        if p is None or not len(p):
+            continue
+        body = p.drop(columns=[x for x in ("center",) if x in p]).reset_index(drop=True)
+        body = body.reindex(sorted(body.columns), axis=1).astype(str)
+        key = (tuple(body.columns), pd.util.hash_pandas_object(body, index=False).sum())
+        if key in seen:
+            out.append(_problem(c.files["patients"], None, "", "",
+                                f"the same patients: this table holds exactly the rows of {seen[key]} (the same centre "
+                                "given twice?); give each centre once"))
+        else:
+            seen[key] = c.files["patients"]
+    return out
 
 
 def _unique_ids(centres: list[_Centre], attr: str) -> None:
@@ -471,6 +755,90 @@ _CF = re.compile(rf"\b[A-Z]{{6}}{_OMO}{{2}}[A-EHLMPR-T]{_OMO}{{2}}[A-Z]{_OMO}{{3
 _EMAIL = re.compile(r"[^@\s,;<>()\[\]]+@[^@\s,;<>()\[\]]+\.[A-Za-z]{2,}")
 _PHONE_INTL = re.compile(r"(?:\+|\b00)\s?39[\s./-]?\d(?:[\s./-]?\d){5,10}\b")
 _PHONE_MOBILE = re.compile(r"^\s*3\d{2}[\s./-]?\d{3}[\s./-]?\d{3,4}\s*$")
+#: inside a sentence: an Italian mobile (3xx, 9-10 digits) or landline (0x, 6-11 digits)
+_PHONE_IN_TEXT = re.compile(r"(?<![\d.,])(?:3\d{2}[\s./-]?\d{3}[\s./-]?\d{3,4}|0\d{1,3}[\s./-]?\d{2,4}[\s./-]?\d{2,5})(?![\d.,]\d)")
+_DATE_IN_TEXT = re.compile(r"(?<!\d)(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})|(\d{4})-(\d{1,2})-(\d{1,2}))(?!\d)")
+_BIRTH_WORDS = re.compile(r"\b(?:nat[oa]|nascita|born|birth|dob|d\.o\.b|ddn)\b", re.IGNORECASE)
+_HONORIFIC = re.compile(r"\b(?:(?i:sig|sig\.ra|sigra|signora|signor|dott|dott\.ssa|dottssa|prof)|Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-zà-ÿ']+")
+#: common first names (Italian registry top names, and English ones): a first name followed by a
+#: capitalised word reads as a person's name in free text
+FIRST_NAMES = frozenset("""
+maria anna giuseppe giovanni antonio mario luigi francesco angela giovanna rosa angelo pietro salvatore carlo franco
+domenico bruno paolo michele giorgio aldo sergio giuliana luciano teresa lucia carmela vincenzo roberto stefano andrea
+marco alessandro luca giulia francesca chiara sara laura elena paola silvia federica valentina martina alessandra
+simona barbara monica cristina elisa roberta daniela patrizia antonella rita grazia caterina elisabetta lorenza
+claudia raffaella gabriella emanuela sofia aurora ginevra alice giorgia beatrice ludovica matteo lorenzo leonardo
+riccardo davide gabriele tommaso edoardo federico filippo simone nicola fabio massimo enrico alberto emanuele
+daniele gianluca claudio alessio cristian manuela loredana nadia tiziana carla serena ilaria veronica erika eleonora
+john james robert michael william david richard joseph thomas charles mary patricia jennifer linda elizabeth susan
+jessica sarah karen nancy lisa margaret emily emma olivia sophia
+""".split())
+_CAPITALISED = re.compile(r"[A-ZÀ-Ý][a-zà-ÿ']+")
+
+
+def _first_name_pairs(text: str) -> list[str]:
+    words = re.findall(r"[A-Za-zÀ-ÿ']+", text)
+    return [f"{a} {b}" for a, b in zip(words, words[1:])
+            if a[:1].isupper() and a.lower() in FIRST_NAMES and _CAPITALISED.fullmatch(b) and b.lower() not in FIRST_NAMES | {"de"}]
+
+
+def _birth_dates(text: str) -> list[str]:
+    """Full dates in free text that may be a date of birth: after a birth word, or so long ago
+    (16 years or more) that they cannot be an event of anifrolumab's treatment."""
+    out = []
+    this_year = date.today().year
+    for m in _DATE_IN_TEXT.finditer(text):
+        year = int(m.group(3) or m.group(4))
+        if year < 100:
+            year += 1900 if year > this_year % 100 else 2000
+        near = _BIRTH_WORDS.search(text[max(0, m.start() - 25): m.start()])
+        if near or 1900 <= year <= this_year - 16:
+            out.append(m.group(0))
+    return out
+
+
+def free_text_identifiers(text: str, patient_ids: frozenset = frozenset()) -> list[tuple[str, str]]:
+    """What in a free-text cell identifies a person: ``(kind, hit)`` pairs for a codice fiscale,
+    an e-mail address, a phone number (mobile, landline or +39), a date of birth, a person's
+    name (honorific or first name + surname) and a patient id of the input (which
+    pseudonymisation would otherwise leak)."""
+    if not isinstance(text, str) or len(text) < 3:
+        return []
+    found = []
+    found += [("a codice fiscale", m.group(0)) for m in _CF.finditer(text)]
+    found += [("an e-mail address", m.group(0)) for m in _EMAIL.finditer(text)] if "@" in text else []
+    found += [("a phone number", m.group(0)) for m in _PHONE_INTL.finditer(text)]
+    dates = [m.span() for m in _DATE_IN_TEXT.finditer(text)]
+    found += [("a phone number", m.group(0)) for m in _PHONE_IN_TEXT.finditer(text)
+              if 6 <= sum(ch.isdigit() for ch in m.group(0)) <= 11
+              and not any(a <= m.start() < b for a, b in dates)]  # a date is judged as a date
+    found += [("a date of birth", d) for d in _birth_dates(text)]
+    found += [("a person's name", m.group(0)) for m in _HONORIFIC.finditer(text)]
+    found += [("a person's name", n) for n in _first_name_pairs(text)]
+    if patient_ids:
+        found += [("a patient id of the input", tok) for tok in re.findall(r"[A-Za-z0-9][A-Za-z0-9_./-]*[A-Za-z0-9]", text)
+                  if tok in patient_ids]
+    return found
+
+
+def name_like_id(value) -> bool:
+    """A patient_id that reads as a person's name: no digit, and two or more words of letters
+    (``Maria Rossi``, ``ROSSI MARIA``, ``Rossi, M.``), or one capitalised word that is a first
+    name or looks like a surname (``Rossi``)."""
+    if not isinstance(value, str) or any(ch.isdigit() for ch in value):
+        return False
+    words = re.findall(r"[A-Za-zÀ-ÿ']+", value)
+    if not words or re.search(r"[^A-Za-zÀ-ÿ'\s,.\-_]", value):
+        return False
+    def name_word(w):
+        return bool(_CAPITALISED.fullmatch(w) or re.fullmatch(r"[A-ZÀ-Ý']{2,}", w))
+
+    if len(words) >= 2:
+        return (all(name_word(w) or re.fullmatch(r"[A-ZÀ-Ý]", w) for w in words)
+                and any(name_word(w) and len(w) >= 3 for w in words))
+    return len(words) == 1 and (words[0].lower() in FIRST_NAMES or bool(_CAPITALISED.fullmatch(words[0]) and len(words[0]) >= 4))
+
+
 _VALUE_KINDS = (
     ("an Italian codice fiscale", lambda v: len(v) >= 16 and _CF.search(v),
      "replace it with a pseudonymous patient_id (e.g. P001) and keep the key outside the file"),
@@ -512,20 +880,49 @@ def _mask(value: str) -> str:
     return value[:2] + "…" if len(value) > 2 else "…"
 
 
-def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None) -> pd.DataFrame:
+def _input_patient_ids(raw: dict[str, pd.DataFrame]) -> frozenset:
+    """The patient ids written in the input, as long and specific as an id must be to be
+    recognised inside a sentence (3+ characters, with a letter or 4+ characters)."""
+    ids = set()
+    for t in TABLES:
+        f = raw.get(t)
+        if f is not None and "patient_id" in f:
+            ids |= {str(x).strip() for x in pd.unique(f["patient_id"].to_numpy(dtype=object)) if isinstance(x, str)}
+    return frozenset(i for i in ids if len(i) >= 3 and (len(i) >= 4 or any(ch.isalpha() for ch in i)))
+
+
+def _free_text_columns(table: str, columns) -> list[str]:
+    """Free-text columns: codebook string columns that are not identifiers, and every column
+    the codebook does not know (a 'note' column may hold anything)."""
+    spec = table_spec(table) if table in TABLES else pd.DataFrame(columns=["type"])
+    known = set(spec.index)
+    return [c for c in columns if c not in known
+            or (spec.loc[c, "type"] == "string" and c not in ("patient_id", "event_id"))]
+
+
+def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None,
+                     patient_ids: frozenset | None = None) -> pd.DataFrame:
     """Direct identifiers in the input, as problems (file, row, column, value, rule).
 
-    Column names that look like names, birth dates, contact details, record numbers or tax codes
-    are reported once per column (codebook columns are never flagged by name); cells anywhere that
-    look like a codice fiscale (omocodia included), an e-mail address or a phone number are
-    reported one by one (the first 20 of each column, then a count), with the value masked so the
-    report does not repeat the identifier."""
+    - Column names that look like names, birth dates, contact details, record numbers or tax
+      codes are reported once per column (codebook columns are never flagged by name).
+    - Cells anywhere that look like a codice fiscale (omocodia included), an e-mail address or a
+      phone number are reported one by one.
+    - Free-text cells (terms, and any column the codebook does not know) are searched inside
+      their sentences for those, for landline numbers, dates of birth, people's names and the
+      input's own patient ids (``patient_ids``; by default those of ``raw``).
+    - A ``patient_id`` that reads as a person's name is refused.
+
+    The first 20 hits of each column are listed, then a count; values are masked so that the
+    report does not repeat the identifier. Each column's distinct values are judged once."""
     files = files or {t: f"{t}.csv" for t in raw}
+    ids = _input_patient_ids(raw) if patient_ids is None else patient_ids
     out: list[dict] = []
     for t, frame in raw.items():
         label = files.get(t, t)
         known = set(table_spec(t).index) if t in TABLES else set()
-        origins = _origins(frame, label)
+        origins = None
+        free = set(_free_text_columns(t, frame.columns))
         for col in frame.columns:
             kind = None if col in known else _column_kind(col)
             if kind:
@@ -536,14 +933,44 @@ def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None 
                     srcs = [label]
                 for src in srcs:
                     out.append(_problem(src, None, col, "", f"direct identifier: column '{col}' {_NAME_KINDS[kind][2]}"))
-            pos = []
-            for i, v in enumerate(frame[col].tolist()):
-                what = _value_kind(v)
-                if what:
-                    pos.append(i)
-                    if len(pos) <= VALUE_HITS_LISTED:
-                        src, row = origins[i]
-                        out.append(_problem(src, row, col, _mask(v), what))
+                continue  # the whole column is refused: its cells are not listed one by one
+            values = frame[col].to_numpy(dtype=object)
+            verdict: dict = {}
+            distinct = pd.unique(values)
+            if col not in free and col != "patient_id":
+                # a whole-cell identifier has 16+ characters (codice fiscale), an '@' or a 3 (phones):
+                # only such distinct cells are looked at
+                text = pd.Series(distinct, dtype=object)
+                text = text[text.map(type) == str]
+                distinct = text[(text.str.len() >= 16) | text.str.contains("@", regex=False)
+                                | text.str.contains("3", regex=False)].to_numpy()
+            for v in distinct:
+                if not isinstance(v, str) or not v.strip():
+                    continue
+                rule = _value_kind(v)
+                masked = None
+                if rule is None and col in free:
+                    hits = free_text_identifiers(v, ids)
+                    if hits:
+                        kinds = list(dict.fromkeys(k for k, _ in hits))
+                        masked = "; ".join(dict.fromkeys(_mask(h) for _, h in hits))
+                        where = "a column the codebook does not know" if col not in known else "free text"
+                        rule = (f"direct identifier: the text holds {' and '.join(kinds)} ({where}); "
+                                "remove it: free text must not identify anyone")
+                if rule is None and col == "patient_id" and name_like_id(v):
+                    rule = ("direct identifier: the patient_id reads as a person's name; replace it with a "
+                            "pseudonymous patient_id (e.g. P001) and keep the key outside the file")
+                if rule:
+                    verdict[v] = (masked or _mask(v), rule)
+            if not verdict:
+                continue
+            hit = pd.Series(values).isin(list(verdict)).to_numpy()
+            pos = np.flatnonzero(hit)
+            origins = origins or _origins(frame, label)
+            for i in pos[:VALUE_HITS_LISTED]:
+                src, row = origins[i]
+                masked, rule = verdict[values[i]]
+                out.append(_problem(src, row, col, masked, rule))
             if len(pos) > VALUE_HITS_LISTED:
                 out.append(_problem(label, None, col, "", f"direct identifier: {len(pos) - VALUE_HITS_LISTED} more cells of "
                                                          f"column '{col}' look like identifiers (only the first "
@@ -564,6 +991,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?
 _DMY_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
 
 
+@lru_cache(maxsize=1 << 16)
 def _key(value: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(value).strip().lower()).strip("_")
 
@@ -646,7 +1074,12 @@ def normalise(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None)
     for t, frame in raw.items():
         frame = frame.copy()
         for col in frame.columns:
-            frame[col] = frame[col].map(lambda v: v.strip() if isinstance(v, str) else v)
+            codes, distinct = pd.factorize(frame[col].to_numpy(dtype=object), use_na_sentinel=True)
+            stripped = np.array([v.strip() if isinstance(v, str) else v for v in distinct], dtype=object)
+            if len(stripped) and (stripped != distinct).any():  # each distinct cell stripped once
+                values = stripped[np.where(codes >= 0, codes, 0)] if len(stripped) else stripped
+                values[codes < 0] = None
+                frame[col] = pd.Series(values, index=frame.index, dtype=object)
         spec = table_spec(t) if t in TABLES else pd.DataFrame()
         sources = (frame.index.get_level_values(0) if isinstance(frame.index, pd.MultiIndex)
                    else pd.Index([files.get(t, t)] * len(frame)))
@@ -661,22 +1094,84 @@ def normalise(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None)
             if col not in spec.index:
                 continue
             s = spec.loc[col]
-            values = frame[col].tolist()
+            values = frame[col].to_numpy(dtype=object)
+            # each distinct cell is judged once (per source file for dates, whose order is per file)
+            groups = [(sources == src, order.get(src, "")) for src in sources.unique()] if s["type"] == "date" \
+                else [(np.ones(len(values), dtype=bool), "")]
+            new_values = values.copy()
             changed: dict[str, list] = {}
-            for i, v in enumerate(values):
-                if not isinstance(v, str) or not v:
+            for where, file_order in groups:
+                part = values[where]
+                conversion = {}
+                kind, unit, allowed = s["type"], s["unit"], s["allowed"]
+                for v in pd.unique(part):
+                    if isinstance(v, str) and v:
+                        new, why = _convert(kind, col, unit, allowed, v, file_order)
+                        if why:
+                            conversion[v] = (new, why)
+                if not conversion:
                     continue
-                new, why = _convert(s["type"], col, s["unit"], s["allowed"], v, order.get(sources[i], ""))
-                if why:
-                    values[i] = new
-                    changed.setdefault(why, []).append(v)
+                hit = pd.Series(part).isin(list(conversion)).to_numpy()
+                idx = np.flatnonzero(where)[hit]
+                olds = values[idx]
+                new_values[idx] = [conversion[v][0] for v in olds]
+                for why, group in pd.Series(olds).groupby([conversion[v][1] for v in olds], sort=False):
+                    changed.setdefault(why, []).extend(group.tolist())
             if changed:
-                frame[col] = pd.Series(values, index=frame.index, dtype=object)
+                frame[col] = pd.Series(new_values, index=frame.index, dtype=object)
                 for why, olds in changed.items():
                     shown = ", ".join(repr(o) for o in list(dict.fromkeys(olds))[:3])
                     notes.append(f"{files.get(t, t)}, column '{col}': {len(olds)} cell(s) normalised ({why}; e.g. {shown})")
         out[t] = frame
     return out, notes
+
+
+_THOUSANDS_POINT = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
+
+
+def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None) -> pd.DataFrame:
+    """Numbers whose reading depends on a guess, as problems: in a file that writes decimals with
+    a comma (one of its number cells has a decimal comma), ``1.250`` may be 1.25 or 1250. The
+    message shows both readings; nothing is chosen. Run on the cells as the centre wrote them."""
+    files = files or {t: t for t in raw}
+    out: list[dict] = []
+    for t, frame in raw.items():
+        if t not in TABLES:
+            continue
+        spec = table_spec(t)
+        numeric = [c for c in frame.columns if c in spec.index and spec.loc[c, "type"] in ("number", "integer")]
+        if not numeric:
+            continue
+        sources = (frame.index.get_level_values(0) if isinstance(frame.index, pd.MultiIndex)
+                   else pd.Index([files.get(t, t)] * len(frame)))
+        def matches(c, pattern):  # each distinct cell matched once
+            codes, distinct = pd.factorize(frame[c].to_numpy(dtype=object), use_na_sentinel=True)
+            hit = np.array([isinstance(v, str) and bool(pattern.fullmatch(v.strip())) for v in distinct], dtype=bool)
+            return hit[codes] & (codes >= 0) if len(hit) else np.zeros(len(codes), dtype=bool)
+
+        comma = np.zeros(len(frame), dtype=bool)
+        for c in numeric:
+            comma |= matches(c, _COMMA_DECIMAL)
+        comma_files = set(sources[comma])
+        if not comma_files:
+            continue
+        in_comma_file = sources.isin(comma_files)
+        origins = _origins(frame, files.get(t, t))
+        for c in numeric:
+            hit = matches(c, _THOUSANDS_POINT) & in_comma_file
+            pos = np.flatnonzero(hit)
+            for i in pos[:VALUE_HITS_LISTED]:
+                v = str(frame[c].iloc[i]).strip()
+                src, row = origins[i]
+                out.append(_problem(src, row, c, v, f"ambiguous number: '{v}' reads as {float(v):g} with a decimal point, "
+                                                    f"or as {v.replace('.', '')} with a thousands point, and this file writes "
+                                                    "decimals with a comma; write it without a thousands mark "
+                                                    f"({v.replace('.', '')}) or with a decimal comma"))
+            if len(pos) > VALUE_HITS_LISTED:
+                out.append(_problem(files.get(t, t), None, c, "", f"ambiguous number: {len(pos) - VALUE_HITS_LISTED} more "
+                                                                  f"cells of column '{c}' break this rule (only the first "
+                                                                  f"{VALUE_HITS_LISTED} are listed)"))
+    return _frame(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -706,12 +1201,11 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
     def add(t, mask, column, value, rule):
         frame = tables[t]
         origins = _origins(raw[t], files[t]) if t in raw and len(raw[t]) == len(frame) else _origins(frame.reset_index(drop=True), files[t])
-        mask = pd.Series(mask, index=frame.index).fillna(False).to_numpy(dtype=bool)
+        mask = pd.Series(mask, index=frame.index).astype("boolean").fillna(False).to_numpy(dtype=bool)
         vals = value if isinstance(value, pd.Series) else frame[value]
-        for i in np.flatnonzero(mask):
-            src, row = origins[i]
-            v = vals.iloc[i]
-            out.append(_problem(src, row, column, "" if pd.isna(v) else str(v), rule))
+        for src in dict.fromkeys(o[0] for o in origins):  # each source file with its own rows
+            here = mask & np.array([o[0] == src for o in origins], dtype=bool) if len({o[0] for o in origins}) > 1 else mask
+            out.extend(flag_cells(src, here, column, vals, rule, rows=[o[1] for o in origins]))
 
     p, v, ae = tables["patients"], tables["visits"], tables["adverse_events"]
     add("patients", p["age_years"] > 90, "age_years", "age_years", "unusual: age above 90 years at anifrolumab start; check it")
@@ -724,9 +1218,12 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
         start.dt.strftime("%Y-%m-%d"), "unusual: anifrolumab start before 2019 or in the future; check the date")
 
     items = [c for c in CLINICAL_SLEDAI if c in v]
-    active = v[items].eq(1).any(axis=1)
-    names = v[items].eq(1).apply(lambda r: ", ".join(c for c in items if r[c]), axis=1) if len(v) else pd.Series(dtype=object)
-    add("visits", active & (v["pga"] == 0), "pga", "pga" if not len(v) else v["pga"].astype(str) + " with " + names,
+    present = v[items].eq(1).fillna(False)
+    odd = present.any(axis=1) & (v["pga"] == 0)
+    names = pd.Series("", index=v.index, dtype=object)
+    flagged = present[odd.fillna(False)]
+    names[flagged.index] = [", ".join(c for c, on in zip(items, r) if on) for r in flagged.to_numpy(dtype=bool)]
+    add("visits", odd, "pga", "pga" if not len(v) else v["pga"].astype(str) + " with " + names,
         "unusual: a clinical SLEDAI-2K descriptor is present but PGA is 0; check PGA or the descriptor")
     try:
         pred = prednisone_equivalent(v) if len(v) else pd.Series(dtype=float)
@@ -740,9 +1237,10 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
     rise = pd.Series(False, index=v.index)
     rise_text = pd.Series("", index=v.index, dtype=object)
     jump = (order["pga"] - prev) >= 2
-    rise.iloc[order.index[jump.fillna(False).to_numpy()]] = True
-    for i in order.index[jump.fillna(False).to_numpy()]:
-        rise_text.iloc[i] = f"{prev[i]:g} at week {int(prev_week[i])} -> {order.loc[i, 'pga']:g} at week {int(order.loc[i, 'week'])}"
+    at = order.index[jump.fillna(False).to_numpy()]
+    rise.iloc[at] = True
+    rise_text.iloc[at] = [f"{a:g} at week {int(b)} -> {c:g} at week {int(d)}" for a, b, c, d in
+                          zip(prev[at], prev_week[at], order.loc[at, "pga"], order.loc[at, "week"])]
     add("visits", rise.to_numpy(), "pga", rise_text, "unusual: PGA rose by 2 or more points since the previous visit; check it")
     for item, (col, _, _, _) in SLEDAI_LAB_THRESHOLDS.items():
         add("visits", beyond_lab_threshold(v[col], item) & (v[item] == 0), col, col,
@@ -797,37 +1295,72 @@ def mapping_frame(mapping: dict) -> pd.DataFrame:
 # the whole pipeline
 # --------------------------------------------------------------------------------------------
 
+class _Stage:
+    """Run one check of one input; an unexpected exception becomes a problem naming the input and
+    the check (the report is still written), never a crash."""
+
+    def __init__(self, problems: list):
+        self.problems = problems
+
+    def __call__(self, name: str, label: str, fn, *args, default=None):
+        try:
+            return fn(*args)
+        except CohortValidationError:
+            raise
+        except Exception as err:  # noqa: BLE001 - a bug or an input no rule foresaw: report, do not crash
+            self.problems.append(_frame([_problem(label, None, "", "", f"internal error: the check '{name}' failed on this "
+                                                                        f"input ({type(err).__name__}: {err}); the data could "
+                                                                        "not be judged. Please report it with this line")]))
+            return default
+
+
+def _raise_if_any(problems: list[pd.DataFrame]) -> None:
+    found = [f for f in problems if len(f)]
+    if found:
+        raise CohortValidationError(pd.concat(found, ignore_index=True))
+
+
 def load_own_cohort(paths, codebook: pd.DataFrame | None = None):
     """Read one or several centres, refuse identifiers, normalise, validate, warn, pseudonymise.
 
     ``paths``: one path or a list (each an ``.xlsx`` workbook or a folder of the three CSVs).
     Raises :class:`CohortValidationError` listing every problem (unreadable input and direct
-    identifiers stop before validation). Returns ``(tables, report)``: the typed, pseudonymised
-    tables, and ``report`` with ``rows_in`` and ``rows_analysed`` per table, ``rows_excluded``
-    (per table: count and reasons; nothing is dropped, so 0), ``warnings`` (a frame like the
-    problems), ``notes`` (what was recognised or converted) and ``mapping`` (the pseudonym key:
-    keep it with the source data, never in the book)."""
+    identifiers stop before validation; a check that fails unexpectedly is a problem naming the
+    input and the check). Returns ``(tables, report)``: the typed, pseudonymised tables, and
+    ``report`` with ``rows_in`` and ``rows_analysed`` per table, ``rows_excluded`` (per table:
+    count and reasons; nothing is dropped, so 0), ``warnings`` (a frame like the problems),
+    ``notes`` (what was recognised or converted) and ``mapping`` (the pseudonym key: keep it with
+    the source data, never in the book)."""
     cb = _codebook() if codebook is None else codebook
     centres = _read_all(paths, unique_ids=False)  # problems name the ids as the centre wrote them
-    ids = [identifier_guard(c.raw, c.files) for c in centres]
-    ids = pd.concat(ids, ignore_index=True) if ids else _frame([])
-    if len(ids):
-        raise CohortValidationError(ids)
-    problems, checked = [], []
+    problems: list[pd.DataFrame] = []
+    stage = _Stage(problems)
+    ids = _input_patient_ids({t: f for c in centres for t, f in c.raw.items()}) if centres else frozenset()
     for c in centres:
-        raw, notes = normalise(c.raw, c.files)
+        problems.append(stage("identifier guard", c.files["patients"], identifier_guard, c.raw, c.files, ids, default=_frame([])))
+    problems.append(_frame(_same_patients(centres)))
+    _raise_if_any(problems)
+    checked = []
+    for c in centres:
+        label = c.files["patients"]
+        problems.append(stage("number separators", label, ambiguous_separators, c.raw, c.files, default=_frame([])))
+        raw, notes = stage("normalisation", label, normalise, c.raw, c.files, default=(None, []))
+        if raw is None:
+            continue
         c.notes += notes
-        typed, found = validate_cohort(raw, c.files, cb)
-        found = renumber(found, raw, c.files)
+        typed, found = stage("validation", label, validate_cohort, raw, c.files, cb, default=(None, _frame([])))
+        if typed is None:
+            continue
+        found = stage("row numbers", label, renumber, found, raw, c.files, default=found)
         extra = [_problem(c.files[t], None, "", "", f"empty table: {t} has a header row but no data rows")
                  for t in ("patients", "visits") if t in raw and len(raw[t]) == 0]
         problems += [found, _frame(extra)]
         c.typed = typed
         checked.append((c, raw, typed))
-    problems = pd.concat(problems, ignore_index=True)
-    if len(problems):
-        raise CohortValidationError(problems)
-    warnings = [plausibility_warnings(typed, raw, c.files) for c, raw, typed in checked]
+    _raise_if_any(problems)
+    warnings = [stage("plausibility warnings", c.files["patients"], plausibility_warnings, typed, raw, c.files,
+                      default=_frame([])) for c, raw, typed in checked]
+    _raise_if_any(problems)
     _unique_ids(centres, "typed")
     merged = {t: pd.concat([c.typed[t] for c in centres], ignore_index=True) for t in TABLES}
     tables, mapping = pseudonymise(merged)
@@ -868,9 +1401,14 @@ th{background:#e8eef5}tr.error td:first-child{color:#a00;font-weight:bold}tr.war
 tr.note td:first-child{color:#555}"""
 
 
+HTML_ROWS = 5000  # the HTML lists this many lines at most; the CSV lists every one
+SHOWN_NOTES = 10
+
+
 def write_report(problems: pd.DataFrame | None, warnings: pd.DataFrame | None, out_dir, notes=None) -> dict:
-    """Write ``validation_report.csv`` and ``validation_report.html`` (a self-contained table: no
-    external resources) to ``out_dir``; returns ``{"csv": path, "html": path}``."""
+    """Write ``validation_report.csv`` (every line) and ``validation_report.html`` (a
+    self-contained page, no external resources: the count of each rule, then the first
+    :data:`HTML_ROWS` lines) to ``out_dir``; returns ``{"csv": path, "html": path}``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     frame = _report_frame(problems, warnings, notes)
@@ -880,16 +1418,25 @@ def write_report(problems: pd.DataFrame | None, warnings: pd.DataFrame | None, o
     n_err, n_warn = int(counts.get("error", 0)), int(counts.get("warning", 0))
     verdict = (f"{n_err} error(s): the data cannot be analysed until they are fixed." if n_err
                else "No errors: the data are ready for the book.")
+    by_rule = []
+    for severity in ("error", "warning"):
+        for r in rule_counts(frame[frame["severity"] == severity]).itertuples(index=False):
+            by_rule.append(f"<tr class=\"{severity}\"><td>{severity}</td><td>{html.escape(str(r.rule))}</td><td>{r.count}</td></tr>")
+    shown = frame.iloc[:HTML_ROWS]
     rows = []
-    for r in frame.itertuples(index=False):
+    for r in shown.itertuples(index=False):
         cells = [r.severity, r.file, "" if pd.isna(r.row) else int(r.row), r.column, r.value, r.rule]
         rows.append(f'<tr class="{html.escape(str(r.severity))}">' + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{html.escape(c)}</th>" for c in REPORT_COLUMNS)
+    more = (f"<p>The first {HTML_ROWS} of {len(frame)} lines are shown; {csv_path.name} lists every one.</p>\n"
+            if len(frame) > HTML_ROWS else "")
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Validation report</title>"
             f"<style>{_CSS}</style></head><body>\n<h1>Validation report</h1>\n"
             f"<p>{html.escape(verdict)} {n_warn} warning(s) (unusual values to check; not errors). "
             f"Rows are numbered as the spreadsheet shows them (header = row 1).</p>\n"
-            f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n")
+            + (f"<h2>By rule</h2>\n<table><thead><tr><th>severity</th><th>rule</th><th>count</th></tr></thead><tbody>\n"
+               + "\n".join(by_rule) + "\n</tbody></table>\n<h2>Every problem</h2>\n" if by_rule else "")
+            + more + f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n")
     html_path.write_text(page, encoding="utf-8")
     return {"csv": csv_path, "html": html_path}
 
@@ -905,44 +1452,113 @@ def write_tables(tables: dict[str, pd.DataFrame], folder) -> dict:
     return paths
 
 
+def read_back_differences(tables: dict[str, pd.DataFrame], folder) -> pd.DataFrame:
+    """Read the written tables back (as the book does) and compare them cell by cell with what
+    was meant to be written; every differing cell is a problem (an empty frame when they agree)."""
+    from .data import _read_csv, coerce_table
+
+    # read as the book reads (typed by the codebook); the rules were judged before writing
+    back = {t: coerce_table(_read_csv(Path(folder) / f"{t}.csv", t, None), t, f"{t}.csv")[0] for t in TABLES}
+    out: list[dict] = []
+    for t in TABLES:
+        a, b = tables[t].reset_index(drop=True), back[t].reset_index(drop=True)
+        if list(a.columns) != list(b.columns) or len(a) != len(b):
+            out.append(_problem(f"{t}.csv", None, "", "", f"read back: the written table has {len(b)} rows and columns "
+                                                         f"{list(b.columns)[:3]}..., not {len(a)} rows as meant"))
+            continue
+        for col in a.columns:
+            x, y = a[col], b[col]
+            if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+                same = np.isclose(x.astype("float64"), y.astype("float64"), rtol=0, atol=1e-9, equal_nan=True)
+            else:
+                same = (x.astype("string").fillna("\0") == y.astype("string").fillna("\0")).to_numpy(dtype=bool)
+            out += flag_cells(f"{t}.csv", ~same, col, y, f"read back: the written value differs from {x[~same].iloc[0]!r}"
+                              if (~same).any() else "")
+    return _frame(out)
+
+
+def resolve_inputs(paths) -> list[Path]:
+    """The inputs as paths. ``make book DATA=...`` passes its whole value as one argument: a path
+    that exists (spaces and accents included) is one input; otherwise, when every space-separated
+    part exists, the parts are the inputs (several centres); otherwise the value stays one path
+    (and is reported as not found)."""
+    out = []
+    for p in paths:
+        p = str(p)
+        if Path(p).exists() or " " not in p.strip():
+            out.append(Path(p))
+            continue
+        parts = p.split()
+        out += [Path(q) for q in parts] if all(Path(q).exists() for q in parts) else [Path(p)]
+    return out
+
+
+def _print_summary(kind: str, frame: pd.DataFrame) -> None:
+    text = format_problems(frame, limit=SHOWN_LINES)
+    if kind == "warning":
+        text = text.replace("problem", "warning", 1).replace("found in the cohort data", "to check (not errors)")
+    print(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m lupus_utils.ingest",
         description="Check a centre's own cohort (an .xlsx workbook or a folder of patients.csv, visits.csv, "
                     "adverse_events.csv; several for several centres), write the validation report and, when "
                     "there is no error, the pseudonymised tables for the book.")
-    ap.add_argument("paths", nargs="+", type=Path, help="workbook(s) or folder(s), one per centre")
+    ap.add_argument("paths", nargs="+", help="workbook(s) or folder(s), one per centre")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     ap.add_argument("--key", type=Path, default=None,
                     help="also write the pseudonym key (original id -> pseudonym) to this CSV; keep it with the "
                          "source data, never in the book (not written unless asked)")
     args = ap.parse_args(argv)
     data_dir = args.out / "data"
+    # before anything is read: a failed run must never leave an earlier run's tables for the book
+    for t in TABLES:
+        (data_dir / f"{t}.csv").unlink(missing_ok=True)
+    for old in ("validation_report.csv", "validation_report.html"):
+        (args.out / old).unlink(missing_ok=True)
+    paths = resolve_inputs(args.paths)
     try:
-        tables, report = load_own_cohort(args.paths)
+        tables, report = load_own_cohort(paths)
     except CohortValidationError as err:
-        for t in TABLES:  # never leave a previous run's tables for the book to pick up
-            (data_dir / f"{t}.csv").unlink(missing_ok=True)
-        paths = write_report(err.problems, None, args.out)
-        print(format_problems(err.problems))
-        print(f"\nNothing was written for the book. Full report: {paths['html']} (and {paths['csv'].name})")
+        written = write_report(err.problems, None, args.out)
+        _print_summary("error", err.problems)
+        print(f"\nNothing was written for the book. Full report: {written['html']} (and {written['csv'].name})")
         return 1
-    except Exception as err:  # a bug, not the user's data: say so without a traceback
-        print(f"internal error while reading the data ({type(err).__name__}: {err}); please report it", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - a bug, not the user's data: say so, still write a report
+        problem = _frame([_problem(" + ".join(p.name for p in paths), None, "", "",
+                                   f"internal error: reading the input failed ({type(err).__name__}: {err}); "
+                                   "please report it with this line")])
+        written = write_report(problem, None, args.out)
+        print(f"internal error while reading the data ({type(err).__name__}: {err}); please report it. "
+              f"Report: {written['html']}", file=sys.stderr)
         return 2
-    paths = write_report(None, report["warnings"], args.out, report["notes"])
     written = write_tables(tables, data_dir)
+    differences = read_back_differences(tables, data_dir)
+    if len(differences):
+        for t in TABLES:
+            (data_dir / f"{t}.csv").unlink(missing_ok=True)
+        report_paths = write_report(differences, None, args.out)
+        _print_summary("error", differences)
+        print(f"\nThe tables read back differ from what was meant to be written; nothing is left for the book. "
+              f"Report: {report_paths['html']}")
+        return 2
+    report_paths = write_report(None, report["warnings"], args.out, report["notes"])
     if args.key:
         args.key.parent.mkdir(parents=True, exist_ok=True)
         mapping_frame(report["mapping"]).to_csv(args.key, index=False)
     print("No errors. Rows: " + ", ".join(f"{t} {report['rows_analysed'][t]} of {report['rows_in'][t]}" for t in TABLES)
-          + " (nothing excluded).")
-    for n in report["notes"]:
+          + " (nothing excluded); every cell read back as written.")
+    notes = report["notes"]
+    for n in notes[:SHOWN_NOTES]:
         print(f"  note: {n}")
+    if len(notes) > SHOWN_NOTES:
+        print(f"  ... and {len(notes) - SHOWN_NOTES} more note(s) in the report")
     w = report["warnings"]
     if len(w):
-        print(format_problems(w).replace("problem", "warning", 1).replace("found in the cohort data", "to check (not errors)"))
-    print(f"Pseudonymised tables: {written['patients'].parent}/ ; report: {paths['html']}")
+        _print_summary("warning", w)
+    print(f"Pseudonymised tables: {written['patients'].parent}/ ; report: {report_paths['html']}")
     print(f"Build the book from them: make book DATA={written['patients'].parent}")
     return 0
 

@@ -74,6 +74,11 @@ def banner(ch: Chapter) -> HTML:
                 "aggregates of Tani et al. 2024 and are not the study's patients.")
     else:
         text = f"<strong>Cohort: {ch.cohort_name}.</strong> Analysed with the same code as the synthetic book."
+        if ch.targets is None:
+            text += (" The study's published values are not set beside this cohort's results (the book was built "
+                     "without <code>PUBLISHED=1</code>), so nothing here is compared with the paper.")
+        else:
+            text += " The study's published values are set beside this cohort's results for comparison."
     return HTML(f"<div class='admonition note'><p>{text}</p></div>")
 
 

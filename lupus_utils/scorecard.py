@@ -106,7 +106,9 @@ def scorecard(results: pd.DataFrame, targets: pd.DataFrame | None = None,
                      "statistic": t.statistic, "published": t.display, "computed": value,
                      "verdict": verdict, "reason": reason,
                      "paper_inconsistency": t.target_id in why})
-    return pd.DataFrame(rows)
+    columns = ["target_id", "source", "location", "measure", "population", "week", "statistic", "published",
+               "computed", "verdict", "reason", "paper_inconsistency"]
+    return pd.DataFrame(rows, columns=columns)  # with no target, an empty card with its columns
 
 
 def summary(card: pd.DataFrame) -> pd.DataFrame:

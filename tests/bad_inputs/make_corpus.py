@@ -45,6 +45,13 @@ def base() -> dict[str, pd.DataFrame]:
     return out
 
 
+def other_centre() -> dict[str, pd.DataFrame]:
+    """The base tables as another centre's: the same ids, other patients (each a year older)."""
+    t = base()
+    t["patients"]["age_years"] = (t["patients"]["age_years"].astype(int) + 1).astype(str)
+    return t
+
+
 def cell(tables, table, row, column, value):
     """Set the cell at spreadsheet ``row`` (header = row 1) of the base CSV layout."""
     tables[table].loc[row - 2, column] = value
@@ -456,7 +463,7 @@ def _(folder):
       [("centre_b/visits.csv", 3, "pga", "out of range")])
 def _(folder):
     write_csv_folder(folder / "centre_a", base())
-    t = base()
+    t = other_centre()
     cell(t, "visits", 3, "pga", "4")
     write_csv_folder(folder / "centre_b", t)
     return ["two_centres_one_error/centre_a", "two_centres_one_error/centre_b"]
@@ -497,7 +504,7 @@ def _(t):
 @case("ok_two_centres_clashing_ids", "ok", "two centres with the same patient and event ids: accepted with prefixes")
 def _(folder):
     write_csv_folder(folder / "centre_a", base())
-    t = base()
+    t = other_centre()
     t["patients"] = t["patients"].drop(columns=["center"])  # filled from the folder name ('other')
     write_csv_folder(folder / "centre_b", t)
     return ["ok_two_centres_clashing_ids/centre_a", "ok_two_centres_clashing_ids/centre_b"]
@@ -507,6 +514,280 @@ def _(folder):
 def _(folder):
     write_workbook(folder / "ok_xlsx_units_row.xlsx", base(), units_row=True)
     return ["ok_xlsx_units_row/ok_xlsx_units_row.xlsx"]
+
+# --- hostile input: crashes, identifiers in text, silent changes (issue 20) ------------------
+
+@csv_case("empty_treatment_status", "error", "one empty treatment_status cell (crashed ingest before)",
+          [(F("empty_treatment_status", "visits"), 3, "treatment_status", "required")])
+def _(t):
+    cell(t, "visits", 3, "treatment_status", "")
+
+
+JUNK = 300
+
+
+@csv_case("junk_rows", "error", f"{JUNK} junk visit rows: unknown patients, unreadable weeks, empty status",
+          [*[(F("junk_rows", "visits"), r, "patient_id", "unknown patient") for r in range(12, 12 + JUNK)],
+           *[(F("junk_rows", "visits"), r, "week", "wrong type") for r in range(12, 12 + JUNK)],
+           *[(F("junk_rows", "visits"), r, "treatment_status", "required") for r in range(12, 12 + JUNK)]])
+def _(t):
+    v = t["visits"]
+    junk = pd.concat([v.iloc[[0]]] * JUNK, ignore_index=True)
+    junk["patient_id"] = [f"JUNK-{i:03d}" for i in range(JUNK)]
+    junk["week"] = "?"
+    junk["treatment_status"] = ""
+    t["visits"] = pd.concat([v, junk], ignore_index=True)
+
+
+@csv_case("free_text_name_phone", "error", "a name and a mobile number inside an adverse-event term",
+          [(F("free_text_name_phone", "adverse_events"), 3, "term", "direct identifier")])
+def _(t):
+    cell(t, "adverse_events", 3, "term", "herpes zoster, riferito da Maria Rossi al 333 1234567")
+
+
+@csv_case("note_column_phone", "error", "an unknown 'note' column holding a landline number in a sentence",
+          [(F("note_column_phone", "adverse_events"), 2, "note", "direct identifier")])
+def _(t):
+    ae = t["adverse_events"]
+    ae["note"] = ["richiamare lo 050 992111 domani", "", "", ""]
+
+
+@csv_case("free_text_patient_id", "error", "an adverse-event term naming an input patient id",
+          [(F("free_text_patient_id", "adverse_events"), 4, "term", "direct identifier")])
+def _(t):
+    cell(t, "adverse_events", 4, "term", "herpes simplex, as SYNTH-02 had at week 4")
+
+
+@csv_case("free_text_birth_date", "error", "a date of birth inside an adverse-event term",
+          [(F("free_text_birth_date", "adverse_events"), 2, "term", "direct identifier")])
+def _(t):
+    cell(t, "adverse_events", 2, "term", "infezione vie aeree, paziente nata il 01/08/1985")
+
+
+@csv_case("patient_id_names", "error", "patient_id holding a person's name (SYNTH-03 -> 'Maria Rossi')",
+          [(F("patient_id_names", "patients"), 4, "patient_id", "direct identifier"),
+           *[(F("patient_id_names", "visits"), r, "patient_id", "direct identifier") for r in (6, 7, 8)],
+           (F("patient_id_names", "adverse_events"), 5, "patient_id", "direct identifier")])
+def _(t):
+    for table in TABLES:
+        f = t[table]
+        f.loc[f["patient_id"] == "SYNTH-03", "patient_id"] = "Maria Rossi"
+
+
+@case("anagrafica_file", "error", "a folder that also holds anagrafica.csv (a register of persons)",
+      [("anagrafica_file/anagrafica.csv", "", "", "personal data")])
+def _(folder):
+    write_csv_folder(folder, base())
+    (folder / "anagrafica.csv").write_text("patient_id,cognome,nome\nSYNTH-01,Rossi,Maria\n", encoding="utf-8")
+    return ["anagrafica_file"]
+
+
+@case("anagrafica_sheet", "error", "a workbook with an extra sheet 'Anagrafica pazienti'",
+      [("anagrafica_sheet.xlsx, sheet Anagrafica pazienti", "", "", "personal data")])
+def _(folder):
+    from openpyxl import load_workbook
+
+    path = folder / "anagrafica_sheet.xlsx"
+    write_workbook(path, base())
+    wb = load_workbook(path)
+    ws = wb.create_sheet("Anagrafica pazienti")
+    ws.append(["patient_id", "cognome", "nome"])
+    ws.append(["SYNTH-01", "Rossi", "Maria"])
+    wb.save(path)
+    return ["anagrafica_sheet/anagrafica_sheet.xlsx"]
+
+
+@case("ragged_row", "error", "patients row 3 lacks its last two fields (stop week and reason)",
+      [("ragged_row/patients.csv", 3, "", "ragged row")])
+def _(folder):
+    write_csv_folder(folder, base())
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].rsplit(",", 2)[0]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ["ragged_row"]
+
+
+@csv_case("thousands_point", "error", "decimal-comma semicolon file with cumulative_gc_g '1.250' (1.25 or 1250?)",
+          [(F("thousands_point", "patients"), 2, "cumulative_gc_g", "ambiguous number")], sep=";")
+def _(t):
+    for f in t.values():
+        for col in f.columns:
+            f[col] = f[col].map(lambda s: s.replace(".", ",") if s.replace(".", "", 1).isdigit() and "." in s else s)
+    cell(t, "patients", 2, "cumulative_gc_g", "1.250")
+
+
+def _edit_workbook(path: Path, edit) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    edit(wb)
+    wb.save(path)
+
+
+@case("formula_uncached", "error", "a PGA cell holding a formula saved without its value (sheet row 4)",
+      [("formula_uncached.xlsx, sheet visits", 4, "pga", "formula not calculated")])
+def _(folder):
+    path = folder / "formula_uncached.xlsx"
+    write_workbook(path, base())
+
+    def edit(wb):
+        ws = wb["visits"]
+        col = [c.value for c in ws[1]].index("pga") + 1
+        ws.cell(row=4, column=col, value="=1+0")
+    _edit_workbook(path, edit)
+    return ["formula_uncached/formula_uncached.xlsx"]
+
+
+@case("merged_cells", "error", "gc_drug merged over sheet rows 2-3 of visits",
+      [("merged_cells.xlsx, sheet visits", 2, "gc_drug", "merged cells")])
+def _(folder):
+    path = folder / "merged_cells.xlsx"
+    write_workbook(path, base())
+
+    def edit(wb):
+        from openpyxl.utils import get_column_letter
+
+        ws = wb["visits"]
+        letter = get_column_letter([c.value for c in ws[1]].index("gc_drug") + 1)
+        ws.merge_cells(f"{letter}2:{letter}3")
+    _edit_workbook(path, edit)
+    return ["merged_cells/merged_cells.xlsx"]
+
+
+@case("excel_error_values", "error", "Excel error values: #N/A in a workbook's PGA, #DIV/0! in a CSV's platelets",
+      [("excel_error_values.xlsx, sheet visits", 3, "pga", "Excel error value"),
+       ("csv/visits.csv", 5, "platelets_10e9_l", "Excel error value")])
+def _(folder):
+    path = folder / "excel_error_values.xlsx"
+    write_workbook(path, base())
+
+    def edit(wb):
+        ws = wb["visits"]
+        ws.cell(row=3, column=[c.value for c in ws[1]].index("pga") + 1, value="#N/A")
+    _edit_workbook(path, edit)
+    t = other_centre()
+    cell(t, "visits", 5, "platelets_10e9_l", "#DIV/0!")
+    write_csv_folder(folder / "csv", t)
+    return ["excel_error_values/excel_error_values.xlsx", "excel_error_values/csv"]
+
+
+@case("corrupt_sheet_xml", "error", "the visits sheet's XML is cut off (crashed ingest before)",
+      [("corrupt_sheet_xml.xlsx, sheet visits", "", "", "unreadable sheet")])
+def _(folder):
+    path = folder / "corrupt_sheet_xml.xlsx"
+    write_workbook(path, base())
+    _rewrite_member(path, "xl/worksheets/sheet2.xml", lambda xml: xml[: len(xml) // 2])
+    return ["corrupt_sheet_xml/corrupt_sheet_xml.xlsx"]
+
+
+def _rewrite_member(path: Path, member: str, change) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            zout.writestr(info, change(data) if info.filename == member else data)
+
+
+@case("hidden_sheet", "error", "a hidden sheet 'old' that holds rows",
+      [("hidden_sheet.xlsx, sheet old", "", "", "hidden sheet")])
+def _(folder):
+    path = folder / "hidden_sheet.xlsx"
+    write_workbook(path, base())
+
+    def edit(wb):
+        ws = wb.create_sheet("old")
+        ws.append(["patient_id", "week", "pga"])
+        ws.append(["SYNTH-01", 8, 1])
+        ws.sheet_state = "hidden"
+    _edit_workbook(path, edit)
+    return ["hidden_sheet/hidden_sheet.xlsx"]
+
+
+@case("unbalanced_quote", "error", "an opening quote in visits line 4 that is never closed",
+      [("unbalanced_quote/visits.csv", 4, "", "quoted field over several lines")])
+def _(folder):
+    write_csv_folder(folder, base())
+    path = folder / "visits.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[head.index("gc_drug")] = '"' + cells[head.index("gc_drug")]
+    lines[3] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ["unbalanced_quote"]
+
+
+@case("utf16_no_bom", "error", "visits.csv saved as UTF-16 without a byte-order mark",
+      [("utf16_no_bom/visits.csv", "", "", "wide text")])
+def _(folder):
+    write_csv_folder(folder, base())
+    path = folder / "visits.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16-le"))
+    return ["utf16_no_bom"]
+
+
+@case("same_folder_twice", "error", "the same folder given twice",
+      [("same_folder_twice", "", "", "given twice")])
+def _(folder):
+    write_csv_folder(folder, base())
+    return ["same_folder_twice", "same_folder_twice"]
+
+
+@case("identical_content", "error", "one centre's files under two folder names",
+      [("copy_b", "", "", "identical content")])
+def _(folder):
+    write_csv_folder(folder / "copy_a", base())
+    write_csv_folder(folder / "copy_b", base())
+    return ["identical_content/copy_a", "identical_content/copy_b"]
+
+
+@case("same_centre_xlsx_and_csv", "error", "one centre given as a workbook and as CSV files",
+      [("csv/patients.csv", "", "", "the same patients")])
+def _(folder):
+    write_workbook(folder / "centre.xlsx", base())
+    write_csv_folder(folder / "csv", base())
+    return ["same_centre_xlsx_and_csv/centre.xlsx", "same_centre_xlsx_and_csv/csv"]
+
+
+@case("ok_stale_dimension", "ok", "a workbook whose stored dimension claims 3 visit rows (it has 11)")
+def _(folder):
+    import re as _re
+
+    path = folder / "ok_stale_dimension.xlsx"
+    write_workbook(path, base())
+    _rewrite_member(path, "xl/worksheets/sheet2.xml",
+                    lambda xml: _re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:C3"', xml))
+    return ["ok_stale_dimension/ok_stale_dimension.xlsx"]
+
+
+@case("ok_sep_line", "ok", "Excel's 'sep=;' first line above semicolon CSVs")
+def _(folder):
+    write_csv_folder(folder, base(), sep=";")
+    for t in TABLES:
+        path = folder / f"{t}.csv"
+        path.write_text("sep=;\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return ["ok_sep_line"]
+
+
+@case("ok_leading_empty_column", "ok", "every CSV starts with an empty column (no name, no values)")
+def _(folder):
+    write_csv_folder(folder, base())
+    for t in TABLES:
+        path = folder / f"{t}.csv"
+        path.write_text("".join("," + line + "\n" for line in path.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    return ["ok_leading_empty_column"]
+
+
+@case("ok_utf16_bom", "ok", "tab-separated UTF-16 with its byte-order mark (Excel's 'Unicode text')")
+def _(folder):
+    write_csv_folder(folder, base(), sep="\t")
+    for t in TABLES:
+        path = folder / f"{t}.csv"
+        path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    return ["ok_utf16_bom"]
 
 
 def main() -> None:
