@@ -940,10 +940,7 @@ def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None 
             if col not in free and col != "patient_id":
                 # a whole-cell identifier has 16+ characters (codice fiscale), an '@' or a 3 (phones):
                 # only such distinct cells are looked at
-                text = pd.Series(distinct, dtype=object)
-                text = text[text.map(type) == str]
-                distinct = text[(text.str.len() >= 16) | text.str.contains("@", regex=False)
-                                | text.str.contains("3", regex=False)].to_numpy()
+                distinct = [v for v in distinct if type(v) is str and (len(v) >= 16 or "@" in v or "3" in v)]
             for v in distinct:
                 if not isinstance(v, str) or not v.strip():
                     continue
@@ -1053,6 +1050,26 @@ def _convert(kind: str, col: str, unit: str, allowed: tuple, cell: str, order: s
     return cell, None
 
 
+def _convertible(distinct: np.ndarray, kind: str, unit: str, allowed: tuple) -> np.ndarray:
+    """The distinct cells :func:`_convert` may change, picked by vectorised tests (a registry
+    column of junk has hundreds of thousands of distinct cells; most cannot be converted)."""
+    text = pd.Series(distinct, dtype=object)
+    text = text[text.map(type) == str]
+    if kind == "binary":
+        keep = text.str.lower().isin(list(_BINARY)) & ~text.isin(["0", "1"])
+    elif kind == "number":
+        keep = text.str.contains(",", regex=False)
+    elif kind == "integer" and unit == "weeks":
+        keep = ~text.str.fullmatch(r"\d+")
+    elif kind == "category":
+        keep = ~text.isin(list(allowed))
+    elif kind == "date":
+        keep = ~text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    else:
+        return text.iloc[0:0].to_numpy()
+    return text[keep.fillna(False).to_numpy(dtype=bool)].to_numpy()
+
+
 def normalise(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None):
     """Accept the usual variation, with certainty only; returns ``(raw, notes)`` (new frames,
     same index). Every cell is stripped of surrounding spaces; then, by codebook type:
@@ -1104,7 +1121,7 @@ def normalise(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None)
                 part = values[where]
                 conversion = {}
                 kind, unit, allowed = s["type"], s["unit"], s["allowed"]
-                for v in pd.unique(part):
+                for v in _convertible(pd.unique(part), kind, unit, allowed):
                     if isinstance(v, str) and v:
                         new, why = _convert(kind, col, unit, allowed, v, file_order)
                         if why:
@@ -1398,7 +1415,8 @@ def _report_frame(problems: pd.DataFrame | None, warnings: pd.DataFrame | None, 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#e8eef5}tr.error td:first-child{color:#a00;font-weight:bold}tr.warning td:first-child{color:#a60}
-tr.note td:first-child{color:#555}"""
+tr.note td:first-child{color:#555}
+.scroll{overflow-x:auto;max-width:100%}.scroll table{width:100%;min-width:60em}"""
 
 
 HTML_ROWS = 5000  # the HTML lists this many lines at most; the CSV lists every one
@@ -1414,29 +1432,34 @@ def write_report(problems: pd.DataFrame | None, warnings: pd.DataFrame | None, o
     frame = _report_frame(problems, warnings, notes)
     csv_path, html_path = out_dir / "validation_report.csv", out_dir / "validation_report.html"
     frame.to_csv(csv_path, index=False)
-    counts = frame["severity"].value_counts()
-    n_err, n_warn = int(counts.get("error", 0)), int(counts.get("warning", 0))
-    verdict = (f"{n_err} error(s): the data cannot be analysed until they are fixed." if n_err
-               else "No errors: the data are ready for the book.")
-    by_rule = []
+    by_rule, total = [], {}
     for severity in ("error", "warning"):
-        for r in rule_counts(frame[frame["severity"] == severity]).itertuples(index=False):
-            by_rule.append(f"<tr class=\"{severity}\"><td>{severity}</td><td>{html.escape(str(r.rule))}</td><td>{r.count}</td></tr>")
-    shown = frame.iloc[:HTML_ROWS]
+        counts = rule_counts(frame[frame["severity"] == severity])
+        total[severity] = int(counts["count"].sum()) if len(counts) else 0
+        for r in counts.itertuples(index=False):
+            by_rule.append(f"<tr class=\"{severity}\"><td>{severity}</td><td>{html.escape(str(r.rule))}</td><td>{r.count:,}</td></tr>")
+    n_err, n_warn = total["error"], total["warning"]
+    verdict = (f"{n_err:,} error(s): the data cannot be analysed until they are fixed." if n_err
+               else "No errors: the data are ready for the book.")
+    # every rule gets its share of the page: at most a tenth of it each, in report order
+    prefix = frame["rule"].astype(str).str.split(":").str[0]
+    shown = frame[(prefix.groupby(prefix).cumcount() < HTML_ROWS // 10).to_numpy()].iloc[:HTML_ROWS]
     rows = []
     for r in shown.itertuples(index=False):
         cells = [r.severity, r.file, "" if pd.isna(r.row) else int(r.row), r.column, r.value, r.rule]
         rows.append(f'<tr class="{html.escape(str(r.severity))}">' + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{html.escape(c)}</th>" for c in REPORT_COLUMNS)
-    more = (f"<p>The first {HTML_ROWS} of {len(frame)} lines are shown; {csv_path.name} lists every one.</p>\n"
-            if len(frame) > HTML_ROWS else "")
-    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Validation report</title>"
+    more = (f"<p>{len(shown):,} of {len(frame):,} lines are shown (the first {HTML_ROWS // 10:,} of each rule); "
+            f"{csv_path.name} lists every one.</p>\n" if len(shown) < len(frame) else "")
+    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Validation report</title>"
             f"<style>{_CSS}</style></head><body>\n<h1>Validation report</h1>\n"
             f"<p>{html.escape(verdict)} {n_warn} warning(s) (unusual values to check; not errors). "
             f"Rows are numbered as the spreadsheet shows them (header = row 1).</p>\n"
             + (f"<h2>By rule</h2>\n<table><thead><tr><th>severity</th><th>rule</th><th>count</th></tr></thead><tbody>\n"
                + "\n".join(by_rule) + "\n</tbody></table>\n<h2>Every problem</h2>\n" if by_rule else "")
-            + more + f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n")
+            + more + f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows)
+            + "\n</tbody></table></div>\n</body></html>\n")
     html_path.write_text(page, encoding="utf-8")
     return {"csv": csv_path, "html": html_path}
 

@@ -97,8 +97,8 @@ def test_report_html_stays_small_and_lists_the_rule_counts(tmp_path):
                              "value": "9", "rule": "out of range: must be between 0 and 3"})
     paths = write_report(problems, None, tmp_path)
     html = paths["html"].read_text(encoding="utf-8")
-    assert html.count("<tr class=\"error\">") == 5000 + 1  # the listed lines and the by-rule line
-    assert "out of range</td><td>12000" in html and "lists every one" in html
+    assert html.count("<tr class=\"error\">") == 500 + 1  # a tenth of the page per rule, and the by-rule line
+    assert "out of range</td><td>12,000" in html and "lists every one" in html
     assert len(pd.read_csv(paths["csv"])) == n
 
 
@@ -124,3 +124,22 @@ def test_read_back_finds_a_changed_cell(tmp_path):
     (tmp_path / "visits.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
     diff = read_back_differences(tables, tmp_path)
     assert list(zip(diff["file"], diff["row"], diff["column"])) == [("visits.csv", 4, "pga")]
+
+
+def test_an_unexpected_failure_is_a_problem_naming_the_input_and_the_check(monkeypatch, tmp_path):
+    """A check that raises (a bug, or an input no rule foresaw) is reported, not a crash; the
+    command line still writes its report and leaves no tables."""
+    import lupus_utils.ingest as ingest
+    from lupus_utils import CohortValidationError
+
+    def broken(*args, **kwargs):
+        raise TypeError("boolean value of NA is ambiguous")
+
+    monkeypatch.setattr(ingest, "plausibility_warnings", broken)
+    with pytest.raises(CohortValidationError) as info:
+        ingest.load_own_cohort(SYNTHETIC_DIR)
+    p = info.value.problems
+    assert list(p["file"]) == ["synthetic/patients.csv"]
+    assert p["rule"].iloc[0].startswith("internal error: the check 'plausibility warnings' failed on this input (TypeError")
+    assert ingest.main([str(SYNTHETIC_DIR), "--out", str(tmp_path)]) == 1
+    assert (tmp_path / "validation_report.html").exists() and not (tmp_path / "data" / "patients.csv").exists()
