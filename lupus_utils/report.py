@@ -105,6 +105,14 @@ def golden(results: pd.DataFrame, keys: list[tuple]) -> str:
     return "\n".join(lines)
 
 
+def counted(n, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``no patients``, ``1 patient``, ``3 patients``
+    (a missing count reads as none)."""
+    n = 0 if n is None or n != n else int(n)
+    word = noun if n == 1 else (plural or noun + "s")
+    return f"{'no' if n == 0 else n} {word}"
+
+
 def glue(key: str, value, display: bool = False) -> None:
     """Glue a computed value for the prose (``{glue:md}`key```), shown as plain text."""
     from myst_nb import glue as _glue

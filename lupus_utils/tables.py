@@ -46,6 +46,7 @@ TABLE1_ROWS = [
     ("SLEDAI-2K", "sledai2k", "all", "median_iqr", 0),
     ("SLE-DAS", "sle_das", "all", "median_iqr", 1),
     ("SLICC/ACR damage index > 0", "sdi_positive", "all", "n_pct", 0),
+    ("SLICC/ACR damage index", "sdi", "all", "median_iqr", 0),
     ("CLASI activity (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline", "median_iqr", 0),
     ("CLASI damage (mucocutaneous involvement)", "clasi_damage", "mucocutaneous_active_baseline", "median_iqr", 0),
     ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline", "median_iqr", 0),

@@ -109,3 +109,26 @@ def test_non_responder_table_on_a_hand_made_cohort():
     assert row.tolist() == [4, 1, 0, 1, "2/4 (50%)", 1]
     empty = non_responder_table(pts[pts["patient_id"] == "S"], v[v["patient_id"] == "S"]).iloc[0]
     assert empty.tolist() == [0, 0, 0, 0, "– (nobody eligible)", 1]
+
+
+def test_table1_gives_the_damage_index_median_over_every_patient():
+    """Chapter 1 shows the SLICC/ACR damage index median (IQR) of the whole cohort, computed from
+    the patients table (the committed synthetic cohort: SDI values counted by hand below)."""
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.report import open_chapter
+    from lupus_utils.tables import table1
+
+    sdi = read_cohort(SYNTHETIC_DIR)["patients"]["sdi"].astype(float)
+    q1, med, q3 = np.percentile(sdi, [25, 50, 75], method="weibull")
+    ch = open_chapter(None, None, "Synthetic cohort", False)
+    row = table1(ch.results).set_index("Characteristic").loc["SLICC/ACR damage index"]
+    assert row["Computed"] == f"{med:.0f} ({q1:.0f}–{q3:.0f})"
+
+
+def test_counts_read_in_the_right_number():
+    from lupus_utils.report import counted
+
+    assert [counted(n, "patient") for n in (0, 1, 2, float("nan"), None)] == [
+        "no patients", "1 patient", "2 patients", "no patients", "no patients"]
+    assert counted(3, "flare", "flares") == "3 flares"
