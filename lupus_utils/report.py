@@ -39,8 +39,10 @@ class Chapter:
         """'8/24 (33%)' from the results (raises ``KeyError`` for a misspelt key)."""
         return n_of_text(self.results, measure, population, week)
 
-    def show_table(self, table: pd.DataFrame, name: str, caption: str = "") -> None:
-        paths = export_table(table, name, self.exports)
+    def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None) -> None:
+        """Show ``table`` with its caption and download links; the downloads hold ``export``
+        when given (a tidy frame, one value per cell, behind a compact display)."""
+        paths = export_table(table if export is None else export, name, self.exports)
         if caption:
             display(HTML(f"<p><strong>{caption}</strong></p>"))
         display(styled(table))
