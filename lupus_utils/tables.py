@@ -265,19 +265,92 @@ FLARE_COLUMNS = {"week": "Week", "sfi_flare": "SFI category", "sledai2k": "SLEDA
                  "prednisone_mg": "Prednisone, mg/day"}
 
 
+#: The organ domain of each SLEDAI-2K descriptor, in the clinic's words.
+SLEDAI_ORGANS = {
+    "sledai_seizure": "neuropsychiatric", "sledai_psychosis": "neuropsychiatric",
+    "sledai_organic_brain_syndrome": "neuropsychiatric", "sledai_visual_disturbance": "neuropsychiatric",
+    "sledai_cranial_nerve_disorder": "neuropsychiatric", "sledai_lupus_headache": "neuropsychiatric",
+    "sledai_cerebrovascular_accident": "neuropsychiatric", "sledai_vasculitis": "vascular",
+    "sledai_arthritis": "musculoskeletal", "sledai_myositis": "musculoskeletal",
+    "sledai_urinary_casts": "renal", "sledai_haematuria": "renal", "sledai_proteinuria": "renal", "sledai_pyuria": "renal",
+    "sledai_rash": "mucocutaneous", "sledai_alopecia": "mucocutaneous", "sledai_mucosal_ulcers": "mucocutaneous",
+    "sledai_pleurisy": "serosal", "sledai_pericarditis": "serosal",
+    "sledai_low_complement": "serological", "sledai_increased_dna_binding": "serological",
+    "sledai_fever": "constitutional", "sledai_thrombocytopenia": "haematological", "sledai_leukopenia": "haematological",
+}
+
+
+def _manifestation(item: str) -> str:
+    return item.removeprefix("sledai_").replace("_", " ").replace("increased dna binding", "anti-dsDNA")
+
+
+def flare_details(visits: pd.DataFrame) -> pd.DataFrame:
+    """For every flare visit (SELENA-SLEDAI Flare Index), what the data say about it: the
+    SLEDAI-2K descriptors new since the patient's previous visit (or, when none is new, those
+    persisting), their organs, and the treatment change (prednisone-equivalent dose from the
+    previous visit to this one; an immunosuppressant started or escalated; hydroxychloroquine
+    or an NSAID added; hospitalisation). One row per flare visit, in order of visit and patient,
+    indexed like ``visits``."""
+    items = [c for c in SLEDAI_ORGANS if c in visits]
+    order = visits.sort_values(["patient_id", "week"], kind="stable")
+    prev = order.groupby("patient_id", sort=False)[[*items, "prednisone_mg"]].shift()
+    rows = {}
+    for i in order.index[order["sfi_flare"].isin(SFI_LEVELS[1:]).to_numpy()]:
+        v, before = order.loc[i], prev.loc[i]
+        present = [c for c in items if v[c] == 1]
+        new = [c for c in present if not before[c] == 1]
+        shown = new or present
+        what = ", ".join(_manifestation(c) for c in shown) or "no SLEDAI-2K descriptor"
+        if shown and not new:
+            what += " (persisting)"
+        organs = ", ".join(dict.fromkeys(SLEDAI_ORGANS[c] for c in shown)) or "–"
+        change = []
+        was, now = before["prednisone_mg"], v["prednisone_mg"]
+        if pd.notna(was) and pd.notna(now) and now != was:
+            change.append(f"prednisone {display_number(was)} → {display_number(now)} mg/day")
+        for col, text in (("new_immunosuppressant", "immunosuppressant started or escalated"),
+                          ("hcq_or_nsaid_added", "hydroxychloroquine or NSAID added"),
+                          ("hospitalised_for_sle", "hospitalised")):
+            if col in v and v[col] == 1:
+                change.append(text)
+        rows[i] = {"New or worse": what, "Organ": organs, "Treatment change": "; ".join(change) or "none recorded"}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["New or worse", "Organ", "Treatment change"])
+
+
 def flare_table(visits: pd.DataFrame, listing_limit: int = 30) -> pd.DataFrame:
     """Flares by the SELENA-SLEDAI Flare Index. Up to ``listing_limit`` flares are listed one by
-    one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit (first column
-    ``Flare``); a registry with more gets counts by visit and category instead (``Flares``)."""
+    one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit and what
+    :func:`flare_details` finds (first column ``Flare``); a registry with more gets counts by
+    visit and category instead (``Flares``)."""
     fl = visits[visits["sfi_flare"].isin(SFI_LEVELS[1:])].assign(
         sfi_flare=lambda f: f["sfi_flare"].astype(str).str.replace("_", "/"))
     if len(fl) > listing_limit:
         return (fl.groupby(["week", "sfi_flare"]).size().rename("Flares").reset_index()
                 .rename(columns=FLARE_COLUMNS))
-    out = (fl[list(FLARE_COLUMNS)].rename(columns=FLARE_COLUMNS)
-           .sort_values("Week", kind="stable").reset_index(drop=True))
+    out = fl[list(FLARE_COLUMNS)].rename(columns=FLARE_COLUMNS).join(flare_details(visits))
+    out = out.sort_values("Week", kind="stable").reset_index(drop=True)
     out.insert(0, "Flare", range(1, len(out) + 1))
     return out
+
+
+def adverse_event_listing(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Every adverse event by name, in order of visit: category, whether serious or leading to
+    hospitalisation, the action taken with anifrolumab, and for herpes zoster whether the
+    patient had been vaccinated against it (from the patients table)."""
+    ae = adverse_events.sort_values(["week", "category", "term"], kind="stable")
+    vaccinated = ae["patient_id"].map(patients.drop_duplicates("patient_id").set_index("patient_id")["hz_vaccinated"])
+    zoster = ae["term"].str.contains("zoster", case=False, na=False)
+    yes_no = {1: "yes", 0: "no"}
+    return pd.DataFrame({
+        "Week": ae["week"].to_numpy(),
+        "Category": ae["category"].str.replace("_", " ").to_numpy(),
+        "Event": ae["term"].to_numpy(),
+        "Serious": ae["serious"].map(yes_no).to_numpy(),
+        "Hospitalised": ae["hospitalised"].map(yes_no).to_numpy(),
+        "Action with anifrolumab": ae["action"].str.replace("_", " ").to_numpy(),
+        "Zoster vaccine": [("not recorded" if pd.isna(x) else "yes" if x == 1 else "no") if z else "" for x, z in
+                           zip(vaccinated, zoster)],
+    })
 
 
 def events_by_term(adverse_events: pd.DataFrame, category: str) -> pd.DataFrame:

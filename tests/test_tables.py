@@ -80,7 +80,8 @@ def _flare_visits(n):
 
 def test_flare_table_lists_flares_in_order_of_visit():
     t = flare_table(_flare_visits(3))
-    assert t.columns.tolist() == ["Flare", "Week", "SFI category", "SLEDAI-2K", "PGA", "Prednisone, mg/day"]
+    assert t.columns.tolist() == ["Flare", "Week", "SFI category", "SLEDAI-2K", "PGA", "Prednisone, mg/day",
+                                  "New or worse", "Organ", "Treatment change"]
     assert t["Flare"].tolist() == [1, 2, 3]
     assert t["Week"].tolist() == [24, 24, 36]
     assert t["SFI category"].tolist() == ["mild/moderate", "mild/moderate", "severe"]
@@ -132,3 +133,44 @@ def test_counts_read_in_the_right_number():
     assert [counted(n, "patient") for n in (0, 1, 2, float("nan"), None)] == [
         "no patients", "1 patient", "2 patients", "no patients", "no patients"]
     assert counted(3, "flare", "flares") == "3 flares"
+
+
+def test_flare_details_name_what_is_new_its_organ_and_what_was_done():
+    """Hand-built: patient A flares at week 12 with new proteinuria beside persisting arthritis,
+    prednisone 5 -> 25 mg/day and an immunosuppressant started; patient B flares at week 4 with
+    only the arthritis she already had."""
+    from lupus_utils.tables import SLEDAI_ORGANS, flare_details
+
+    rows = []
+    for pid, week, flare, pred, items, new_is in [
+        ("A", 0, "none", 5.0, {"sledai_arthritis"}, 0), ("A", 12, "severe", 25.0, {"sledai_arthritis", "sledai_proteinuria"}, 1),
+        ("B", 0, "none", 7.5, {"sledai_arthritis"}, 0), ("B", 4, "mild_moderate", 7.5, {"sledai_arthritis"}, 0),
+    ]:
+        r = {"patient_id": pid, "week": week, "sfi_flare": flare, "prednisone_mg": pred,
+             "new_immunosuppressant": new_is, "hcq_or_nsaid_added": 0, "hospitalised_for_sle": 0}
+        r.update({c: int(c in items) for c in SLEDAI_ORGANS})
+        rows.append(r)
+    visits = pd.DataFrame(rows)
+    visits["sfi_flare"] = pd.Categorical(visits["sfi_flare"], categories=["none", "mild_moderate", "severe"])
+    d = flare_details(visits)
+    assert list(d.index) == [1, 3]
+    assert d.loc[1].to_dict() == {"New or worse": "proteinuria", "Organ": "renal",
+                                  "Treatment change": "prednisone 5 → 25 mg/day; immunosuppressant started or escalated"}
+    assert d.loc[3].to_dict() == {"New or worse": "arthritis (persisting)", "Organ": "musculoskeletal",
+                                  "Treatment change": "none recorded"}
+
+
+def test_adverse_event_listing_names_every_event_and_zoster_vaccination():
+    from lupus_utils.tables import adverse_event_listing
+
+    ae = pd.DataFrame({"event_id": ["E1", "E2", "E3"], "patient_id": ["A", "B", "C"], "week": [12, 4, 12],
+                       "category": ["infection", "cardiovascular", "infection"],
+                       "term": ["herpes zoster", "pulmonary embolism", "Herpes Zoster ophthalmicus"],
+                       "serious": [1, 1, 0], "hospitalised": [0, 1, 0],
+                       "action": ["temporary_suspension", "discontinuation", "none"]})
+    patients = pd.DataFrame({"patient_id": ["A", "B", "C"], "hz_vaccinated": pd.array([0, 1, pd.NA], dtype="Int64")})
+    out = adverse_event_listing(ae, patients)
+    assert list(out["Event"]) == ["pulmonary embolism", "Herpes Zoster ophthalmicus", "herpes zoster"]
+    assert list(out["Zoster vaccine"]) == ["", "not recorded", "no"]
+    assert list(out["Action with anifrolumab"]) == ["discontinuation", "none", "temporary suspension"]
+    assert list(out["Hospitalised"]) == ["yes", "no", "no"]
