@@ -343,7 +343,9 @@ def result_value(results: pd.DataFrame, measure: str, population: str = "all", w
 
 
 def _ci_text(low: float, high: float) -> str:
-    return "–" if np.isnan(low) or np.isnan(high) else f"{low:.0f}–{high:.0f}"
+    from .scorecard import round_half_up
+
+    return "–" if np.isnan(low) or np.isnan(high) else f"{round_half_up(low, 1):.1f}–{round_half_up(high, 1):.1f}"
 
 
 def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
@@ -356,6 +358,7 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
     what was asked for.
     """
     from .inference import proportion_with_ci
+    from .scorecard import round_half_up
 
     rows = []
     for label, measure, population, wk in items:
@@ -365,7 +368,7 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
             rows.append({"Outcome": label, "n/N": "–", "%": np.nan, "Wilson 95% CI": "–", "Exact 95% CI": "–"})
             continue
         r = proportion_with_ci(int(n), int(d))
-        rows.append({"Outcome": label, "n/N": f"{int(n)}/{int(d)}", "%": r["pct"],
+        rows.append({"Outcome": label, "n/N": f"{int(n)}/{int(d)}", "%": round_half_up(r["pct"], 1),
                      "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
                      "Exact 95% CI": _ci_text(r["exact_low"], r["exact_high"])})
     return pd.DataFrame(rows, columns=["Outcome", "n/N", "%", "Wilson 95% CI", "Exact 95% CI"])
@@ -381,6 +384,8 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
     from .inference import proportion_with_ci
 
     on = visits[visits["on_treatment"]]
+    from .scorecard import round_half_up
+
     rows = []
     for col, label in responses.items():
         for w in weeks:
@@ -388,7 +393,7 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
             known = at.dropna().astype(bool)
             r = proportion_with_ci(int(known.sum()), len(known))
             n_over_d = f"{int(known.sum())}/{len(known)}" if len(known) else "–"
-            rows.append({"Response": label, "Week": w, "n/N": n_over_d, "%": r["pct"],
+            rows.append({"Response": label, "Week": w, "n/N": n_over_d, "%": round_half_up(r["pct"], 1),
                          "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
                          "not assessable": int(len(at) - len(known))})
     return pd.DataFrame(rows, columns=["Response", "Week", "n/N", "%", "Wilson 95% CI", "not assessable"])

@@ -404,7 +404,10 @@ def styled(table: pd.DataFrame):
     through :func:`p_text`, every other number through :func:`display_number`, text as it is,
     missing cells as '–'."""
     fmt = {c: (_p_cell if P_COLUMN.search(str(c)) else _cell) for c in table.columns}
-    return table.style.hide(axis="index").format(fmt, na_rep="–")
+    # a gap between columns, so that neighbouring numbers never read as one ("26" and "7.5" as "267.5")
+    spacing = [{"selector": "td, th", "props": "padding: 0.2em 0.8em 0.2em 0;"},
+               {"selector": "th", "props": "vertical-align: bottom;"}]
+    return table.style.hide(axis="index").format(fmt, na_rep="–").set_table_styles(spacing)
 
 
 def display_value(x, statistic: str) -> str:
