@@ -293,7 +293,10 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
     """Per week: n and median (IQR) in each level of ``group`` and the Mann-Whitney U p-value
     (SPSS asymptotic) between them, on the visits assessed on treatment. The visits left out are
     counted, not dropped: ``no group: n`` (the grouping is unknown) and ``no value: n`` (the
-    measure is missing in a group)."""
+    measure is missing in a group). With two groups, ``Holm p`` adjusts the p-values across the
+    weeks of the table (Holm's step-down), and ``small group`` says where a group has fewer than
+    :data:`SMALL_GROUP` patients (a p-value there says little)."""
+    from .inference import holm_adjust
     from .stats import describe, mann_whitney
 
     eff = visits[visits["on_treatment"]]
@@ -314,10 +317,19 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
             r = mann_whitney(*vals)
             row["Mann-Whitney p"] = r["p"]
             row["exact p"] = r["p_exact"]
+        small = [str(lv) for lv in levels if row[f"{lv}: n"] < SMALL_GROUP]
+        row["small group"] = f"fewer than {SMALL_GROUP} in {', '.join(small)}" if small else ""
         row["no group: n"] = int(at[group].isna().sum())
         row["no value: n"] = int(missing)
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if "Mann-Whitney p" in out:
+        out.insert(out.columns.get_loc("exact p") + 1, "Holm p", holm_adjust(out["Mann-Whitney p"].to_numpy(dtype="float64")))
+    return out
+
+
+#: A group under this many patients is flagged in subgroup tables.
+SMALL_GROUP = 5
 
 
 WEEKS_PER_YEAR = 365.25 / 7

@@ -149,6 +149,18 @@ def test_subgroup_comparison_counts_what_it_leaves_out():
     assert row["Mann-Whitney p"] == pytest.approx(0.0495, abs=1e-4)
     assert row["exact p"] == pytest.approx(0.1)
     assert row["no group: n"] == 1 and row["no value: n"] == 1
+    assert row["Holm p"] == pytest.approx(0.0495, abs=1e-4)  # one week: nothing to adjust
+    assert row["small group"] == "fewer than 5 in SDI = 0, SDI > 0"
+
+
+def test_subgroup_comparison_adjusts_across_its_weeks():
+    """Two weeks with the same data: Holm multiplies the smaller p by 2 and keeps the step-down
+    monotone, so both adjusted values are 2 x 0.0495."""
+    from lupus_utils.results import subgroup_comparison
+    v = pd.DataFrame({"week": [0] * 6 + [4] * 6, "on_treatment": [True] * 12,
+                      "sdi_group": (["SDI = 0"] * 3 + ["SDI > 0"] * 3) * 2, "sledai2k": [1, 2, 3, 4, 5, 6] * 2})
+    t = subgroup_comparison(v, "sdi_group", "sledai2k", weeks=(0, 4))
+    assert t["Holm p"].tolist() == pytest.approx([0.0990, 0.0990], abs=2e-4)
 
 
 def test_safety_results_count_serious_events():
