@@ -204,7 +204,14 @@ def main(argv=None) -> int:
     exports.mkdir(parents=True)
     if not synthetic:
         (src / "intro.md").write_text(own_cohort_intro(name))
-    (src / "data_dictionary.md").write_text(data_dictionary_page())
+    dictionary = data_dictionary_page()
+    if synthetic:  # the synthetic patient-level tables, downloadable beside their dictionary
+        for t in TABLES:
+            shutil.copyfile(data / f"{t}.csv", exports / f"synthetic_{t}.csv")
+        links = " · ".join(f'<a href="exports/synthetic_{t}.csv" download>{t}.csv</a>' for t in TABLES)
+        dictionary += ("\n## Download the synthetic cohort\n\nThe three tables of the synthetic cohort, patient by "
+                       "patient (simulated patients, not the study's), as the chapters read them:\n\n" + links + "\n")
+    (src / "data_dictionary.md").write_text(dictionary)
     (src / "reproducibility.md").write_text(reproducibility_page(data, name))
 
     notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))

@@ -17,6 +17,10 @@ from .scorecard import load_targets
 from .tables import download_links, export_table, n_of_text, styled
 
 
+#: The first column of every table downloaded from the synthetic book.
+SYNTHETIC_LABEL = "synthetic (simulated patients, not the study's)"
+
+
 @dataclass
 class Chapter:
     """The cohort as a chapter sees it."""
@@ -39,10 +43,18 @@ class Chapter:
         """'8/24 (33%)' from the results (raises ``KeyError`` for a misspelt key)."""
         return n_of_text(self.results, measure, population, week)
 
+    def export(self, table: pd.DataFrame, name: str) -> dict:
+        """Write ``table`` as CSV and XLSX for download; from the synthetic book, with a first
+        column ``cohort`` that says so (a downloaded file travels without the page around it)."""
+        if self.synthetic:
+            table = table.copy()
+            table.insert(0, "cohort", SYNTHETIC_LABEL)
+        return export_table(table, name, self.exports)
+
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None) -> None:
         """Show ``table`` with its caption and download links; the downloads hold ``export``
         when given (a tidy frame, one value per cell, behind a compact display)."""
-        paths = export_table(table if export is None else export, name, self.exports)
+        paths = self.export(table if export is None else export, name)
         if caption:
             display(HTML(f"<p><strong>{caption}</strong></p>"))
         display(styled(table))

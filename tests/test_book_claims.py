@@ -47,3 +47,22 @@ def test_no_plural_templates_and_no_brief(pages):
     for name, text in pages.items():
         assert "patient(s)" not in text, name
         assert not re.search(r"\bthe (project )?brief\b", text), name
+
+
+def test_every_download_of_the_synthetic_book_says_synthetic(pages):
+    import pandas as pd
+
+    from lupus_utils.report import SYNTHETIC_LABEL
+
+    exports = sorted((BOOK / "exports").glob("*.csv"))
+    tables = [p for p in exports if not p.name.startswith("synthetic_")]
+    assert len(tables) > 20
+    for path in tables:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert frame.columns[0] == "cohort" and (frame["cohort"] == SYNTHETIC_LABEL).all(), path.name
+
+
+def test_the_synthetic_patient_tables_are_downloadable(pages):
+    for t in ("patients", "visits", "adverse_events"):
+        assert (BOOK / "exports" / f"synthetic_{t}.csv").read_bytes() == (SYNTHETIC_DIR / f"{t}.csv").read_bytes()
+        assert f'href="exports/synthetic_{t}.csv"' in (BOOK / "data_dictionary.html").read_text(encoding="utf-8")
