@@ -7,8 +7,9 @@ against the limits (<= 60 s and < 2 GB each; a terminal summary of at most about
 
 The junk file is the synthetic cohort's patients with visits whose every cell is, at random, a
 valid value (40 %), empty (20 %), a junk token from a small pool (n/a, ?, -1, 999, 1,5 ...)
-(20 %) or a random string of 1-12 characters (20 %; in patient_id with a digit, since an id that reads
-as a name stops ingest at the identifier guard, before the costlier validation this measures). The valid extract is the registry benchmark's
+(20 %) or a random string of 1-12 characters (20 %; in patient_id letters and digits only, ending in a digit,
+since an id that reads as a name stops ingest at the identifier guard, before the costlier
+validation this measures). The valid extract is the registry benchmark's
 (benchmarks/bench_registry.py): scheduled visits of N/7 synthetic patients.
 """
 from __future__ import annotations
@@ -53,7 +54,8 @@ def write_junk(folder: Path, rows: int, seed: int = 20) -> dict[str, int]:
         cells[kind == 2] = rng.choice(JUNK_TOKENS, int((kind == 2).sum()))
         n_random = int((kind == 3).sum())
         lengths = rng.integers(1, 13, n_random)
-        chars = rng.choice(letters, (n_random, 12))
+        pool = letters[:-4] if col == "patient_id" else letters  # ids without separators: a code, not a name
+        chars = rng.choice(pool, (n_random, 12))
         cells[kind == 3] = ["".join(r[:k]) + ("7" if col == "patient_id" else "") for r, k in zip(chars, lengths)]
         out[col] = cells
     pd.DataFrame(out).to_csv(folder / "visits.csv", index=False)

@@ -116,6 +116,17 @@ def renumber(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[s
     out["file"] = file_col
     out["row"] = pd.array(np.where(np.isnan(row_col), 0, row_col).astype("int64"), dtype="Int64")
     out.loc[np.isnan(row_col), "row"] = pd.NA
+    # the lines that count the unlisted cells name their first and last row: translate those too
+    span = re.compile(r"\(rows (\d+)-(\d+);")
+    for i in np.flatnonzero(out["rule"].astype(str).str.contains("more cells", regex=False).to_numpy()):
+        t = table_of.get(problems["file"].iloc[i])
+        m = span.search(str(out["rule"].iloc[i]))
+        if t in raw and m:
+            origins = _origins(raw[t], files[t])
+            a, b = int(m.group(1)) - 2, int(m.group(2)) - 2
+            if 0 <= a < len(origins) and 0 <= b < len(origins):
+                out.iloc[i, out.columns.get_loc("rule")] = span.sub(f"(rows {origins[a][1]}-{origins[b][1]};",
+                                                                    str(out["rule"].iloc[i]), count=1)
     return out
 
 
@@ -175,11 +186,13 @@ _PERSONAL_WORDS = {"anagrafica", "anagrafiche", "anagrafe", "anagrafico", "nomi"
 _PERSONAL_PARTS = ("anagraf", "nominativ", "contatt", "recapit", "rubrica", "identit")
 
 
-def personal_data_name(name: str) -> str | None:
-    """Why a file or sheet called ``name`` looks like it holds personal data, or None."""
+def personal_data_name(name: str, by_column_words: bool = True) -> str | None:
+    """Why a file or sheet called ``name`` looks like it holds personal data, or None. With
+    ``by_column_words`` the words that make a column an identifier (name, e-mail, phone...) count
+    too; a centre's own workbook or folder is judged by the register words alone."""
     tokens, compact = _tokens(Path(str(name)).stem if "." in str(name) else str(name))
     hit = sorted(tokens & _PERSONAL_WORDS) or [p for p in _PERSONAL_PARTS if p in compact]
-    if not hit and _column_kind(str(name)) in ("name", "birth", "email", "phone", "address", "tax"):
+    if not hit and by_column_words and _column_kind(str(name)) in ("name", "birth", "email", "phone", "address", "tax"):
         hit = [str(name)]
     if not hit:
         return None
@@ -231,7 +244,7 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         first = 2
         notes.append(f"{label}: row 2 is the template's units row; data are read from row 3")
     rows, numbers, empty = [], [], 0
-    short, long_ = [], []
+    short, long_, extra = [], [], []
     for n, cells in enumerate(grid[first:], start=first + 1):
         if not any(c.strip() for c in cells):
             empty += 1
@@ -239,11 +252,16 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         if cells and cells[-1] == _SPANNED:
             cells = cells[:-1]
         elif len(cells) > width and any(c.strip() for c in cells[width:]):
-            problems.append(_problem(label, n, "", "", f"extra cells: row {n} has values beyond the last named column"))
+            extra.append(n)
         elif ragged and len(cells) != fields:
             (short if len(cells) < fields else long_).append((n, len(cells)))
         rows.append((list(cells[:width]) + [""] * (width - len(cells)))[:width])
         numbers.append(n)
+    for n in extra[:VALUE_HITS_LISTED]:
+        problems.append(_problem(label, n, "", "", f"extra cells: row {n} has values beyond the last named column"))
+    if len(extra) > VALUE_HITS_LISTED:
+        problems.append(_problem(label, None, "", "", f"extra cells: {len(extra) - VALUE_HITS_LISTED} more cells of column '' "
+                                                     f"break this rule (rows {extra[VALUE_HITS_LISTED]}-{extra[-1]}; not listed)"))
     for kind, found in (("fewer", short), ("more", long_)):
         for n, k in found[:VALUE_HITS_LISTED]:
             problems.append(_problem(label, n, "", "", f"ragged row: row {n} has {k} fields, {kind} than the {fields} of the "
@@ -260,7 +278,7 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         cols = [f"{c} ({j + 1})" if cols.count(c) > 1 else c for j, c in enumerate(cols)]
     frame = pd.DataFrame(rows, columns=cols, index=pd.Index(numbers, name="row"), dtype=object)
     for col in frame.columns:
-        errors = frame[col].isin(EXCEL_ERRORS).to_numpy()
+        errors = frame[col].astype(str).str.strip().isin(EXCEL_ERRORS).to_numpy()
         if errors.any():
             problems.extend(flag_cells(label, errors, col, frame[col],
                                        "Excel error value: the cell holds a formula's error, not data; correct the formula "
@@ -343,6 +361,9 @@ def _csv_grid(text: str, label: str, problems: list, notes: list) -> list[list[s
         problems.append(_problem(label, row, "", "",
                                  f"quoted field over several lines: a quote opened on line {start} closes only on line {end}, "
                                  f"swallowing {end - start} line(s); close the quote, or remove the line break inside the cell"))
+    if len(spans) > VALUE_HITS_LISTED:
+        problems.append(_problem(label, None, "", "", f"quoted field over several lines: {len(spans) - VALUE_HITS_LISTED} "
+                                                      "more cells of column '' break this rule (not listed)"))
     for row, _, _ in spans:  # the record is already wrong as a whole: its field count says nothing more
         grid[row - 1] = grid[row - 1] + [_SPANNED]
     return grid
@@ -350,7 +371,14 @@ def _csv_grid(text: str, label: str, problems: list, notes: list) -> list[list[s
 
 def _read_csv_folder(folder: Path, problems: list, notes: list):
     raw, files = {}, {}
-    present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    present: dict = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            key = p.name.strip().lower()
+            if key in present:
+                problems.append(_problem(f"{folder.name}/{p.name}", None, "", "", f"two files for one table: '{p.name}' and "
+                                         f"'{present[key].name}' differ only by capitals or spaces; keep one"))
+            present.setdefault(key, p)
     for name, path in sorted(present.items()):
         why = personal_data_name(path.name)
         if why:
@@ -381,7 +409,8 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
     return raw, files
 
 
-_MERGE = re.compile(rb'<mergeCell[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
 def _sheet_xml_findings(zf, member: str) -> tuple[list[str], list[str]]:
@@ -394,18 +423,21 @@ def _sheet_xml_findings(zf, member: str) -> tuple[list[str], list[str]]:
     with zf.open(member) as fh:
         while chunk := fh.read(1 << 20):
             buf = tail + chunk
-            has_formula = has_formula or b"<f>" in buf or b"<f " in buf
+            has_formula = has_formula or bool(_FORMULA.search(buf))
             merged += [r.decode() for r in _MERGE.findall(buf)]
             tail = buf[-200:]
     merged = list(dict.fromkeys(merged))
     uncalculated: list[str] = []
     if has_formula:
-        ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+        def local(tag):  # the element name whatever its namespace prefix
+            return tag.rsplit("}", 1)[-1]
+
         with zf.open(member) as fh:
             for _, el in ET.iterparse(fh):
-                if el.tag == f"{ns}c":
-                    f, v = el.find(f"{ns}f"), el.find(f"{ns}v")
-                    if f is not None and (v is None or v.text is None) and el.find(f"{ns}is") is None:
+                if local(el.tag) == "c":
+                    kids = {local(k.tag): k for k in el}
+                    v = kids.get("v")
+                    if "f" in kids and (v is None or v.text is None) and "is" not in kids:
                         uncalculated.append(el.get("r", "?"))
                     el.clear()
     return merged, uncalculated
@@ -424,7 +456,15 @@ def _read_workbook(path: Path, problems: list, notes: list):
         return raw, files
     try:
         zf = zipfile.ZipFile(path)
-        sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+        sheets = {}
+        for ws in wb.worksheets:
+            key = ws.title.strip().lower()
+            if key in sheets:
+                problems.append(_problem(f"{path.name}, sheet {ws.title}", None, "", "",
+                                         f"two sheets for one table: '{ws.title}' and '{sheets[key].title}' differ only by "
+                                         "capitals or spaces; keep one"))
+                continue
+            sheets[key] = ws
         for key, ws in sheets.items():
             label = f"{path.name}, sheet {ws.title}"
             why = personal_data_name(ws.title)
@@ -471,6 +511,9 @@ def _read_workbook(path: Path, problems: list, notes: list):
                 problems.append(_problem(label, _ref_row(ref), _ref_column(ref, header), "",
                                          f"formula not calculated: cell {ref} holds a formula saved without its value; open "
                                          "and save the workbook in Excel"))
+            if len(merged) > VALUE_HITS_LISTED:
+                problems.append(_problem(label, None, "", "", f"merged cells: {len(merged) - VALUE_HITS_LISTED} more cells of "
+                                                              "column '' break this rule (merged ranges not listed)"))
             if len(uncalculated) > VALUE_HITS_LISTED:
                 problems.append(_problem(label, None, "", "", f"formula not calculated: {len(uncalculated) - VALUE_HITS_LISTED} "
                                                               "more cells of column '' break this rule"))
@@ -537,6 +580,8 @@ def read_center(path, center: str | None = None):
     notes: list[str] = []
     raw: dict[str, pd.DataFrame] = {}
     files = {t: f"{path.name}/{t}.csv" for t in TABLES}
+    if path.exists() and personal_data_name(path.name, by_column_words=False):
+        problems.append(_problem(path.name, None, "", "", personal_data_name(path.name, by_column_words=False)))
     if not path.exists():
         problems.append(_problem(str(path), None, "", "", "not found: no such file or folder"))
     elif path.is_dir():
@@ -752,15 +797,23 @@ _NAME_KINDS = {
 
 _OMO = "[0-9LMNPQRSTUV]"
 _CF = re.compile(rf"\b[A-Z]{{6}}{_OMO}{{2}}[A-EHLMPR-T]{_OMO}{{2}}[A-Z]{_OMO}{{3}}[A-Z]\b", re.IGNORECASE)
-_EMAIL = re.compile(r"[^@\s,;<>()\[\]]+@[^@\s,;<>()\[\]]+\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"[^@\s,;<>()\[\]]{1,64}@[^@\s,;<>()\[\]]{1,255}\.[A-Za-z]{2,}")
 _PHONE_INTL = re.compile(r"(?:\+|\b00)\s?39[\s./-]?\d(?:[\s./-]?\d){5,10}\b")
 _PHONE_MOBILE = re.compile(r"^\s*3\d{2}[\s./-]?\d{3}[\s./-]?\d{3,4}\s*$")
-#: inside a sentence: an Italian mobile (3xx, 9-10 digits) or landline (0x, 6-11 digits)
-_PHONE_IN_TEXT = re.compile(r"(?<![\d.,])(?:3\d{2}[\s./-]?\d{3}[\s./-]?\d{3,4}|0\d{1,3}[\s./-]?\d{2,4}[\s./-]?\d{2,5})(?![\d.,]\d)")
-_DATE_IN_TEXT = re.compile(r"(?<!\d)(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})|(\d{4})-(\d{1,2})-(\d{1,2}))(?!\d)")
+#: inside a sentence: a run of digits, spaces and ./-() that holds 9-11 digits and starts like an
+#: Italian mobile (3..) or landline (0..), e.g. "333 12 34 567", "(06) 4997 1234", "050 992111"
+_PHONE_RUN = re.compile(r"(?<![\w.,/])\(?[03]\d*\)?(?:[\s./-]{0,2}\(?\d+\)?)+")
+_MONTHS = (r"gen(?:naio)?|feb(?:braio)?|mar(?:zo)?|apr(?:ile)?|mag(?:gio)?|giu(?:gno)?|lug(?:lio)?|ago(?:sto)?|"
+           r"set(?:tembre)?|ott(?:obre)?|nov(?:embre)?|dic(?:embre)?|jan(?:uary)?|february|march|april|may|june?|"
+           r"july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|december|dec")
+_DATE_IN_TEXT = re.compile(rf"(?<!\d)(?:(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}}|\d{{2}})|(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})"
+                           rf"|(\d{{1,2}})\s+(?:{_MONTHS})\.?\s+(\d{{4}}))(?!\d)", re.IGNORECASE)
+_MONTH_YEAR = re.compile(r"(?<![\d/.-])(?:0?[1-9]|1[0-2])[\s/.-](?:19|20)\d\d(?![\d/.-])")
 _BIRTH_WORDS = re.compile(r"\b(?:nat[oa]|nascita|born|birth|dob|d\.o\.b|ddn)\b", re.IGNORECASE)
-_HONORIFIC = re.compile(r"\b(?:(?i:sig|sig\.ra|sigra|signora|signor|dott|dott\.ssa|dottssa|prof)|Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-zà-ÿ']+")
-#: common first names (Italian registry top names, and English ones): a first name followed by a
+_NAME_WORD = r"(?:[A-ZÀ-Ý][a-zà-ÿ']+|[A-ZÀ-Ý']{2,})"
+_HONORIFIC = re.compile(rf"\b(?:(?i:sig|sig\.ra|sigra|signora|signor|dott|dott\.ssa|dottssa|prof|prof\.ssa)|Mr|Mrs|Ms|Miss|Dr)"
+                        rf"\.?\s+{_NAME_WORD}")
+#: common first names (Italian registry top names, and English ones): a first name beside a
 #: capitalised word reads as a person's name in free text
 FIRST_NAMES = frozenset("""
 maria anna giuseppe giovanni antonio mario luigi francesco angela giovanna rosa angelo pietro salvatore carlo franco
@@ -770,73 +823,121 @@ simona barbara monica cristina elisa roberta daniela patrizia antonella rita gra
 claudia raffaella gabriella emanuela sofia aurora ginevra alice giorgia beatrice ludovica matteo lorenzo leonardo
 riccardo davide gabriele tommaso edoardo federico filippo simone nicola fabio massimo enrico alberto emanuele
 daniele gianluca claudio alessio cristian manuela loredana nadia tiziana carla serena ilaria veronica erika eleonora
+ciro gennaro pasquale concetta assunta giacomo marta irene mattia raffaele gaetano rocco carmine nunzia immacolata
+annunziata filomena vittoria agnese noemi viola greta camilla bianca arianna rebecca asia anita margherita adele
+emma olga ida lina pina rina gina tina nicoletta ornella mirella rossella donatella gabriele dario diego samuele
+christian jacopo pietro ettore umberto renato vittorio alfredo arturo guido enzo elio ugo silvio walter ivan
+emilio giulio cesare ottavio fausto flavio marcello maurizio fabrizio massimiliano gianni gianfranco piero
 john james robert michael william david richard joseph thomas charles mary patricia jennifer linda elizabeth susan
-jessica sarah karen nancy lisa margaret emily emma olivia sophia
+jessica sarah karen nancy lisa margaret emily olivia sophia
 """.split())
-_CAPITALISED = re.compile(r"[A-ZÀ-Ý][a-zà-ÿ']+")
+#: name-like words that are places or institutions in clinical text ("Ospedale Luigi Sacco")
+_INSTITUTION_CONTEXT = re.compile(r"\b(?:ospedale|hospital|policlinico|presidio|istituto|clinica|fondazione|asl|asst|"
+                                  r"irccs|aou|ao|santa|santo|san|via|piazza|viale)\b", re.IGNORECASE)
 
 
-def _first_name_pairs(text: str) -> list[str]:
-    words = re.findall(r"[A-Za-zÀ-ÿ']+", text)
-    return [f"{a} {b}" for a, b in zip(words, words[1:])
-            if a[:1].isupper() and a.lower() in FIRST_NAMES and _CAPITALISED.fullmatch(b) and b.lower() not in FIRST_NAMES | {"de"}]
+def _name_pairs(text: str) -> list[str]:
+    """A first name beside a capitalised or all-capitals word, either way round ("Maria Rossi",
+    "ROSSI MARIA", "Rossi Maria", "Anna BIANCHI"), outside a hospital's or street's name."""
+    words = list(re.finditer(r"[A-Za-zÀ-ÿ']+", text))
+    out = []
+    for x, y in zip(words, words[1:]):
+        a, b = x.group(0), y.group(0)
+        if not text[x.end():y.start()].strip() in ("", ","):
+            continue
+        for first, other in ((a, b), (b, a)):
+            if (first.lower() in FIRST_NAMES and first[:1].isupper() and re.fullmatch(_NAME_WORD, other)
+                    and other.lower() not in FIRST_NAMES | {"de", "di", "da", "del", "della"} | _MEDICAL_CAPITALS):
+                if not _INSTITUTION_CONTEXT.search(text[max(0, x.start() - 25): y.end()]):
+                    out.append(f"{a} {b}")
+                break
+    return out
+
+
+#: capitalised or upper-case words of clinical text that are never a surname beside a first name
+_MEDICAL_CAPITALS = frozenset({"covid", "sle", "les", "aps", "hcq", "mmf", "aza", "mtx", "ivu", "uti", "tvp", "dvt", "ep",
+                               "pe", "sars", "cov", "zoster", "herpes", "lupus", "nephritis", "nefrite", "virus"})
 
 
 def _birth_dates(text: str) -> list[str]:
-    """Full dates in free text that may be a date of birth: after a birth word, or so long ago
-    (16 years or more) that they cannot be an event of anifrolumab's treatment."""
+    """Full dates in free text that may be a date of birth: after a birth word, or before 1980
+    (earlier than any event of anifrolumab's treatment could be dated in an adverse-event term)."""
     out = []
     this_year = date.today().year
     for m in _DATE_IN_TEXT.finditer(text):
-        year = int(m.group(3) or m.group(4))
+        year = int(m.group(3) or m.group(4) or m.group(8))
         if year < 100:
             year += 1900 if year > this_year % 100 else 2000
         near = _BIRTH_WORDS.search(text[max(0, m.start() - 25): m.start()])
-        if near or 1900 <= year <= this_year - 16:
+        if near or 1900 <= year < 1980:
             out.append(m.group(0))
+    return out
+
+
+def _phones(text: str) -> list[str]:
+    """Phone numbers inside a sentence: a run of 9-11 digits (6-11 for a landline starting 0) with
+    spaces, dots, dashes or brackets, that is not a date or a month and year."""
+    skip = [m.span() for m in _DATE_IN_TEXT.finditer(text)] + [m.span() for m in _MONTH_YEAR.finditer(text)]
+    out = []
+    for m in _PHONE_RUN.finditer(text):
+        run = m.group(0).rstrip(" ./-")
+        digits = sum(ch.isdigit() for ch in run)
+        first = next((ch for ch in run if ch.isdigit()), "")
+        if any(a <= m.start() < b for a, b in skip):
+            continue
+        if (first == "3" and 9 <= digits <= 11) or (first == "0" and 6 <= digits <= 11 and len(run) > digits - 1
+                                                    and not re.fullmatch(r"0[.,]\d+", run)):
+            out.append(run)
     return out
 
 
 def free_text_identifiers(text: str, patient_ids: frozenset = frozenset()) -> list[tuple[str, str]]:
     """What in a free-text cell identifies a person: ``(kind, hit)`` pairs for a codice fiscale,
     an e-mail address, a phone number (mobile, landline or +39), a date of birth, a person's
-    name (honorific or first name + surname) and a patient id of the input (which
-    pseudonymisation would otherwise leak)."""
+    name (honorific and name, or a first name beside a surname, either way round) and a patient
+    id of the input (which pseudonymisation would otherwise leak)."""
     if not isinstance(text, str) or len(text) < 3:
         return []
     found = []
     found += [("a codice fiscale", m.group(0)) for m in _CF.finditer(text)]
     found += [("an e-mail address", m.group(0)) for m in _EMAIL.finditer(text)] if "@" in text else []
     found += [("a phone number", m.group(0)) for m in _PHONE_INTL.finditer(text)]
-    dates = [m.span() for m in _DATE_IN_TEXT.finditer(text)]
-    found += [("a phone number", m.group(0)) for m in _PHONE_IN_TEXT.finditer(text)
-              if 6 <= sum(ch.isdigit() for ch in m.group(0)) <= 11
-              and not any(a <= m.start() < b for a, b in dates)]  # a date is judged as a date
+    found += [("a phone number", p) for p in _phones(text)]
     found += [("a date of birth", d) for d in _birth_dates(text)]
     found += [("a person's name", m.group(0)) for m in _HONORIFIC.finditer(text)]
-    found += [("a person's name", n) for n in _first_name_pairs(text)]
+    found += [("a person's name", n) for n in _name_pairs(text)]
     if patient_ids:
         found += [("a patient id of the input", tok) for tok in re.findall(r"[A-Za-z0-9][A-Za-z0-9_./-]*[A-Za-z0-9]", text)
                   if tok in patient_ids]
     return found
 
 
-def name_like_id(value) -> bool:
-    """A patient_id that reads as a person's name: no digit, and two or more words of letters
-    (``Maria Rossi``, ``ROSSI MARIA``, ``Rossi, M.``), or one capitalised word that is a first
-    name or looks like a surname (``Rossi``)."""
-    if not isinstance(value, str) or any(ch.isdigit() for ch in value):
-        return False
-    words = re.findall(r"[A-Za-zÀ-ÿ']+", value)
-    if not words or re.search(r"[^A-Za-zÀ-ÿ'\s,.\-_]", value):
-        return False
-    def name_word(w):
-        return bool(_CAPITALISED.fullmatch(w) or re.fullmatch(r"[A-ZÀ-Ý']{2,}", w))
+_ID_WITH_TEXT = re.compile(r"[\s@/()]")
 
-    if len(words) >= 2:
-        return (all(name_word(w) or re.fullmatch(r"[A-ZÀ-Ý]", w) for w in words)
-                and any(name_word(w) and len(w) >= 3 for w in words))
-    return len(words) == 1 and (words[0].lower() in FIRST_NAMES or bool(_CAPITALISED.fullmatch(words[0]) and len(words[0]) >= 4))
+
+def name_like_id(value) -> bool:
+    """A patient_id that reads as a person's name or initials: two or more words of 3+ letters
+    with a first name among them, or with no digit in the id (``Maria Rossi``, ``ROSSI MARIA
+    1985``, ``rossi.maria``); one word of 4+ letters and nothing else (``Rossi``); a first name
+    alone; initials with dots (``M.R.``)."""
+    if not isinstance(value, str):
+        return False
+    v = value.strip()
+    if re.fullmatch(r"[A-ZÀ-Ý]\.\s?[A-ZÀ-Ý]\.?|[A-ZÀ-Ý]\s[A-ZÀ-Ý]", v):
+        return True
+    words = re.findall(r"[A-Za-zÀ-ÿ']+", v)
+    long_words = [w for w in words if len(w) >= 3]
+    has_digit = any(ch.isdigit() for ch in v)
+    separated = bool(re.search(r"[A-Za-zÀ-ÿ'][\s.,_-]+[A-Za-zÀ-ÿ']", v))  # words apart, not glued by digits
+    if len(long_words) >= 2 and separated:
+        return any(w.lower() in FIRST_NAMES for w in long_words) or not has_digit
+    if len(words) == 1 and not has_digit and re.fullmatch(r"[A-Za-zÀ-ÿ']+", v):
+        if v.lower() in ("null", "none", "true", "false", "missing", "unknown", "test"):
+            return False  # a placeholder, not a name (reported as what it is by validation)
+        return v.lower() in FIRST_NAMES or len(v) >= 4
+    # a surname with initials ("Rossi, M.", "M. Rossi")
+    return (not has_digit and len(long_words) == 1 and len(words) >= 2 and all(len(w) == 1 for w in words if w not in long_words)
+            and bool(re.fullmatch(_NAME_WORD, long_words[0])))
 
 
 _VALUE_KINDS = (
@@ -954,9 +1055,14 @@ def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None 
                         where = "a column the codebook does not know" if col not in known else "free text"
                         rule = (f"direct identifier: the text holds {' and '.join(kinds)} ({where}); "
                                 "remove it: free text must not identify anyone")
-                if rule is None and col == "patient_id" and name_like_id(v):
-                    rule = ("direct identifier: the patient_id reads as a person's name; replace it with a "
-                            "pseudonymous patient_id (e.g. P001) and keep the key outside the file")
+                if rule is None and col == "patient_id":
+                    # a date, phone or name inside an id needs a space or a separator ("Bianchi A. 12/03/1970")
+                    hits = ([(k, h) for k, h in free_text_identifiers(v) if k != "a patient id of the input"]
+                            if _ID_WITH_TEXT.search(v) else [])
+                    if name_like_id(v) or hits:
+                        kinds = list(dict.fromkeys(k for k, _ in hits)) or ["a person's name or initials"]
+                        rule = (f"direct identifier: the patient_id reads as {' and '.join(kinds)}; replace it with a "
+                                "pseudonymous patient_id (e.g. P001) and keep the key outside the file")
                 if rule:
                     verdict[v] = (masked or _mask(v), rule)
             if not verdict:
@@ -1146,44 +1252,43 @@ def normalise(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None)
 _THOUSANDS_POINT = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
 
 
-def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None) -> pd.DataFrame:
-    """Numbers whose reading depends on a guess, as problems: in a file that writes decimals with
-    a comma (one of its number cells has a decimal comma), ``1.250`` may be 1.25 or 1250. The
+def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | None = None,
+                         decimal_comma: bool = False) -> pd.DataFrame:
+    """Numbers whose reading depends on a guess, as problems: in a centre that writes decimals
+    with a comma (one of its number cells, in any of its tables, has a decimal comma; or the
+    caller says so, e.g. for semicolon-delimited files), ``1.250`` may be 1.25 or 1250. The
     message shows both readings; nothing is chosen. Run on the cells as the centre wrote them."""
     files = files or {t: t for t in raw}
     out: list[dict] = []
+    numeric = {}
     for t, frame in raw.items():
-        if t not in TABLES:
-            continue
-        spec = table_spec(t)
-        numeric = [c for c in frame.columns if c in spec.index and spec.loc[c, "type"] in ("number", "integer")]
-        if not numeric:
-            continue
-        sources = (frame.index.get_level_values(0) if isinstance(frame.index, pd.MultiIndex)
-                   else pd.Index([files.get(t, t)] * len(frame)))
-        def matches(c, pattern):  # each distinct cell matched once
-            codes, distinct = pd.factorize(frame[c].to_numpy(dtype=object), use_na_sentinel=True)
-            hit = np.array([isinstance(v, str) and bool(pattern.fullmatch(v.strip())) for v in distinct], dtype=bool)
-            return hit[codes] & (codes >= 0) if len(hit) else np.zeros(len(codes), dtype=bool)
+        if t in TABLES:
+            spec = table_spec(t)
+            numeric[t] = [c for c in frame.columns if c in spec.index and spec.loc[c, "type"] in ("number", "integer")]
 
-        comma = np.zeros(len(frame), dtype=bool)
-        for c in numeric:
-            comma |= matches(c, _COMMA_DECIMAL)
-        comma_files = set(sources[comma])
-        if not comma_files:
-            continue
-        in_comma_file = sources.isin(comma_files)
+    def matches(frame, c, pattern):  # each distinct cell matched once
+        codes, distinct = pd.factorize(frame[c].to_numpy(dtype=object), use_na_sentinel=True)
+        hit = np.array([isinstance(v, str) and bool(pattern.fullmatch(v.strip())) for v in distinct], dtype=bool)
+        return hit[codes] & (codes >= 0) if len(hit) else np.zeros(len(codes), dtype=bool)
+
+    if not decimal_comma:
+        decimal_comma = any(matches(raw[t], c, _COMMA_DECIMAL).any() for t, cols in numeric.items() for c in cols)
+    if not decimal_comma:
+        return _frame(out)
+    for t, cols in numeric.items():
+        frame = raw[t]
         origins = _origins(frame, files.get(t, t))
-        for c in numeric:
-            hit = matches(c, _THOUSANDS_POINT) & in_comma_file
-            pos = np.flatnonzero(hit)
+        for c in cols:
+            pos = np.flatnonzero(matches(frame, c, _THOUSANDS_POINT))
             for i in pos[:VALUE_HITS_LISTED]:
                 v = str(frame[c].iloc[i]).strip()
                 src, row = origins[i]
-                out.append(_problem(src, row, c, v, f"ambiguous number: '{v}' reads as {float(v):g} with a decimal point, "
-                                                    f"or as {v.replace('.', '')} with a thousands point, and this file writes "
-                                                    "decimals with a comma; write it without a thousands mark "
-                                                    f"({v.replace('.', '')}) or with a decimal comma"))
+                whole = v.replace(".", "")
+                as_decimal = (f"reads as {float(v):g} with a decimal point, or" if v.count(".") == 1
+                              else "is no number with a decimal point; it reads")
+                out.append(_problem(src, row, c, v, f"ambiguous number: '{v}' {as_decimal} as {whole} with a thousands "
+                                                    "point, and this centre writes decimals with a comma; write it without "
+                                                    f"a thousands mark ({whole}) or with a decimal comma"))
             if len(pos) > VALUE_HITS_LISTED:
                 out.append(_problem(files.get(t, t), None, c, "", f"ambiguous number: {len(pos) - VALUE_HITS_LISTED} more "
                                                                   f"cells of column '{c}' break this rule (only the first "
@@ -1360,7 +1465,9 @@ def load_own_cohort(paths, codebook: pd.DataFrame | None = None):
     checked = []
     for c in centres:
         label = c.files["patients"]
-        problems.append(stage("number separators", label, ambiguous_separators, c.raw, c.files, default=_frame([])))
+        semicolons = any("delimiter semicolon" in n for n in c.notes)
+        problems.append(stage("number separators", label, ambiguous_separators, c.raw, c.files, semicolons,
+                              default=_frame([])))
         raw, notes = stage("normalisation", label, normalise, c.raw, c.files, default=(None, []))
         if raw is None:
             continue

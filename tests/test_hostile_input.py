@@ -24,6 +24,12 @@ from lupus_utils.paths import SYNTHETIC_DIR, TABLES
     ("pt RSSMRA85M01H501Z", {"a codice fiscale"}),
     ("visto dalla Dott.ssa Bianchi", {"a person's name"}),
     ("as SYNTH-02 had", {"a patient id of the input"}),
+    ("herpes zoster, paziente Rossi Maria (cell. 333 12 34 567)", {"a person's name", "a phone number"}),
+    ("IVU, nata a Roma il 1 agosto 1985", {"a date of birth"}),
+    ("riferito dal Dott. ROSSI; figlia Anna BIANCHI", {"a person's name"}),
+    ("richiamare (06) 4997 1234", {"a phone number"}),
+    ("born on 1 Aug 1985", {"a date of birth"}),
+    ("visto da Gennaro Esposito", {"a person's name"}),
 ])
 def test_free_text_identifiers_are_found_inside_sentences(text, kinds):
     found = free_text_identifiers(text, frozenset({"SYNTH-02"}))
@@ -34,6 +40,9 @@ def test_free_text_identifiers_are_found_inside_sentences(text, kinds):
     "upper respiratory tract infection", "herpes zoster ophthalmicus", "pulmonary embolism",
     "supraventricular tachycardia", "neutropenia 0.9 x10^9/L at week 12", "prednisone 12.5 mg/day",
     "Class IV lupus nephritis", "COVID-19 pneumonia 2022-03-15", "urinary tract infection, 3 episodes",
+    "herpes zoster 03/2022", "COVID-19 01/2022", "ricovero 02/2023 per polmonite", "zoster 03.2022",
+    "ricovero Ospedale Luigi Sacco", "Maria Vittoria hospital Torino", "Santa Maria Nuova, Reggio Emilia",
+    "TVP 12/05/2005", "proteinuria 0.5 g/24h", "platelets 033 x10^9/L", "Herpes Zoster", "COVID-19 Omicron",
 ])
 def test_clinical_free_text_is_not_mistaken_for_an_identifier(text):
     assert free_text_identifiers(text, frozenset({"SYNTH-02", "P001"})) == []
@@ -47,6 +56,8 @@ def test_the_synthetic_cohort_passes_the_guard_untouched():
 @pytest.mark.parametrize("value, named", [
     ("Maria Rossi", True), ("ROSSI MARIA", True), ("Rossi, M.", True), ("Rossi", True), ("anna", True),
     ("SYNTH-01", False), ("P001", False), ("centre_a-P01", False), ("ABC", False), ("x7", False),
+    ("rossi.maria", True), ("ROSSI MARIA 1985", True), ("M.R.", True), ("mario rossi", True), ("ROSSI", True),
+    ("ROSSI M", True), ("SYNTH PATIENT 01", False), ("PZ-0042", False),
 ])
 def test_name_like_patient_ids(value, named):
     assert name_like_id(value) is named
@@ -143,3 +154,46 @@ def test_an_unexpected_failure_is_a_problem_naming_the_input_and_the_check(monke
     assert p["rule"].iloc[0].startswith("internal error: the check 'plausibility warnings' failed on this input (TypeError")
     assert ingest.main([str(SYNTHETIC_DIR), "--out", str(tmp_path)]) == 1
     assert (tmp_path / "validation_report.html").exists() and not (tmp_path / "data" / "patients.csv").exists()
+
+
+def test_two_sheets_or_files_for_one_table_are_an_error(tmp_path):
+    """'patients' and 'Patients ' in one workbook, or patients.csv and PATIENTS.csv in one folder:
+    one would silently replace the other."""
+    from openpyxl import Workbook
+
+    from lupus_utils import CohortValidationError
+    from lupus_utils.ingest import load_own_cohort
+
+    wb = Workbook()
+    wb.active.title = "patients"
+    wb.create_sheet("Patients ")
+    for t in ("visits", "adverse_events"):
+        wb.create_sheet(t)
+    wb.save(tmp_path / "centre.xlsx")
+    with pytest.raises(CohortValidationError) as info:
+        load_own_cohort(tmp_path / "centre.xlsx")
+    assert any(r.startswith("two sheets for one table") for r in info.value.problems["rule"])
+
+
+def test_a_centre_named_like_a_register_is_refused(tmp_path):
+    from lupus_utils import CohortValidationError
+    from lupus_utils.ingest import load_own_cohort
+
+    folder = tmp_path / "rubrica_contatti"
+    folder.mkdir()
+    with pytest.raises(CohortValidationError) as info:
+        load_own_cohort(folder)
+    assert info.value.problems["rule"].str.startswith("personal data").any()
+
+
+def test_the_decimal_comma_of_one_table_makes_a_thousands_point_in_another_ambiguous():
+    from lupus_utils.ingest import ambiguous_separators
+
+    raw = {"patients": pd.DataFrame({"cumulative_gc_g": ["1.250", "3"]}, index=pd.Index([2, 3], name="row")),
+           "visits": pd.DataFrame({"pga": ["1,5", "2"]}, index=pd.Index([2, 3], name="row"))}
+    out = ambiguous_separators(raw, {"patients": "p.csv", "visits": "v.csv"})
+    assert list(zip(out["file"], out["row"], out["column"])) == [("p.csv", 2, "cumulative_gc_g")]
+    assert "1.25 with a decimal point, or as 1250" in out["rule"].iloc[0]
+    raw["patients"].loc[3, "cumulative_gc_g"] = "1.250.000"
+    out = ambiguous_separators(raw, {"patients": "p.csv", "visits": "v.csv"})
+    assert "no number with a decimal point; it reads as 1250000" in out["rule"].iloc[1]

@@ -564,37 +564,37 @@ def _(t):
     cell(t, "adverse_events", 2, "term", "infezione vie aeree, paziente nata il 01/08/1985")
 
 
-@csv_case("patient_id_names", "error", "patient_id holding a person's name (SYNTH-03 -> 'Maria Rossi')",
-          [(F("patient_id_names", "patients"), 4, "patient_id", "direct identifier"),
-           *[(F("patient_id_names", "visits"), r, "patient_id", "direct identifier") for r in (6, 7, 8)],
-           (F("patient_id_names", "adverse_events"), 5, "patient_id", "direct identifier")])
+@csv_case("patient_id_like_a_person", "error", "patient_id holding a person's name (SYNTH-03 -> 'Maria Rossi')",
+          [(F("patient_id_like_a_person", "patients"), 4, "patient_id", "direct identifier"),
+           *[(F("patient_id_like_a_person", "visits"), r, "patient_id", "direct identifier") for r in (6, 7, 8)],
+           (F("patient_id_like_a_person", "adverse_events"), 5, "patient_id", "direct identifier")])
 def _(t):
     for table in TABLES:
         f = t[table]
         f.loc[f["patient_id"] == "SYNTH-03", "patient_id"] = "Maria Rossi"
 
 
-@case("anagrafica_file", "error", "a folder that also holds anagrafica.csv (a register of persons)",
-      [("anagrafica_file/anagrafica.csv", "", "", "personal data")])
+@case("registry_file_in_folder", "error", "a folder that also holds anagrafica.csv (a register of persons)",
+      [("registry_file_in_folder/anagrafica.csv", "", "", "personal data")])
 def _(folder):
     write_csv_folder(folder, base())
     (folder / "anagrafica.csv").write_text("patient_id,cognome,nome\nSYNTH-01,Rossi,Maria\n", encoding="utf-8")
-    return ["anagrafica_file"]
+    return ["registry_file_in_folder"]
 
 
-@case("anagrafica_sheet", "error", "a workbook with an extra sheet 'Anagrafica pazienti'",
-      [("anagrafica_sheet.xlsx, sheet Anagrafica pazienti", "", "", "personal data")])
+@case("registry_sheet_in_workbook", "error", "a workbook with an extra sheet 'Anagrafica pazienti'",
+      [("registry_sheet_in_workbook.xlsx, sheet Anagrafica pazienti", "", "", "personal data")])
 def _(folder):
     from openpyxl import load_workbook
 
-    path = folder / "anagrafica_sheet.xlsx"
+    path = folder / "registry_sheet_in_workbook.xlsx"
     write_workbook(path, base())
     wb = load_workbook(path)
     ws = wb.create_sheet("Anagrafica pazienti")
     ws.append(["patient_id", "cognome", "nome"])
     ws.append(["SYNTH-01", "Rossi", "Maria"])
     wb.save(path)
-    return ["anagrafica_sheet/anagrafica_sheet.xlsx"]
+    return ["registry_sheet_in_workbook/registry_sheet_in_workbook.xlsx"]
 
 
 @case("ragged_row", "error", "patients row 3 lacks its last two fields (stop week and reason)",
