@@ -118,11 +118,12 @@ def renumber(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[s
     out.loc[np.isnan(row_col), "row"] = pd.NA
     # the lines that count the unlisted cells name their first and last row: translate those too
     span = re.compile(r"\(rows (\d+)-(\d+);")
+    cached: dict = {}
     for i in np.flatnonzero(out["rule"].astype(str).str.contains("more cells", regex=False).to_numpy()):
         t = table_of.get(problems["file"].iloc[i])
         m = span.search(str(out["rule"].iloc[i]))
         if t in raw and m:
-            origins = _origins(raw[t], files[t])
+            origins = cached[t] if t in cached else cached.setdefault(t, _origins(raw[t], files[t]))
             a, b = int(m.group(1)) - 2, int(m.group(2)) - 2
             if 0 <= a < len(origins) and 0 <= b < len(origins):
                 out.iloc[i, out.columns.get_loc("rule")] = span.sub(f"(rows {origins[a][1]}-{origins[b][1]};",
@@ -278,7 +279,9 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         cols = [f"{c} ({j + 1})" if cols.count(c) > 1 else c for j, c in enumerate(cols)]
     frame = pd.DataFrame(rows, columns=cols, index=pd.Index(numbers, name="row"), dtype=object)
     for col in frame.columns:
-        errors = frame[col].astype(str).str.strip().isin(EXCEL_ERRORS).to_numpy()
+        codes, distinct = pd.factorize(frame[col].to_numpy(dtype=object), use_na_sentinel=True)
+        is_error = np.array([isinstance(v, str) and v.strip() in EXCEL_ERRORS for v in distinct], dtype=bool)
+        errors = is_error[codes] & (codes >= 0) if len(is_error) else np.zeros(len(frame), dtype=bool)
         if errors.any():
             problems.extend(flag_cells(label, errors, col, frame[col],
                                        "Excel error value: the cell holds a formula's error, not data; correct the formula "
