@@ -42,8 +42,9 @@ import pandas as pd
 
 from .codebook import load_codebook
 from .codebook import table_spec as _table_spec
-from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .data import PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, flag_cells, format_problems, rule_counts, validate_cohort
+from .instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
+from .data import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, flag_cells, format_problems,
+                   rule_counts, validate_cohort)
 from .paths import BUILD_DIR, TABLES
 from .template import units_row
 
@@ -70,10 +71,6 @@ REPORT_COLUMNS = ("severity", *PROBLEM_COLUMNS)
 # --------------------------------------------------------------------------------------------
 # problems and provenance
 # --------------------------------------------------------------------------------------------
-
-def _problem(file, row, column, value, rule) -> dict:
-    return {"file": file, "row": row, "column": column, "value": value, "rule": rule}
-
 
 def _frame(problems: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
@@ -214,11 +211,12 @@ def _drop_empty_leading_columns(grid: list[list[str]], label: str, notes: list) 
 
 
 def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list, notes: list,
-                   ragged: bool = False) -> pd.DataFrame | None:
+                   ragged: bool = False, reported: set = frozenset()) -> pd.DataFrame | None:
     """Rows of text cells (row 1 = header) to a frame indexed by spreadsheet row number.
 
     With ``ragged`` (CSV), a record with fewer or more fields than the header is an error (never
-    padded); in any input, a cell holding an Excel error value (``#N/A``...) is an error."""
+    padded), except the rows in ``reported`` (already wrong as a whole); in any input, a cell
+    holding an Excel error value (``#N/A``...) is an error."""
     while grid and not any(c.strip() for c in grid[-1]):
         grid.pop()
     _drop_empty_leading_columns(grid, label, notes)
@@ -250,8 +248,8 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         if not any(c.strip() for c in cells):
             empty += 1
             continue
-        if cells and cells[-1] == _SPANNED:
-            cells = cells[:-1]
+        if n in reported:
+            pass
         elif len(cells) > width and any(c.strip() for c in cells[width:]):
             extra.append(n)
         elif ragged and len(cells) != fields:
@@ -331,14 +329,14 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-_SPANNED = "\0spanned"  # marks a record already reported as a quoted field over several lines
 _SEP_LINE = re.compile(r'^"?sep=(.)"?[,;\t]*\r?$', re.IGNORECASE)
 
 
-def _csv_grid(text: str, label: str, problems: list, notes: list) -> list[list[str]] | None:
+def _csv_grid(text: str, label: str, problems: list, notes: list) -> tuple[list[list[str]], set] | tuple[None, set]:
     """Parse CSV text to rows of cells. Excel's ``sep=;`` first line sets the delimiter (and is
     not a row). A quoted field that runs over line ends (an unbalanced quote swallows the rows
-    after it) is an error naming the line where it starts."""
+    after it) is an error naming the line where it starts. Returns the rows and the spreadsheet
+    rows of such records (their field count is not judged again)."""
     first, _, rest = text.partition("\n")
     m = _SEP_LINE.match(first)
     if m:
@@ -359,7 +357,7 @@ def _csv_grid(text: str, label: str, problems: list, notes: list) -> list[list[s
             grid.append(rec)
     except csv.Error as err:
         problems.append(_problem(label, None, "", "", f"unreadable CSV: {err} (near line {reader.line_num})"))
-        return None
+        return None, set()
     for row, start, end in spans[:VALUE_HITS_LISTED]:
         problems.append(_problem(label, row, "", "",
                                  f"quoted field over several lines: a quote opened on line {start} closes only on line {end}, "
@@ -367,9 +365,7 @@ def _csv_grid(text: str, label: str, problems: list, notes: list) -> list[list[s
     if len(spans) > VALUE_HITS_LISTED:
         problems.append(_problem(label, None, "", "", f"quoted field over several lines: {len(spans) - VALUE_HITS_LISTED} "
                                                       "more cells of column '' break this rule (not listed)"))
-    for row, _, _ in spans:  # the record is already wrong as a whole: its field count says nothing more
-        grid[row - 1] = grid[row - 1] + [_SPANNED]
-    return grid
+    return grid, {row for row, _, _ in spans}  # spreadsheet rows already reported as a whole
 
 
 def _read_csv_folder(folder: Path, problems: list, notes: list):
@@ -400,10 +396,10 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
         if not text.strip():
             problems.append(_problem(files[t], None, "", "", "empty: the file has no header row"))
             continue
-        grid = _csv_grid(text, files[t], problems, notes)
+        grid, spanned = _csv_grid(text, files[t], problems, notes)
         if grid is None:
             continue
-        frame = _grid_to_frame(grid, t, files[t], problems, notes, ragged=True)
+        frame = _grid_to_frame(grid, t, files[t], problems, notes, ragged=True, reported=spanned)
         if frame is not None:
             raw[t] = frame
     others = sorted(n for n in present if n.endswith(".csv") and n[:-4] not in TABLES and not personal_data_name(n))
@@ -1303,13 +1299,7 @@ def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | N
 # warnings
 # --------------------------------------------------------------------------------------------
 
-CLINICAL_SLEDAI = (
-    "sledai_seizure", "sledai_psychosis", "sledai_organic_brain_syndrome", "sledai_visual_disturbance",
-    "sledai_cranial_nerve_disorder", "sledai_lupus_headache", "sledai_cerebrovascular_accident", "sledai_vasculitis",
-    "sledai_arthritis", "sledai_myositis", "sledai_urinary_casts", "sledai_haematuria", "sledai_proteinuria",
-    "sledai_pyuria", "sledai_rash", "sledai_alopecia", "sledai_mucosal_ulcers", "sledai_pleurisy",
-    "sledai_pericarditis", "sledai_fever", "sledai_thrombocytopenia", "sledai_leukopenia",
-)
+CLINICAL_SLEDAI = tuple(CLINICAL_SLEDAI_WEIGHTS)  # the descriptors a physician scores at the visit
 EARLIEST_PLAUSIBLE_START = pd.Timestamp("2019-01-01")  # before approval (FDA 2021, EMA 2022) and early access
 
 

@@ -23,6 +23,7 @@ from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, doris_remission,
                        lldas, non_response_eligible, non_responder, sfi_flare)
 from .paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
+from .scorecard import round_half_up
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
@@ -289,6 +290,10 @@ def efficacy_visits(visits: pd.DataFrame) -> pd.DataFrame:
     return visits[visits["on_treatment"] & visits["week"].isin(EFFICACY_WEEKS)]
 
 
+#: A group under this many patients is flagged in subgroup tables.
+SMALL_GROUP = 5
+
+
 def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
     """Per week: n and median (IQR) in each level of ``group`` and the Mann-Whitney U p-value
     (SPSS asymptotic) between them, on the visits assessed on treatment. The visits left out are
@@ -328,9 +333,6 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
     return out
 
 
-#: A group under this many patients is flagged in subgroup tables.
-SMALL_GROUP = 5
-
 
 WEEKS_PER_YEAR = 365.25 / 7
 
@@ -355,8 +357,6 @@ def result_value(results: pd.DataFrame, measure: str, population: str = "all", w
 
 
 def _ci_text(low: float, high: float) -> str:
-    from .scorecard import round_half_up
-
     return "–" if np.isnan(low) or np.isnan(high) else f"{round_half_up(low, 1):.1f}–{round_half_up(high, 1):.1f}"
 
 
@@ -370,7 +370,6 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
     what was asked for.
     """
     from .inference import proportion_with_ci
-    from .scorecard import round_half_up
 
     rows = []
     for label, measure, population, wk in items:
@@ -396,8 +395,6 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
     from .inference import proportion_with_ci
 
     on = visits[visits["on_treatment"]]
-    from .scorecard import round_half_up
-
     rows = []
     for col, label in responses.items():
         for w in weeks:
