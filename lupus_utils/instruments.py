@@ -44,6 +44,14 @@ NEUROPSYCHIATRIC_ITEMS = (
     "sledai_cerebrovascular_accident",
 )
 RENAL_ITEMS = ("sledai_urinary_casts", "sledai_haematuria", "sledai_proteinuria", "sledai_pyuria")
+#: The organ domain of every SLEDAI-2K descriptor, in the clinic's words.
+SLEDAI_ORGANS: dict[str, str] = {
+    **dict.fromkeys(NEUROPSYCHIATRIC_ITEMS, "neuropsychiatric"), "sledai_vasculitis": "vascular",
+    "sledai_arthritis": "musculoskeletal", "sledai_myositis": "musculoskeletal", **dict.fromkeys(RENAL_ITEMS, "renal"),
+    "sledai_rash": "mucocutaneous", "sledai_alopecia": "mucocutaneous", "sledai_mucosal_ulcers": "mucocutaneous",
+    "sledai_pleurisy": "serosal", "sledai_pericarditis": "serosal", **dict.fromkeys(SEROLOGY_ITEMS, "serological"),
+    "sledai_fever": "constitutional", "sledai_thrombocytopenia": "haematological", "sledai_leukopenia": "haematological",
+}
 
 
 def coded(series: pd.Series, mapping: dict[str, float], missing: float = np.nan) -> tuple[np.ndarray, list[str]]:

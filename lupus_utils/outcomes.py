@@ -201,6 +201,26 @@ SFI_LEVELS = ("none", "mild_moderate", "severe")
 SFI_MILD_SLEDAI_RISE = 3
 
 
+#: Each criterion of :func:`sfi_flare_criteria` in the clinic's words (tables name the ones met).
+SFI_CRITERIA_LABELS = {
+    "severe_sledai_gt12": "SLEDAI-2K above 12 and rising", "severe_new_cns": "new neuropsychiatric lupus",
+    "severe_new_vasculitis": "new systemic vasculitis", "severe_new_nephritis": "new nephritis",
+    "severe_new_myositis": "new myositis", "severe_platelets_lt60": "platelets below 60 x10^9/L",
+    "severe_haemolytic_anaemia": "haemolytic anaemia", "severe_prednisone_doubled": "prednisone doubled",
+    "severe_prednisone_gt_half_mg_kg": "prednisone above 0.5 mg/kg/day",
+    "severe_hospitalised_for_sle": "hospitalised for lupus",
+    "severe_new_immunosuppressant": "immunosuppressant started or escalated", "severe_pga_gt2_5": "PGA above 2.5",
+    "mild_sledai_up_ge3": f"SLEDAI-2K up by {SFI_MILD_SLEDAI_RISE} or more", "mild_new_or_worse_rash": "new or worse rash",
+    "mild_new_cutaneous_vasculitis": "new cutaneous vasculitis", "mild_new_mucosal_ulcers": "new mucosal ulcers",
+    "mild_new_pleurisy": "new pleurisy", "mild_new_pericarditis": "new pericarditis", "mild_new_arthritis": "new arthritis",
+    "mild_new_fever": "new fever", "mild_prednisone_increased": "prednisone increased",
+    "mild_hcq_or_nsaid_added": "hydroxychloroquine or NSAID added", "mild_pga_up_ge1": "PGA up by 1 or more",
+}
+#: The criteria that are a change of treatment rather than of disease activity.
+SFI_TREATMENT_CRITERIA = ("severe_prednisone_doubled", "severe_prednisone_gt_half_mg_kg", "mild_prednisone_increased",
+                          "severe_new_immunosuppressant", "mild_hcq_or_nsaid_added", "severe_hospitalised_for_sle")
+
+
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each SELENA-SLEDAI Flare Index criterion per visit, compared with the patient's previous
     visit (Petri M et al. N Engl J Med 2005;353:2550-8; Buyon JP et al. Ann Intern Med

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .outcomes import NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, non_responder
+from .instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
+from .outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
+                       _previous, non_responder, previous_visit_position, sfi_flare_criteria)
 from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
 from .scorecard import round_half_up
 
@@ -265,59 +267,47 @@ FLARE_COLUMNS = {"week": "Week", "sfi_flare": "SFI category", "sledai2k": "SLEDA
                  "prednisone_mg": "Prednisone, mg/day"}
 
 
-#: The organ domain of each SLEDAI-2K descriptor, in the clinic's words.
-SLEDAI_ORGANS = {
-    "sledai_seizure": "neuropsychiatric", "sledai_psychosis": "neuropsychiatric",
-    "sledai_organic_brain_syndrome": "neuropsychiatric", "sledai_visual_disturbance": "neuropsychiatric",
-    "sledai_cranial_nerve_disorder": "neuropsychiatric", "sledai_lupus_headache": "neuropsychiatric",
-    "sledai_cerebrovascular_accident": "neuropsychiatric", "sledai_vasculitis": "vascular",
-    "sledai_arthritis": "musculoskeletal", "sledai_myositis": "musculoskeletal",
-    "sledai_urinary_casts": "renal", "sledai_haematuria": "renal", "sledai_proteinuria": "renal", "sledai_pyuria": "renal",
-    "sledai_rash": "mucocutaneous", "sledai_alopecia": "mucocutaneous", "sledai_mucosal_ulcers": "mucocutaneous",
-    "sledai_pleurisy": "serosal", "sledai_pericarditis": "serosal",
-    "sledai_low_complement": "serological", "sledai_increased_dna_binding": "serological",
-    "sledai_fever": "constitutional", "sledai_thrombocytopenia": "haematological", "sledai_leukopenia": "haematological",
-}
-
-
 def _manifestation(item: str) -> str:
     return item.removeprefix("sledai_").replace("_", " ").replace("increased dna binding", "anti-dsDNA")
 
 
-def flare_details(visits: pd.DataFrame) -> pd.DataFrame:
-    """For every flare visit (SELENA-SLEDAI Flare Index), what the data say about it: the
-    SLEDAI-2K descriptors new since the patient's previous visit (or, when none is new, those
-    persisting), their organs, and the treatment change (prednisone-equivalent dose from the
-    previous visit to this one; an immunosuppressant started or escalated; hydroxychloroquine
-    or an NSAID added; hospitalisation). One row per flare visit, in order of visit and patient,
-    indexed like ``visits``."""
-    items = [c for c in SLEDAI_ORGANS if c in visits]
-    order = visits.sort_values(["patient_id", "week"], kind="stable")
-    prev = order.groupby("patient_id", sort=False)[[*items, "prednisone_mg"]].shift()
+def flare_details(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For every flare visit (``sfi_flare`` mild/moderate or severe), what the data say about it,
+    judged against the patient's previous visit exactly as the Flare Index judges it
+    (:func:`lupus_utils.outcomes.sfi_flare_criteria`, ``patients`` for the weight-based rule):
+    the Flare Index criteria met, the SLEDAI-2K descriptors new since the previous visit and
+    their organs, and the treatment change (prednisone-equivalent dose before and now, and the
+    treatment criteria met). One row per flare visit, indexed like ``visits``."""
+    columns = ["SFI criteria met", "New descriptors", "Organ", "Treatment change"]
+    at = np.flatnonzero(visits["sfi_flare"].isin(SFI_LEVELS[1:]).to_numpy())
+    if not len(at):
+        return pd.DataFrame(columns=columns)
+    crit = sfi_flare_criteria(visits, patients)
+    prev = previous_visit_position(visits)
+    items = list(SLEDAI2K_WEIGHTS)
+    now = visits[items].to_numpy(dtype="float64", na_value=np.nan)
+    before = np.column_stack([_previous(now[:, j], prev, 0.0) for j in range(len(items))])
+    new = (now == 1) & (before != 1) & (prev >= 0)[:, None]
+    pred = visits["prednisone_mg"].to_numpy(dtype="float64", na_value=np.nan)
+    pred_prev = _previous(pred, prev)
     rows = {}
-    for i in order.index[order["sfi_flare"].isin(SFI_LEVELS[1:]).to_numpy()]:
-        v, before = order.loc[i], prev.loc[i]
-        present = [c for c in items if v[c] == 1]
-        new = [c for c in present if not before[c] == 1]
-        shown = new or present
-        what = ", ".join(_manifestation(c) for c in shown) or "no SLEDAI-2K descriptor"
-        if shown and not new:
-            what += " (persisting)"
-        organs = ", ".join(dict.fromkeys(SLEDAI_ORGANS[c] for c in shown)) or "–"
+    for i in at:
+        met = [c for c in crit.columns if crit.iat[i, crit.columns.get_loc(c)]]
+        descriptors = [items[j] for j in np.flatnonzero(new[i])]
         change = []
-        was, now = before["prednisone_mg"], v["prednisone_mg"]
-        if pd.notna(was) and pd.notna(now) and now != was:
-            change.append(f"prednisone {display_number(was)} → {display_number(now)} mg/day")
-        for col, text in (("new_immunosuppressant", "immunosuppressant started or escalated"),
-                          ("hcq_or_nsaid_added", "hydroxychloroquine or NSAID added"),
-                          ("hospitalised_for_sle", "hospitalised")):
-            if col in v and v[col] == 1:
-                change.append(text)
-        rows[i] = {"New or worse": what, "Organ": organs, "Treatment change": "; ".join(change) or "none recorded"}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["New or worse", "Organ", "Treatment change"])
+        if not np.isnan(pred[i]) and not np.isnan(pred_prev[i]) and pred[i] != pred_prev[i]:
+            change.append(f"prednisone {display_number(pred_prev[i])} → {display_number(pred[i])} mg/day")
+        change += [SFI_CRITERIA_LABELS[c] for c in met if c in SFI_TREATMENT_CRITERIA and "prednisone" not in c]
+        rows[visits.index[i]] = {
+            "SFI criteria met": "; ".join(SFI_CRITERIA_LABELS[c] for c in met) or "–",
+            "New descriptors": ", ".join(_manifestation(c) for c in descriptors) or "none",
+            "Organ": ", ".join(dict.fromkeys(SLEDAI_ORGANS[c] for c in descriptors)) or "–",
+            "Treatment change": "; ".join(change) or "none recorded",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
 
 
-def flare_table(visits: pd.DataFrame, listing_limit: int = 30) -> pd.DataFrame:
+def flare_table(visits: pd.DataFrame, patients: pd.DataFrame | None = None, listing_limit: int = 30) -> pd.DataFrame:
     """Flares by the SELENA-SLEDAI Flare Index. Up to ``listing_limit`` flares are listed one by
     one, in order of visit, with the SLEDAI-2K, PGA and prednisone of that visit and what
     :func:`flare_details` finds (first column ``Flare``); a registry with more gets counts by
@@ -327,7 +317,7 @@ def flare_table(visits: pd.DataFrame, listing_limit: int = 30) -> pd.DataFrame:
     if len(fl) > listing_limit:
         return (fl.groupby(["week", "sfi_flare"]).size().rename("Flares").reset_index()
                 .rename(columns=FLARE_COLUMNS))
-    out = fl[list(FLARE_COLUMNS)].rename(columns=FLARE_COLUMNS).join(flare_details(visits))
+    out = fl[list(FLARE_COLUMNS)].rename(columns=FLARE_COLUMNS).join(flare_details(visits, patients))
     out = out.sort_values("Week", kind="stable").reset_index(drop=True)
     out.insert(0, "Flare", range(1, len(out) + 1))
     return out

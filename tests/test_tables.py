@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import non_responder_cohort
+from conftest import non_responder_cohort, visit
 from lupus_utils.tables import (display_number, events_by_term, flare_table, n_of_text, non_responder_table,
                                 remission_lldas_table, share_text, styled)
 
@@ -73,15 +73,17 @@ def test_remission_lldas_table_with_and_without_published_values():
 
 
 def _flare_visits(n):
-    return pd.DataFrame({"patient_id": [f"P{i}" for i in range(n + 1)], "week": [36] + [24] * (n - 1) + [4],
-                         "sfi_flare": ["severe"] + ["mild_moderate"] * (n - 1) + ["none"],
-                         "sledai2k": [10] * n + [2], "pga": [1.5] * n + [0.3], "prednisone_mg": [7.5] * n + [5.0]})
+    """n flare visits (one per patient, so no previous visit and no criterion met) and a quiet one."""
+    v = pd.DataFrame([visit(patient_id=f"P{i}", week=w) for i, w in enumerate([36] + [24] * (n - 1) + [4])])
+    return v.assign(sfi_flare=["severe"] + ["mild_moderate"] * (n - 1) + ["none"], sledai2k=[10] * n + [2],
+                    pga=[1.5] * n + [0.3], prednisone_mg=[7.5] * n + [5.0])
 
 
 def test_flare_table_lists_flares_in_order_of_visit():
     t = flare_table(_flare_visits(3))
     assert t.columns.tolist() == ["Flare", "Week", "SFI category", "SLEDAI-2K", "PGA", "Prednisone, mg/day",
-                                  "New or worse", "Organ", "Treatment change"]
+                                  "SFI criteria met", "New descriptors", "Organ", "Treatment change"]
+    assert (t["SFI criteria met"] == "–").all() and (t["New descriptors"] == "none").all()
     assert t["Flare"].tolist() == [1, 2, 3]
     assert t["Week"].tolist() == [24, 24, 36]
     assert t["SFI category"].tolist() == ["mild/moderate", "mild/moderate", "severe"]
@@ -135,29 +137,43 @@ def test_counts_read_in_the_right_number():
     assert counted(3, "flare", "flares") == "3 flares"
 
 
-def test_flare_details_name_what_is_new_its_organ_and_what_was_done():
-    """Hand-built: patient A flares at week 12 with new proteinuria beside persisting arthritis,
-    prednisone 5 -> 25 mg/day and an immunosuppressant started; patient B flares at week 4 with
-    only the arthritis she already had."""
-    from lupus_utils.tables import SLEDAI_ORGANS, flare_details
+def test_flare_details_name_the_criteria_what_is_new_its_organ_and_what_was_done():
+    """Hand-built: A flares at week 12 with new proteinuria (1.2 g/24 h) beside the arthritis she
+    had, prednisone 5 -> 25 mg/day and an immunosuppressant started; B's PGA rises by 1 at week 4
+    with nothing new. The criteria are those of the Flare Index itself."""
+    from lupus_utils.instruments import prednisone_equivalent
+    from lupus_utils.outcomes import sfi_flare
+    from lupus_utils.tables import flare_details
 
-    rows = []
-    for pid, week, flare, pred, items, new_is in [
-        ("A", 0, "none", 5.0, {"sledai_arthritis"}, 0), ("A", 12, "severe", 25.0, {"sledai_arthritis", "sledai_proteinuria"}, 1),
-        ("B", 0, "none", 7.5, {"sledai_arthritis"}, 0), ("B", 4, "mild_moderate", 7.5, {"sledai_arthritis"}, 0),
-    ]:
-        r = {"patient_id": pid, "week": week, "sfi_flare": flare, "prednisone_mg": pred,
-             "new_immunosuppressant": new_is, "hcq_or_nsaid_added": 0, "hospitalised_for_sle": 0}
-        r.update({c: int(c in items) for c in SLEDAI_ORGANS})
-        rows.append(r)
-    visits = pd.DataFrame(rows)
-    visits["sfi_flare"] = pd.Categorical(visits["sfi_flare"], categories=["none", "mild_moderate", "severe"])
-    d = flare_details(visits)
+    v = pd.DataFrame([
+        visit(patient_id="A", week=0, sledai_arthritis=1, tender_joints=2, gc_drug="prednisone", gc_dose_mg=5.0),
+        visit(patient_id="A", week=12, sledai_arthritis=1, tender_joints=2, sledai_proteinuria=1,
+              proteinuria_g_24h=1.2, gc_drug="prednisone", gc_dose_mg=25.0, new_immunosuppressant=1),
+        visit(patient_id="B", week=0, sledai_arthritis=1, tender_joints=2, pga=0.5),
+        visit(patient_id="B", week=4, sledai_arthritis=1, tender_joints=2, pga=1.5),
+    ])
+    v["prednisone_mg"] = prednisone_equivalent(v)
+    v["sfi_flare"] = sfi_flare(v)
+    assert v["sfi_flare"].tolist()[1::2] == ["severe", "mild_moderate"]  # first visits have no previous one
+    d = flare_details(v)
     assert list(d.index) == [1, 3]
-    assert d.loc[1].to_dict() == {"New or worse": "proteinuria", "Organ": "renal",
-                                  "Treatment change": "prednisone 5 → 25 mg/day; immunosuppressant started or escalated"}
-    assert d.loc[3].to_dict() == {"New or worse": "arthritis (persisting)", "Organ": "musculoskeletal",
+    assert d.loc[1].to_dict() == {
+        "SFI criteria met": "new nephritis; prednisone doubled; immunosuppressant started or escalated; "
+                            "SLEDAI-2K up by 3 or more; prednisone increased",
+        "New descriptors": "proteinuria", "Organ": "renal",
+        "Treatment change": "prednisone 5 → 25 mg/day; immunosuppressant started or escalated"}
+    assert d.loc[3].to_dict() == {"SFI criteria met": "PGA up by 1 or more", "New descriptors": "none", "Organ": "–",
                                   "Treatment change": "none recorded"}
+
+
+def test_every_sledai_descriptor_has_an_organ_and_every_flare_criterion_a_label():
+    from lupus_utils.instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
+    from lupus_utils.outcomes import SFI_CRITERIA_LABELS, SFI_TREATMENT_CRITERIA, sfi_flare_criteria
+
+    assert set(SLEDAI_ORGANS) == set(SLEDAI2K_WEIGHTS)
+    criteria = sfi_flare_criteria(pd.DataFrame([visit()]))
+    assert set(SFI_CRITERIA_LABELS) == set(criteria.columns)
+    assert set(SFI_TREATMENT_CRITERIA) <= set(criteria.columns)
 
 
 def test_adverse_event_listing_names_every_event_and_zoster_vaccination():
