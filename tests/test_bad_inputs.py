@@ -232,4 +232,9 @@ def test_command_line_writes_what_it_read_and_never_leaves_stale_tables(tmp_path
         report = pd.read_csv(out / "validation_report.csv", dtype=str, keep_default_na=False)
         assert (report["severity"] == "error").sum() == len(_expected(case))
         assert len(bad.stdout.splitlines()) <= 50, "the terminal summary stays short"
-    assert "by rule: wrong type 300; required 300; unknown patient 300" in bad.stdout
+    sys.path.insert(0, str(CORPUS))
+    try:
+        from make_corpus import JUNK
+    finally:
+        sys.path.remove(str(CORPUS))
+    assert f"by rule: wrong type {JUNK}; required {JUNK}; unknown patient {JUNK}" in bad.stdout

@@ -7,7 +7,9 @@ import pytest
 
 from own_data_book import NAMES, build, html_dir
 
-CHAPTERS = [f"{n:02d}" for n in range(1, 12)]
+from lupus_utils.paths import NOTEBOOKS_DIR
+
+CHAPTERS = sorted(nb.name[:2] for nb in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["without_published", "published"])
