@@ -13,7 +13,7 @@ import pandas as pd
 
 from .codebook import load_codebook, table_spec
 from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .paths import TABLES, VISIT_WEEKS
+from .paths import TABLES
 
 PROBLEM_COLUMNS = ("file", "row", "column", "value", "rule")
 

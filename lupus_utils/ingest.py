@@ -1556,7 +1556,7 @@ def write_report(problems: pd.DataFrame | None, warnings: pd.DataFrame | None, o
             f"<style>{_CSS}</style></head><body>\n<h1>Validation report</h1>\n"
             f"<p>{html.escape(verdict)} {n_warn} warning(s) (unusual values to check; not errors). "
             f"Rows are numbered as the spreadsheet shows them (header = row 1).</p>\n"
-            + (f"<h2>By rule</h2>\n<table><thead><tr><th>severity</th><th>rule</th><th>count</th></tr></thead><tbody>\n"
+            + ("<h2>By rule</h2>\n<table><thead><tr><th>severity</th><th>rule</th><th>count</th></tr></thead><tbody>\n"
                + "\n".join(by_rule) + "\n</tbody></table>\n<h2>Every problem</h2>\n" if by_rule else "")
             + more + f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows)
             + "\n</tbody></table></div>\n</body></html>\n")
