@@ -12,6 +12,7 @@ import functools
 import http.server
 import os
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -73,6 +74,32 @@ class PageProbe:
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("requestfailed", self._on_request_failed)
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} -> HTTP {r.status}"))
+        # requests in flight, followed by the probe itself (see settle)
+        self.in_flight: dict = {}
+        self.last_activity = time.monotonic()
+        self.page.on("request", self._started)
+        for event in ("requestfinished", "requestfailed"):
+            self.page.on(event, self._ended)
+
+    def _started(self, request):
+        self.in_flight[id(request)] = request.url
+        self.last_activity = time.monotonic()
+
+    def _ended(self, request):
+        self.in_flight.pop(id(request), None)
+        self.last_activity = time.monotonic()
+
+    def settle(self, quiet_ms: int = 500, timeout_ms: int = 30_000) -> None:
+        """Wait until no request has been in flight for ``quiet_ms``. Playwright's 'networkidle'
+        is not used: for the explorer page (30 inline figures) Chromium sometimes never reports it
+        although every request has finished. A request still pending after ``timeout_ms`` is a
+        problem of the page, recorded, not waited for forever."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            if not self.in_flight and time.monotonic() - self.last_activity >= quiet_ms / 1000:
+                return
+            self.page.wait_for_timeout(100)
+        self.failed += [f"{url} -> still pending after {timeout_ms / 1000:g} s" for url in self.in_flight.values()]
 
     def _route(self, route):
         if is_local(route.request.url):
@@ -93,10 +120,10 @@ class PageProbe:
 
     def goto(self, url: str, settle_ms: int = 500):
         self.page.goto(url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
         # deferred work (MathJax typesetting and its fonts, the widget embedder) finishes after load
         self.page.wait_for_timeout(settle_ms)
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
 
     def problems(self) -> list[str]:
         return ([f"non-local request (aborted): {u}" for u in self.external]

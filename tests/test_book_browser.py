@@ -167,7 +167,7 @@ def test_explorer_dropdown_switches_stack(browser, base_url, book_html, screensh
                 for i, label in enumerate(labels):
                     select.select_option(index=i)
                     page.wait_for_timeout(200)
-                    page.wait_for_load_state("networkidle")
+                    probe.settle()
                     sig = stack.evaluate(_VISIBLE_SIGNATURE_JS)
                     where = f"{page_path}, explorer #{n}, option {label!r}"
                     assert sig["tables"] or sig["captions"] or sig["images"], \
