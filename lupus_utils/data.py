@@ -39,7 +39,7 @@ def rule_counts(problems: pd.DataFrame) -> pd.DataFrame:
     if problems.empty:
         return pd.DataFrame({"rule": pd.Series(dtype=object), "count": pd.Series(dtype="int64")})
     rule = problems["rule"].astype(str)
-    more = rule.str.extract(r"^(.*?): (\d+) more cells? ", expand=True)
+    more = rule.str.extract(r"^(.*?): (\d+) more (?:cells|rows) ", expand=True)
     name = more[0].fillna(rule.str.split(":").str[0])
     weight = pd.to_numeric(more[1], errors="coerce").fillna(1).astype("int64")
     out = weight.groupby(name.to_numpy(), sort=False).sum().rename_axis("rule").reset_index(name="count")
@@ -106,11 +106,30 @@ def flag_cells(file, mask, column, values, rule, rows=None) -> list[dict]:
     out = [_problem(file, row_of(i), column, v, rule) for i, v in zip(listed, vals)]
     if len(pos) > len(listed):
         rest = pos[len(listed):]
-        prefix, _, detail = rule.partition(":")
-        out.append(_problem(file, None, column, "",
-                            f"{prefix}: {len(rest)} more cells of column '{column}' break this rule "
-                            f"(rows {row_of(rest[0])}-{row_of(rest[-1])}; only the first {len(listed)} are listed):{detail}"))
+        out.append(_more_line(file, column, rule, len(rest), row_of(rest[0]), row_of(rest[-1]), len(listed)))
     return out
+
+
+def capped(hits: list[tuple], rule: str, limit: int) -> list[dict]:
+    """Problems for a short list of ``(file, row, column, value)`` hits of one rule: the first
+    ``limit`` one by one, then one line counting the rest (as :func:`flag_cells` does for a mask)."""
+    out = [_problem(f, r, c, v, rule) for f, r, c, v in hits[:limit]]
+    if len(hits) > limit:
+        rest = hits[limit:]
+        rows = [r for _, r, _, _ in rest if r is not None]
+        columns = {c for _, _, c, _ in rest}
+        out.append(_more_line(rest[0][0], columns.pop() if len(columns) == 1 else "", rule, len(rest),
+                              min(rows, default=None), max(rows, default=None), limit))
+    return out
+
+
+def _more_line(file, column, rule, n_more, first_row, last_row, n_listed) -> dict:
+    """The line that counts the cells of a rule beyond those listed (:func:`rule_counts` reads it)."""
+    prefix, _, detail = rule.partition(":")
+    what = f"cells of column '{column}'" if column else "rows"
+    rows = f"rows {first_row}-{last_row}; " if first_row is not None else ""
+    return _problem(file, None, column, "", f"{prefix}: {n_more} more {what} break this rule "
+                                            f"({rows}only the first {n_listed} are listed):{detail}")
 
 
 def _by_distinct(cells: pd.Series, parse) -> tuple[pd.Series, pd.Series]:

@@ -43,8 +43,8 @@ import pandas as pd
 from .codebook import load_codebook
 from .codebook import table_spec as _table_spec
 from .instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .data import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, flag_cells, format_problems,
-                   rule_counts, validate_cohort)
+from .data import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, capped, flag_cells,
+                   format_problems, rule_counts, validate_cohort)
 from .paths import BUILD_DIR, TABLES
 from .template import units_row
 
@@ -65,6 +65,8 @@ def _codebook() -> pd.DataFrame:
 def table_spec(table: str) -> pd.DataFrame:
     return _table_spec(table, _codebook())
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: Reading problems and identifiers listed one by one per rule (or column) before the rest are counted.
+VALUE_HITS_LISTED = 20
 REPORT_COLUMNS = ("severity", *PROBLEM_COLUMNS)
 
 
@@ -256,18 +258,12 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
             (short if len(cells) < fields else long_).append((n, len(cells)))
         rows.append((list(cells[:width]) + [""] * (width - len(cells)))[:width])
         numbers.append(n)
-    for n in extra[:VALUE_HITS_LISTED]:
-        problems.append(_problem(label, n, "", "", f"extra cells: row {n} has values beyond the last named column"))
-    if len(extra) > VALUE_HITS_LISTED:
-        problems.append(_problem(label, None, "", "", f"extra cells: {len(extra) - VALUE_HITS_LISTED} more cells of column '' "
-                                                     f"break this rule (rows {extra[VALUE_HITS_LISTED]}-{extra[-1]}; not listed)"))
+    problems += capped([(label, n, "", "") for n in extra], "extra cells: the row has values beyond the last named column",
+                       VALUE_HITS_LISTED)
     for kind, found in (("fewer", short), ("more", long_)):
-        for n, k in found[:VALUE_HITS_LISTED]:
-            problems.append(_problem(label, n, "", "", f"ragged row: row {n} has {k} fields, {kind} than the {fields} of the "
-                                                     "header; a value or a delimiter is missing or extra (nothing is padded or cut)"))
-        if len(found) > VALUE_HITS_LISTED:
-            problems.append(_problem(label, None, "", "", f"ragged row: {len(found) - VALUE_HITS_LISTED} more cells of column '' "
-                                                         f"break this rule (rows with {kind} fields than the header)"))
+        problems += capped([(label, n, "", f"{k} fields; the header has {fields}") for n, k in found],
+                           f"ragged row: {kind} fields than the header; a value or a delimiter is missing or extra "
+                           "(nothing is padded or cut)", VALUE_HITS_LISTED)
     if empty:
         notes.append(f"{label}: {empty} empty row(s) skipped")
     if not rows:
@@ -358,13 +354,10 @@ def _csv_grid(text: str, label: str, problems: list, notes: list) -> tuple[list[
     except csv.Error as err:
         problems.append(_problem(label, None, "", "", f"unreadable CSV: {err} (near line {reader.line_num})"))
         return None, set()
-    for row, start, end in spans[:VALUE_HITS_LISTED]:
-        problems.append(_problem(label, row, "", "",
-                                 f"quoted field over several lines: a quote opened on line {start} closes only on line {end}, "
-                                 f"swallowing {end - start} line(s); close the quote, or remove the line break inside the cell"))
-    if len(spans) > VALUE_HITS_LISTED:
-        problems.append(_problem(label, None, "", "", f"quoted field over several lines: {len(spans) - VALUE_HITS_LISTED} "
-                                                      "more cells of column '' break this rule (not listed)"))
+    problems += capped([(label, row, "", f"lines {start}-{end}") for row, start, end in spans],
+                       "quoted field over several lines: a quote opened on the first of these lines closes only on the "
+                       "last, swallowing the lines between; close the quote, or remove the line break inside the cell",
+                       VALUE_HITS_LISTED)
     return grid, {row for row, _, _ in spans}  # spreadsheet rows already reported as a whole
 
 
@@ -502,20 +495,12 @@ def _read_workbook(path: Path, problems: list, notes: list):
                 notes.append(f"{label}: the workbook's stored size says {stored} rows but the sheet has {len(grid)}; "
                              "every row was read")
             header = [c.strip() for c in grid[0]] if grid else []
-            for ref in merged[:VALUE_HITS_LISTED]:
-                problems.append(_problem(label, _ref_row(ref), _ref_column(ref, header), "",
-                                         f"merged cells: {ref} is merged; a merged range holds one value for several cells. "
-                                         "Unmerge it and type the value in every cell"))
-            for ref in uncalculated[:VALUE_HITS_LISTED]:
-                problems.append(_problem(label, _ref_row(ref), _ref_column(ref, header), "",
-                                         f"formula not calculated: cell {ref} holds a formula saved without its value; open "
-                                         "and save the workbook in Excel"))
-            if len(merged) > VALUE_HITS_LISTED:
-                problems.append(_problem(label, None, "", "", f"merged cells: {len(merged) - VALUE_HITS_LISTED} more cells of "
-                                                              "column '' break this rule (merged ranges not listed)"))
-            if len(uncalculated) > VALUE_HITS_LISTED:
-                problems.append(_problem(label, None, "", "", f"formula not calculated: {len(uncalculated) - VALUE_HITS_LISTED} "
-                                                              "more cells of column '' break this rule"))
+            problems += capped([(label, _ref_row(ref), _ref_column(ref, header), ref) for ref in merged],
+                               "merged cells: the range is merged, so it holds one value for several cells; unmerge it "
+                               "and type the value in every cell", VALUE_HITS_LISTED)
+            problems += capped([(label, _ref_row(ref), _ref_column(ref, header), ref) for ref in uncalculated],
+                               "formula not calculated: the cell holds a formula saved without its value; open and save "
+                               "the workbook in Excel", VALUE_HITS_LISTED)
             frame = _grid_to_frame(grid, t, label, problems, notes)
             if frame is not None:
                 raw[t] = frame
@@ -956,7 +941,6 @@ def _value_kind(value) -> str | None:
         if test(value):
             return f"direct identifier: the cell looks like {desc}; {fix}"
     return None
-VALUE_HITS_LISTED = 20
 
 
 def _tokens(name: str) -> tuple[set, str]:
@@ -1278,20 +1262,14 @@ def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | N
         frame = raw[t]
         origins = _origins(frame, files.get(t, t))
         for c in cols:
-            pos = np.flatnonzero(matches(frame, c, _THOUSANDS_POINT))
-            for i in pos[:VALUE_HITS_LISTED]:
+            hits = []
+            for i in np.flatnonzero(matches(frame, c, _THOUSANDS_POINT)):
                 v = str(frame[c].iloc[i]).strip()
-                src, row = origins[i]
-                whole = v.replace(".", "")
-                as_decimal = (f"reads as {float(v):g} with a decimal point, or" if v.count(".") == 1
-                              else "is no number with a decimal point; it reads")
-                out.append(_problem(src, row, c, v, f"ambiguous number: '{v}' {as_decimal} as {whole} with a thousands "
-                                                    "point, and this centre writes decimals with a comma; write it without "
-                                                    f"a thousands mark ({whole}) or with a decimal comma"))
-            if len(pos) > VALUE_HITS_LISTED:
-                out.append(_problem(files.get(t, t), None, c, "", f"ambiguous number: {len(pos) - VALUE_HITS_LISTED} more "
-                                                                  f"cells of column '{c}' break this rule (only the first "
-                                                                  f"{VALUE_HITS_LISTED} are listed)"))
+                point = f"{float(v):g}" if v.count(".") == 1 else "no number"
+                hits.append((*origins[i], c, f"{v}: {point} with a decimal point, {v.replace('.', '')} with a thousands point"))
+            out += capped(hits, "ambiguous number: the two readings differ (the value shows both), and this centre "
+                                "writes decimals with a comma; write it without a thousands mark or with a decimal "
+                                "comma", VALUE_HITS_LISTED)
     return _frame(out)
 
 

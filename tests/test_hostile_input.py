@@ -195,7 +195,16 @@ def test_the_decimal_comma_of_one_table_makes_a_thousands_point_in_another_ambig
            "visits": pd.DataFrame({"pga": ["1,5", "2"]}, index=pd.Index([2, 3], name="row"))}
     out = ambiguous_separators(raw, {"patients": "p.csv", "visits": "v.csv"})
     assert list(zip(out["file"], out["row"], out["column"])) == [("p.csv", 2, "cumulative_gc_g")]
-    assert "1.25 with a decimal point, or as 1250" in out["rule"].iloc[0]
+    assert out["value"].iloc[0] == "1.250: 1.25 with a decimal point, 1250 with a thousands point"
     raw["patients"].loc[3, "cumulative_gc_g"] = "1.250.000"
     out = ambiguous_separators(raw, {"patients": "p.csv", "visits": "v.csv"})
-    assert "no number with a decimal point; it reads as 1250000" in out["rule"].iloc[1]
+    assert out["value"].iloc[1] == "1.250.000: no number with a decimal point, 1250000 with a thousands point"
+
+
+def test_a_short_listing_is_capped_and_counted_like_a_long_one():
+    from lupus_utils.data import capped
+
+    out = pd.DataFrame(capped([("v.csv", r, "", f"{r} fields") for r in range(2, 32)], "ragged row: fewer fields", 20))
+    assert len(out) == 21 and list(out["row"].iloc[:2]) == [2, 3]
+    assert out["rule"].iloc[-1] == "ragged row: 10 more rows break this rule (rows 22-31; only the first 20 are listed): fewer fields"
+    assert rule_counts(out).to_dict("records") == [{"rule": "ragged row", "count": 30}]
