@@ -22,10 +22,10 @@ def prednisone(row):
 
 def sle_das(row):
     s = 0.366
-    s += 18 * any(row[c] for c in NEUROPSYCHIATRIC_ITEMS)
-    s += 18 * (row["vasculitis_type"] == "systemic") + 4.408 * (row["vasculitis_type"] == "mucocutaneous")
+    s += 18 * (any(row[c] for c in NEUROPSYCHIATRIC_ITEMS) or row["other_neuropsychiatric_lupus"] == 1)
+    s += 18 * (row["vasculitis_type"] == "systemic" or row["lupus_enteritis"] == 1) + 4.408 * (row["vasculitis_type"] == "mucocutaneous")
     s += 18 * row["cardiopulmonary_involvement"] + 9 * row["sledai_myositis"] + 9 * row["haemolytic_anaemia"]
-    s += 6 * (row["sledai_pleurisy"] or row["sledai_pericarditis"])
+    s += 6 * (row["sledai_pleurisy"] or row["sledai_pericarditis"] or row["sterile_peritonitis"])
     s += 3.887 * (row["rash_extent"] == "generalized") + 3.138 * (row["rash_extent"] == "localized")
     s += (3.132 if row["swollen_joints"] >= 1 else 0) + 0.454 * row["swollen_joints"]
     s += 2.769 * row["sledai_mucosal_ulcers"] + 0.973 * row["sledai_alopecia"]
@@ -40,11 +40,13 @@ def sle_das(row):
     return round(s, 3)
 
 
-MAJOR = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [
+MAJOR = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + ["other_neuropsychiatric_lupus",
     "sledai_pleurisy", "sledai_pericarditis", "sledai_vasculitis", "sledai_fever",
-    "cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity"]
+    "cardiopulmonary_involvement", "haemolytic_anaemia", "lupus_enteritis", "sterile_peritonitis",
+    "other_gastrointestinal_lupus"]
 ACTIVITY = [c for c in SLEDAI2K_WEIGHTS if c not in SEROLOGY] + [
-    "cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity"]
+    "cardiopulmonary_involvement", "haemolytic_anaemia", "lupus_enteritis", "sterile_peritonitis",
+    "other_gastrointestinal_lupus", "other_neuropsychiatric_lupus"]
 RASH = {"none": 0, "localized": 1, "generalized": 2}
 VASCULITIS = {"none": 0, "mucocutaneous": 1, "systemic": 2}
 
@@ -58,7 +60,8 @@ def lldas(row, prev):
 
 
 def doris(row):
-    return sledai(row, clinical=True) == 0 and row["pga"] < 0.5 and prednisone(row) <= 5 and row["new_immunosuppressant"] == 0
+    return (sledai(row, clinical=True) == 0 and row["pga"] < 0.5 and prednisone(row) <= 5
+            and row["new_immunosuppressant"] == 0 and row["hcq_added"] == 0)
 
 
 def sfi(row, prev, weight=math.nan):
@@ -70,13 +73,22 @@ def sfi(row, prev, weight=math.nan):
     def new(c):
         return row[c] and not prev[c]
 
-    severe = (
-        (s > 12 and s > sp) or any(new(c) for c in NEUROPSYCHIATRIC_ITEMS) or any(new(c) for c in RENAL_ITEMS)
+    hb, hb_prev = row["haemoglobin_g_l"], prev["haemoglobin_g_l"]
+    haemolysis = row["haemolytic_anaemia"] and (
+        (hb < 70 or hb_prev - hb > 30) if not prev["haemolytic_anaemia"] else (hb_prev - hb > 30 or (hb < 70 <= hb_prev)))
+    organ = (
+        any(new(c) for c in (*NEUROPSYCHIATRIC_ITEMS, "other_neuropsychiatric_lupus")) or any(new(c) for c in RENAL_ITEMS)
+        or (row["sledai_proteinuria"] and prev["sledai_proteinuria"]
+            and row["proteinuria_g_24h"] - prev["proteinuria_g_24h"] > 0.5)
         or (row["vasculitis_type"] == "systemic" and prev["vasculitis_type"] != "systemic")
         or new("sledai_myositis") or (row["platelets_10e9_l"] < 60 and row["sledai_thrombocytopenia"]
             and not (prev["platelets_10e9_l"] < 60 and prev["sledai_thrombocytopenia"]))
-        or (new("haemolytic_anaemia") and (row["haemoglobin_g_l"] < 70 or prev["haemoglobin_g_l"] - row["haemoglobin_g_l"] > 30))
-        or (p > pp and pp > 0 and p >= 2 * pp) or (p > pp and p > 0.5 * weight)
+        or haemolysis
+    )
+    requiring = (p > pp and p >= 2 * pp) or (p > pp and p > 0.5 * weight) or row["hospitalised_for_sle"] == 1
+    severe = (
+        (s > 12 and s > sp) or (organ and requiring)
+        or (p > pp and p > 0.5 * weight)
         or row["hospitalised_for_sle"] == 1 or row["new_immunosuppressant"] == 1
         or (row["pga"] > 2.5 and row["pga"] > prev["pga"])
     )
@@ -86,7 +98,7 @@ def sfi(row, prev, weight=math.nan):
         s - sp >= 3 or RASH[row["rash_extent"]] > RASH[prev["rash_extent"]]
         or (row["vasculitis_type"] == "mucocutaneous" and prev["vasculitis_type"] == "none")
         or any(new(c) for c in ("sledai_mucosal_ulcers", "sledai_pleurisy", "sledai_pericarditis", "sledai_arthritis", "sledai_fever"))
-        or p > pp or row["hcq_or_nsaid_added"] == 1 or row["pga"] - prev["pga"] >= 1.0
+        or p > pp or row["hcq_added"] == 1 or row["nsaid_added"] == 1 or row["pga"] - prev["pga"] >= 1.0
     )
     return "mild_moderate" if mild else "none"
 

@@ -21,8 +21,8 @@ def random_visits(n: int, seed: int = 1) -> pd.DataFrame:
         df[c] = (rng.random(n) < r).astype("int64")
     df["rash_extent"] = np.where(df["sledai_rash"] == 1, np.where(rng.random(n) < 0.5, "localized", "generalized"), "none")
     df["vasculitis_type"] = np.where(df["sledai_vasculitis"] == 1, np.where(rng.random(n) < 0.7, "mucocutaneous", "systemic"), "none")
-    for c in ("cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity",
-              "new_immunosuppressant", "hcq_or_nsaid_added", "hospitalised_for_sle"):
+    for c in ("cardiopulmonary_involvement", "haemolytic_anaemia", "lupus_enteritis", "sterile_peritonitis",
+              "other_gastrointestinal_lupus", "other_neuropsychiatric_lupus", "new_immunosuppressant", "hcq_added", "nsaid_added", "hospitalised_for_sle"):
         df[c] = (rng.random(n) < 0.01).astype("int64")
     # one value in ten beyond its threshold with the descriptor at 0: not attributed to lupus
     other = rng.random((3, n)) < 0.1

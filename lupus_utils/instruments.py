@@ -43,6 +43,9 @@ NEUROPSYCHIATRIC_ITEMS = (
     "sledai_visual_disturbance", "sledai_cranial_nerve_disorder", "sledai_lupus_headache",
     "sledai_cerebrovascular_accident",
 )
+#: Neuropsychiatric lupus outside the SLEDAI-2K descriptors (SLE-DAS's neuropsychiatric item names
+#: peripheral neuropathy, myelopathy, aseptic meningitis among others; Jesus 2019, Table 1).
+OTHER_NEUROPSYCHIATRIC = "other_neuropsychiatric_lupus"
 RENAL_ITEMS = ("sledai_urinary_casts", "sledai_haematuria", "sledai_proteinuria", "sledai_pyuria")
 #: The organ domain of every SLEDAI-2K descriptor, in the clinic's words.
 SLEDAI_ORGANS: dict[str, str] = {
@@ -200,8 +203,10 @@ SLE_DAS_MEANINGFUL_CHANGE = 1.72
 def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
     """The 17 SLE-DAS inputs derived from the visit columns (0/1 items plus the four numbers).
 
-    Mapping: neuropsychiatric = any of the seven SLEDAI-2K neuropsychiatric descriptors;
-    serositis = pleurisy or pericarditis; arthritis = at least one swollen joint (SLE-DAS counts
+    Mapping: neuropsychiatric = any of the seven SLEDAI-2K neuropsychiatric descriptors or
+    ``other_neuropsychiatric_lupus`` (the SLE-DAS item is broader than SLEDAI-2K's);
+    serositis = pleurisy, pericarditis or sterile peritonitis, and systemic vasculitis includes lupus
+    enteritis (Jesus 2019, Table 1 of items); arthritis = at least one swollen joint (SLE-DAS counts
     swollen joints of the 28-joint count); rash and vasculitis from ``rash_extent`` and
     ``vasculitis_type``; hypocomplementaemia and anti-dsDNA from the SLEDAI-2K serology items;
     proteinuria in mg/24 h (``proteinuria_g_24h`` x 1000). The laboratory values are returned as
@@ -211,18 +216,19 @@ def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
     def flag(mask):
         return np.asarray(mask, dtype="float64")
 
-    np_items = visits[list(NEUROPSYCHIATRIC_ITEMS)].to_numpy(dtype="float64")
+    np_items = visits[[*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC]].to_numpy(dtype="float64")
     vasc = extent_rank(visits, "vasculitis_type")
     rash = extent_rank(visits, "rash_extent")
     swollen = visits["swollen_joints"].to_numpy(dtype="float64", na_value=np.nan)
     return pd.DataFrame(
         {
             "neuropsychiatric": flag(np_items.max(axis=1) > 0),
-            "systemic_vasculitis": flag(vasc == 2),
+            "systemic_vasculitis": flag((vasc == 2) | (visits["lupus_enteritis"] == 1)),
             "cardiopulmonary": visits["cardiopulmonary_involvement"].to_numpy(dtype="float64"),
             "myositis": visits["sledai_myositis"].to_numpy(dtype="float64"),
             "haemolytic_anaemia": visits["haemolytic_anaemia"].to_numpy(dtype="float64"),
-            "serositis": flag((visits["sledai_pleurisy"] == 1) | (visits["sledai_pericarditis"] == 1)),
+            "serositis": flag((visits["sledai_pleurisy"] == 1) | (visits["sledai_pericarditis"] == 1)
+                              | (visits["sterile_peritonitis"] == 1)),
             "mucocutaneous_vasculitis": flag(vasc == 1),
             "generalized_rash": flag(rash == 2),
             "localized_rash": flag(rash == 1),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .instruments import (
     NEUROPSYCHIATRIC_ITEMS,
+    OTHER_NEUROPSYCHIATRIC,
     RENAL_ITEMS,
     SEROLOGY_ITEMS,
     SLEDAI2K_WEIGHTS,
@@ -24,8 +25,11 @@ from .instruments import (
 
 #: Clinical SLEDAI-2K descriptors (serology excluded) checked for "new activity".
 CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
+#: Gastrointestinal lupus activity, recorded by kind (SLE-DAS scores enteritis and peritonitis
+#: under other items; LLDAS criterion 1 excludes all three).
+GASTROINTESTINAL_ITEMS = ("lupus_enteritis", "sterile_peritonitis", "other_gastrointestinal_lupus")
 #: Non-SLEDAI activity flags that also count as new activity when they appear.
-EXTRA_ACTIVITY_FLAGS = ("cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity")
+EXTRA_ACTIVITY_FLAGS = ("cardiopulmonary_involvement", "haemolytic_anaemia", OTHER_NEUROPSYCHIATRIC, *GASTROINTESTINAL_ITEMS)
 
 #: LLDAS cut-offs (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21): SLEDAI-2K <= 4, PGA (0-3)
 #: <= 1, prednisone equivalent <= 7.5 mg/day.
@@ -104,7 +108,7 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
 
     - ``c1_sledai_le4_no_major_organ``: SLEDAI-2K <= 4 with no renal, CNS, cardiopulmonary
       (pleurisy, pericarditis, ``cardiopulmonary_involvement``), vasculitis or fever activity, no
-      haemolytic anaemia and no gastrointestinal activity;
+      haemolytic anaemia and no gastrointestinal activity (any of ``GASTROINTESTINAL_ITEMS``);
     - ``c2_no_new_activity``: no clinical SLEDAI-2K descriptor, cardiopulmonary, haemolytic or
       gastrointestinal flag present now that was absent at the previous visit, and (our reading of
       "new features") no rash or vasculitis of worse extent than then (serology is not "activity"
@@ -112,16 +116,20 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     - ``c3_pga_le1``: PGA (0-3) <= 1;
     - ``c4_prednisone_le7_5``: prednisone equivalent <= 7.5 mg/day;
     - ``c5_standard_maintenance``: no immunosuppressant started or escalated since the previous
-      visit (``new_immunosuppressant == 0``), our reading of "well-tolerated standard maintenance
-      doses".
+      visit (``new_immunosuppressant == 0``). This is how "well-tolerated standard maintenance
+      doses of immunosuppressive drugs and approved biologics" is read: a drug taken at an
+      unchanged dose counts as maintenance (anifrolumab itself at its licensed 300 mg every four
+      weeks included); a start or an escalation for activity does not; tolerance is not recorded
+      in the data, so a drug stopped for an adverse event is judged by the dose the patient still
+      takes, not by the reason.
 
     Each criterion is a nullable boolean, missing (``<NA>``) where an input it needs is missing
     (a descriptor, PGA, the glucocorticoid, ``new_immunosuppressant``), never a silent False.
     """
     score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
-    major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [
+    major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [OTHER_NEUROPSYCHIATRIC,
         "sledai_pleurisy", "sledai_pericarditis", "sledai_vasculitis", "sledai_fever",
-        "cardiopulmonary_involvement", "haemolytic_anaemia", "gastrointestinal_activity",
+        "cardiopulmonary_involvement", "haemolytic_anaemia", *GASTROINTESTINAL_ITEMS,
     ]
     major_active = np.zeros(len(visits), dtype=bool)
     major_unknown = np.zeros(len(visits), dtype=bool)
@@ -174,7 +182,8 @@ def doris_remission(visits: pd.DataFrame) -> pd.Series:
 
     Clinical SLEDAI = 0, PGA (0-3) < 0.5 and prednisone equivalent <= 5 mg/day; antimalarials,
     immunosuppressants and biologics are allowed when stable, so a visit at which an
-    immunosuppressant was started or escalated (``new_immunosuppressant == 1``) is not remission.
+    immunosuppressant was started or escalated (``new_immunosuppressant == 1``) or
+    hydroxychloroquine newly added (``hcq_added == 1``) is not remission.
     Serology does not count. Source: van Vollenhoven RF, Bertsias G, Doria A, et al. 2021 DORIS
     definition of remission in SLE. Lupus Sci Med 2021;8:e000538. A nullable boolean, like
     :func:`lldas`: missing when no criterion fails but an input is missing.
@@ -183,12 +192,14 @@ def doris_remission(visits: pd.DataFrame) -> pd.Series:
     pga = _col(visits, "pga")
     pred = prednisone_equivalent(visits).to_numpy(dtype="float64", na_value=np.nan)
     maintenance = _col(visits, "new_immunosuppressant")
+    hcq = _col(visits, "hcq_added")
+    stable = (maintenance == 0) & (hcq == 0)
     criteria = pd.DataFrame(
         {
             "clinical_sledai_0": _known_bool(score == 0, np.isnan(score)),
             "pga_below_0_5": _known_bool(pga < DORIS_PGA_BELOW, np.isnan(pga)),
             "prednisone_le5": _known_bool(pred <= DORIS_PREDNISONE_MAX_MG, np.isnan(pred)),
-            "stable_therapy": _known_bool(maintenance == 0, np.isnan(maintenance)),
+            "stable_therapy": _known_bool(stable, ~stable & ~(maintenance == 1) & ~(hcq == 1)),
         },
         index=visits.index,
     )
@@ -199,26 +210,88 @@ SFI_LEVELS = ("none", "mild_moderate", "severe")
 #: SELENA-SLEDAI Flare Index: a rise of at least this many SLEDAI points from the previous visit
 #: is a mild/moderate flare.
 SFI_MILD_SLEDAI_RISE = 3
-
+#: "Worse" proteinuria with the renal descriptor already present: a rise of more than this many
+#: g/24 h, the "recent increase of more than 0.5 g/24 h" of the SLEDAI glossary (Bombardier C et
+#: al. Arthritis Rheum 1992;35:630-40).
+SFI_PROTEINURIA_RISE_G = 0.5
+#: "Worse" haemolytic anaemia, and haemolytic anaemia severe enough to count: a haemoglobin fall of
+#: more than this many g/L, or a value below ``SFI_HAEMOGLOBIN_BELOW`` (SFI form).
+SFI_HAEMOGLOBIN_FALL = 30
+SFI_HAEMOGLOBIN_BELOW = 70
+SFI_PLATELETS_BELOW = 60
 
 #: Each criterion of :func:`sfi_flare_criteria` in the clinic's words (tables name the ones met).
 SFI_CRITERIA_LABELS = {
-    "severe_sledai_gt12": "SLEDAI-2K above 12 and rising", "severe_new_cns": "new neuropsychiatric lupus",
-    "severe_new_vasculitis": "new systemic vasculitis", "severe_new_nephritis": "new nephritis",
-    "severe_new_myositis": "new myositis", "severe_platelets_lt60": "platelets below 60 x10^9/L",
-    "severe_haemolytic_anaemia": "haemolytic anaemia", "severe_prednisone_doubled": "prednisone doubled",
-    "severe_prednisone_gt_half_mg_kg": "prednisone above 0.5 mg/kg/day",
+    "severe_sledai_gt12": "SLEDAI-2K above 12 and rising",
+    "severe_cns_requiring": "new or worse neuropsychiatric lupus, requiring more glucocorticoid or hospital",
+    "severe_vasculitis_requiring": "new systemic vasculitis, requiring more glucocorticoid or hospital",
+    "severe_nephritis_requiring": "new or worse nephritis, requiring more glucocorticoid or hospital",
+    "severe_myositis_requiring": "new myositis, requiring more glucocorticoid or hospital",
+    "severe_platelets_lt60_requiring": "platelets below 60 x10^9/L, requiring more glucocorticoid or hospital",
+    "severe_haemolytic_anaemia_requiring": "new or worse haemolytic anaemia, requiring more glucocorticoid or hospital",
+    "severe_prednisone_gt_half_mg_kg": "prednisone raised above 0.5 mg/kg/day",
     "severe_hospitalised_for_sle": "hospitalised for lupus",
     "severe_new_immunosuppressant": "immunosuppressant started or escalated", "severe_pga_gt2_5": "PGA above 2.5",
     "mild_sledai_up_ge3": f"SLEDAI-2K up by {SFI_MILD_SLEDAI_RISE} or more", "mild_new_or_worse_rash": "new or worse rash",
     "mild_new_cutaneous_vasculitis": "new cutaneous vasculitis", "mild_new_mucosal_ulcers": "new mucosal ulcers",
-    "mild_new_pleurisy": "new pleurisy", "mild_new_pericarditis": "new pericarditis", "mild_new_arthritis": "new arthritis",
-    "mild_new_fever": "new fever", "mild_prednisone_increased": "prednisone increased",
+    "mild_new_pleurisy": "new pleurisy", "mild_new_pericarditis": "new pericarditis",
+    "mild_new_arthritis": "new arthritis", "mild_new_fever": "new fever",
+    "mild_prednisone_increased": "prednisone increased",
     "mild_hcq_or_nsaid_added": "hydroxychloroquine or NSAID added", "mild_pga_up_ge1": "PGA up by 1 or more",
 }
 #: The criteria that are a change of treatment rather than of disease activity.
-SFI_TREATMENT_CRITERIA = ("severe_prednisone_doubled", "severe_prednisone_gt_half_mg_kg", "mild_prednisone_increased",
+SFI_TREATMENT_CRITERIA = ("severe_prednisone_gt_half_mg_kg", "mild_prednisone_increased",
                           "severe_new_immunosuppressant", "mild_hcq_or_nsaid_added", "severe_hospitalised_for_sle")
+
+
+def sfi_organ_items(visits: pd.DataFrame) -> pd.DataFrame:
+    """The SELENA-SLEDAI Flare Index's severe organ items, "new or worse" at each visit compared
+    with the patient's previous visit (all False at a first visit). Worse includes the worsening of
+    an item already present, where the data measure it:
+
+    - ``cns``: a neuropsychiatric SLEDAI-2K descriptor (or ``other_neuropsychiatric_lupus``)
+      present now and absent before;
+    - ``vasculitis``: systemic vasculitis now, not before (``vasculitis_type``);
+    - ``nephritis``: a renal descriptor present now and absent before, or proteinuria attributed to
+      lupus at both visits and up by more than ``SFI_PROTEINURIA_RISE_G`` g/24 h;
+    - ``myositis``: the myositis descriptor new;
+    - ``platelets_lt60``: a lupus thrombocytopenia below 60 x10^9/L now that was not below 60
+      before (a count already below 60 that falls further is not counted: no source gives a
+      threshold);
+    - ``haemolytic_anaemia``: haemolytic anaemia now with haemoglobin below 70 g/L or a fall of
+      more than 30 g/L, and either new or, if present before, with that fall (or the fall below 70).
+    """
+    prev = previous_visit_position(visits)
+    has_prev = prev >= 0
+
+    def new(col):
+        now = _col(visits, col)
+        return has_prev & (now > 0) & (_previous(now, prev, 0.0) == 0)
+
+    prot = _col(visits, "proteinuria_g_24h")
+    prot_item = _col(visits, "sledai_proteinuria")
+    worse_prot = (has_prev & (prot_item == 1) & (_previous(prot_item, prev, 0.0) == 1)
+                  & (prot - _previous(prot, prev) > SFI_PROTEINURIA_RISE_G))
+    vasc = extent_rank(visits, "vasculitis_type")
+    systemic_vasc = vasc == 2
+    platelets = _col(visits, "platelets_10e9_l")
+    thromb = _col(visits, "sledai_thrombocytopenia")
+    low_platelets = (platelets < SFI_PLATELETS_BELOW) & (thromb == 1)
+    hb = _col(visits, "haemoglobin_g_l")
+    hb_prev = _previous(hb, prev)
+    fall = hb_prev - hb > SFI_HAEMOGLOBIN_FALL
+    haemolysis = _col(visits, "haemolytic_anaemia") == 1
+    haemolysis_before = _previous(_col(visits, "haemolytic_anaemia"), prev, 0.0) == 1
+    crossed = (hb < SFI_HAEMOGLOBIN_BELOW) & ~(hb_prev < SFI_HAEMOGLOBIN_BELOW)
+    return pd.DataFrame({
+        "cns": np.any([new(c) for c in (*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC)], axis=0),
+        "vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
+        "nephritis": np.any([new(c) for c in RENAL_ITEMS], axis=0) | worse_prot,
+        "myositis": new("sledai_myositis"),
+        "platelets_lt60": has_prev & low_platelets & ~_previous(low_platelets, prev, 0).astype(bool),
+        "haemolytic_anaemia": has_prev & haemolysis & np.where(
+            haemolysis_before, fall | crossed, (hb < SFI_HAEMOGLOBIN_BELOW) | fall),
+    }, index=visits.index)
 
 
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -227,10 +300,26 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     2005;142:953-62). Columns starting ``severe_`` define a severe flare, ``mild_`` a
     mild/moderate one. At a patient's first visit every criterion is False.
 
-    SLEDAI-2K stands in for SELENA-SLEDAI (the paper recorded SLEDAI-2K). "New or worse" means
-    absent at the previous visit and present now (for rash and vasculitis, also a worse extent).
-    The 0.5 mg/kg/day prednisone rules need ``weight_kg`` from ``patients``; without a weight
-    they are not applied and only the "doubling" and "increase" rules act.
+    - The severe organ items (:func:`sfi_organ_items`: neuropsychiatric lupus, systemic
+      vasculitis, nephritis, myositis, platelets below 60, haemolytic anaemia) make a flare severe
+      only when they require doubled prednisone (a dose at least twice the previous one, a start
+      from none included), prednisone above 0.5 mg/kg/day or hospitalisation (``*_requiring``);
+      otherwise the mild/moderate rules judge the visit (a new renal descriptor of 4 points, for
+      example, is a SLEDAI-2K rise of 3 or more). Doubling prednisone is not severe on its own.
+    - Severe on their own: SLEDAI-2K above 12 (and higher than before), prednisone raised above
+      0.5 mg/kg/day, hospitalisation for lupus, an immunosuppressant started or escalated, PGA
+      above 2.5 (and higher than before).
+    - Mild/moderate: SLEDAI-2K up by 3 or more; new or worse rash (a wider extent); new cutaneous
+      vasculitis, mucosal ulcers, pleurisy, pericarditis, arthritis or fever; prednisone
+      increased; hydroxychloroquine or an NSAID added; PGA up by 1 or more.
+
+    "Worse" is judged where the data measure an item's severity and a source gives the step: the
+    extent of rash and vasculitis, proteinuria and haemoglobin (:func:`sfi_organ_items`). The
+    joint counts move from visit to visit, but no source says by how much arthritis must grow to
+    be "worse"; we do not invent a step, and a worsening the physician judged shows in the PGA rule.
+
+    SLEDAI-2K stands in for SELENA-SLEDAI (the paper recorded SLEDAI-2K). The 0.5 mg/kg/day rules
+    need ``weight_kg`` from ``patients``; without a weight they are not applied.
     """
     prev = previous_visit_position(visits)
     has_prev = prev >= 0
@@ -253,41 +342,29 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     half_mg_kg = 0.5 * weight  # NaN when unknown: comparisons are then False
     rash_rank = extent_rank(visits, "rash_extent")
     vasc = extent_rank(visits, "vasculitis_type")
-    systemic_vasc = vasc == 2
-    cutaneous_vasc = vasc == 1
-    platelets = _col(visits, "platelets_10e9_l")
-    platelets_prev = _previous(platelets, prev)
-    hb = _col(visits, "haemoglobin_g_l")
-    hb_prev = _previous(hb, prev)
     pred_up = has_prev & (pred > pred_prev)
-    thromb = _col(visits, "sledai_thrombocytopenia")
+    above_half = pred_up & (pred > half_mg_kg)
+    hospitalised = has_prev & (_col(visits, "hospitalised_for_sle") == 1)
+    requiring = (pred_up & (pred >= 2 * pred_prev)) | above_half | hospitalised
+    organ = sfi_organ_items(visits)
 
     crit = {
         "severe_sledai_gt12": has_prev & (score > 12) & (score > score_prev),
-        "severe_new_cns": np.any([new(c) for c in NEUROPSYCHIATRIC_ITEMS], axis=0),
-        "severe_new_vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
-        "severe_new_nephritis": np.any([new(c) for c in RENAL_ITEMS], axis=0),
-        "severe_new_myositis": new("sledai_myositis"),
-        # platelets below 60 from lupus now and not from lupus before (a drug-induced count does
-        # not count, SLEDAI-2K's attribution rule)
-        "severe_platelets_lt60": has_prev & (platelets < 60) & (thromb == 1)
-        & ~((platelets_prev < 60) & (_previous(thromb, prev, 0.0) == 1)),
-        "severe_haemolytic_anaemia": new("haemolytic_anaemia") & ((hb < 70) | (hb_prev - hb > 30)),
-        "severe_prednisone_doubled": pred_up & (pred_prev > 0) & (pred >= 2 * pred_prev),
-        "severe_prednisone_gt_half_mg_kg": pred_up & (pred > half_mg_kg),
-        "severe_hospitalised_for_sle": has_prev & (_col(visits, "hospitalised_for_sle") == 1),
+        **{f"severe_{k}_requiring": organ[k].to_numpy() & requiring for k in organ.columns},
+        "severe_prednisone_gt_half_mg_kg": above_half,
+        "severe_hospitalised_for_sle": hospitalised,
         "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
         "severe_pga_gt2_5": has_prev & (pga > 2.5) & (pga > pga_prev),
         "mild_sledai_up_ge3": has_prev & (score - score_prev >= SFI_MILD_SLEDAI_RISE),
         "mild_new_or_worse_rash": has_prev & (rash_rank > _previous(rash_rank, prev, 0.0)),
-        "mild_new_cutaneous_vasculitis": has_prev & cutaneous_vasc & (_previous(vasc, prev, 0.0) == 0),
+        "mild_new_cutaneous_vasculitis": has_prev & (vasc == 1) & (_previous(vasc, prev, 0.0) == 0),
         "mild_new_mucosal_ulcers": new("sledai_mucosal_ulcers"),
         "mild_new_pleurisy": new("sledai_pleurisy"),
         "mild_new_pericarditis": new("sledai_pericarditis"),
         "mild_new_arthritis": new("sledai_arthritis"),
         "mild_new_fever": new("sledai_fever"),
         "mild_prednisone_increased": pred_up,
-        "mild_hcq_or_nsaid_added": has_prev & (_col(visits, "hcq_or_nsaid_added") == 1),
+        "mild_hcq_or_nsaid_added": has_prev & ((_col(visits, "hcq_added") == 1) | (_col(visits, "nsaid_added") == 1)),
         "mild_pga_up_ge1": has_prev & (pga - pga_prev >= 1.0),
     }
     return pd.DataFrame(crit, index=visits.index)

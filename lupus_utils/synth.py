@@ -1135,6 +1135,12 @@ def _deeper_cytopenia(target: str, patient_id: str, item: str, was: float, now: 
 #: tender, CLASI-A within what the active skin, hair and mucosal descriptors allow, no rise in PGA
 #: or glucocorticoid outside the four flares, among others).
 REPAIRS = (
+    # The Flare Index's severe organ items (nephritis among them) are severe only when they require
+    # more treatment; the Results say what hers required: induction with cyclophosphamide.
+    Repair("res_flares_severe_count: cyclophosphamide induction started at week 24 for the class IV "
+           "nephritis found on biopsy (Results), so her flare is severe by the Flare Index's treatment "
+           "criteria, not by the new renal descriptor alone", "SYNTH-08", 24,
+           {"new_immunosuppressant": 0, "sledai_proteinuria": 1}, {"new_immunosuppressant": 1}),
     Repair("res_lldas_w24_n: alopecia, ulcers and anti-dsDNA resolve by week 24, leaving arthritis alone "
            "(SLEDAI-2K 4, so LLDAS); PGA 1.0 and prednisone 7.5 mg", "SYNTH-18", 24,
            {"sledai_alopecia": 1, "sledai_mucosal_ulcers": 1, "sledai_increased_dna_binding": 1, "clasi_activity": 5,

@@ -125,6 +125,24 @@ def test_sle_das_major_organs_and_serositis():
     assert sle_das(v).tolist() == pytest.approx([18.366, 18.366, 4.774, 18.366, 9.366, 9.366, 6.366, 3.135])
 
 
+def test_sle_das_enteritis_is_systemic_vasculitis_and_peritonitis_is_serositis():
+    # Jesus 2019, table of items: lupus enteritis scores as "systemic vasculitis" (18), sterile
+    # peritonitis as "serositis" (6); neither adds again beside the item it belongs to
+    v = visits(visit(lupus_enteritis=1), visit(sterile_peritonitis=1),
+               visit(lupus_enteritis=1, vasculitis_type="systemic", sledai_vasculitis=1),
+               visit(sterile_peritonitis=1, sledai_pleurisy=1), visit(other_gastrointestinal_lupus=1))
+    assert sle_das(v).tolist() == pytest.approx([18.366, 6.366, 18.366, 6.366, 0.366])
+    # SLEDAI-2K scores none of them (its vasculitis descriptor is recorded on its own)
+    assert sledai2k(v).tolist() == [0, 0, 8, 2, 0]
+
+
+def test_sle_das_neuropsychiatric_item_is_broader_than_sledai2k():
+    # a myelopathy (no SLEDAI-2K descriptor) is SLE-DAS neuropsychiatric involvement (18), once
+    v = visits(visit(other_neuropsychiatric_lupus=1), visit(other_neuropsychiatric_lupus=1, sledai_seizure=1))
+    assert sle_das(v).tolist() == pytest.approx([18.366, 18.366])
+    assert sledai2k(v).tolist() == [0, 8]
+
+
 def test_sle_das_leaves_out_laboratory_values_not_attributed_to_lupus():
     # platelets 80, leukocytes 2.5, proteinuria 1.5 g with their SLEDAI-2K items at 0 (a drug, an
     # infection): neither SLEDAI-2K nor SLE-DAS counts them; with the items at 1, SLE-DAS adds

@@ -25,7 +25,8 @@ PRED = dict(gc_drug="prednisone")
     ({"sledai_pericarditis": 1}, False),
     ({"sledai_fever": 1}, False),
     ({"haemolytic_anaemia": 1}, False),
-    ({"gastrointestinal_activity": 1}, False),
+    ({"lupus_enteritis": 1}, False), ({"sterile_peritonitis": 1}, False), ({"other_gastrointestinal_lupus": 1}, False),
+    ({"other_neuropsychiatric_lupus": 1}, False),
     ({"cardiopulmonary_involvement": 1}, False),
     # criterion 3: PGA <= 1
     ({"pga": 1.0}, True), ({"pga": 1.1}, False),
@@ -86,9 +87,18 @@ def test_previous_visit_follows_week_order_not_row_order():
     ({"gc_drug": "prednisone", "gc_dose_mg": 5.1}, False),
     ({"gc_drug": "deflazacort", "gc_dose_mg": 6}, True),  # = 5 prednisone
     ({"new_immunosuppressant": 1}, False),
+    ({"hcq_added": 1}, False),  # hydroxychloroquine newly added: not stable therapy
+    ({"nsaid_added": 1}, True),  # DORIS says nothing of NSAIDs
+    ({"lupus_enteritis": 1}, True), ({"sterile_peritonitis": 1}, True),  # not in clinical SLEDAI
 ])
 def test_doris_remission(changes, expected):
     assert doris_remission(visits(visit(**changes))).iloc[0] is np.bool_(expected)
+
+
+def test_doris_stable_therapy_unknown_is_missing_not_false():
+    v = visits(visit(), visit(week=4)).astype({"hcq_added": "Int64"})
+    v.loc[1, "hcq_added"] = pd.NA
+    assert doris_remission(v).tolist()[0] is True and pd.isna(doris_remission(v).iloc[1])
 
 
 # ---------------------------------------------------------------- SFI
@@ -113,26 +123,48 @@ def _pair(before: dict, after: dict) -> pd.DataFrame:
     ({"pga": 1.0}, {"pga": 2.0}, "mild_moderate"),
     ({"pga": 1.0}, {"pga": 1.9}, "none"),
     ({"pga": 2.0}, {"pga": 2.6}, "severe"),
-    # prednisone: increase mild; doubling severe; > 0.5 mg/kg (60 kg: > 30 mg) severe
+    # prednisone: increase mild; doubling alone mild too (not a severe criterion on its own);
+    # > 0.5 mg/kg (60 kg: > 30 mg) severe
     ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 7.5}, "mild_moderate"),
-    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10}, "severe"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10}, "mild_moderate"),
     ({}, {**PRED, "gc_dose_mg": 25}, "mild_moderate"),
     ({}, {**PRED, "gc_dose_mg": 31}, "severe"),
-    ({"hcq_or_nsaid_added": 0}, {"hcq_or_nsaid_added": 1}, "mild_moderate"),
-    # severe organ criteria
-    ({}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 1.2}, "severe"),
-    ({}, {"sledai_seizure": 1}, "severe"),
-    ({}, {"sledai_myositis": 1}, "severe"),
-    ({}, {"vasculitis_type": "systemic", "sledai_vasculitis": 1}, "severe"),
-    ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 60}, "none"),
-    ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 59}, "severe"),
-    ({}, {"sledai_thrombocytopenia": 0, "platelets_10e9_l": 45}, "none"),  # not attributed to lupus
+    ({"hcq_added": 0}, {"hcq_added": 1}, "mild_moderate"),
+    ({"nsaid_added": 0}, {"nsaid_added": 1}, "mild_moderate"),
+    # severe organ items without the treatment they would require: judged by the mild/moderate
+    # rules (new nephritis, 4 SLEDAI-2K points: a rise of 3 or more; a new lupus platelet count
+    # below 60 adds 1 point and a haemolytic anaemia none, so neither is a flare by itself)
+    ({}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 1.2}, "mild_moderate"),
+    ({}, {"sledai_seizure": 1}, "mild_moderate"),
+    ({}, {"sledai_myositis": 1}, "mild_moderate"),
+    ({}, {"vasculitis_type": "systemic", "sledai_vasculitis": 1}, "mild_moderate"),
+    ({}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 59}, "none"),
+    ({}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 69}, "none"),
+    # ... and with prednisone doubled (5 -> 10 mg, below 0.5 mg/kg), severe
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "sledai_proteinuria": 1, "proteinuria_g_24h": 1.2}, "severe"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "sledai_seizure": 1}, "severe"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "other_neuropsychiatric_lupus": 1}, "severe"),  # myelopathy
+    ({}, {"other_neuropsychiatric_lupus": 1}, "none"),  # no SLEDAI-2K points, no treatment change
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "sledai_myositis": 1}, "severe"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "vasculitis_type": "systemic", "sledai_vasculitis": 1}, "severe"),
+    ({}, {**PRED, "gc_dose_mg": 10, "sledai_thrombocytopenia": 1, "platelets_10e9_l": 59}, "severe"),  # started: at least doubled
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "sledai_thrombocytopenia": 1, "platelets_10e9_l": 60}, "mild_moderate"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "sledai_thrombocytopenia": 0, "platelets_10e9_l": 45}, "mild_moderate"),  # not lupus
     # 50 from a drug, then 50 from lupus: a new lupus count below 60
-    ({"sledai_thrombocytopenia": 0, "platelets_10e9_l": 50}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 50}, "severe"),
-    ({"sledai_thrombocytopenia": 1, "platelets_10e9_l": 50}, {"sledai_thrombocytopenia": 1, "platelets_10e9_l": 45}, "none"),
-    ({}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 69}, "severe"),
-    ({"haemoglobin_g_l": 125}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 94}, "severe"),  # fall 31
-    ({"haemoglobin_g_l": 125}, {"haemolytic_anaemia": 1, "haemoglobin_g_l": 95}, "none"),  # fall 30
+    ({**PRED, "gc_dose_mg": 5, "sledai_thrombocytopenia": 0, "platelets_10e9_l": 50},
+     {**PRED, "gc_dose_mg": 10, "sledai_thrombocytopenia": 1, "platelets_10e9_l": 50}, "severe"),
+    ({**PRED, "gc_dose_mg": 5, "sledai_thrombocytopenia": 1, "platelets_10e9_l": 50},
+     {**PRED, "gc_dose_mg": 10, "sledai_thrombocytopenia": 1, "platelets_10e9_l": 45}, "mild_moderate"),
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "haemolytic_anaemia": 1, "haemoglobin_g_l": 69}, "severe"),
+    ({**PRED, "gc_dose_mg": 5, "haemoglobin_g_l": 125}, {**PRED, "gc_dose_mg": 10, "haemolytic_anaemia": 1, "haemoglobin_g_l": 94}, "severe"),  # fall 31
+    ({**PRED, "gc_dose_mg": 5, "haemoglobin_g_l": 125}, {**PRED, "gc_dose_mg": 10, "haemolytic_anaemia": 1, "haemoglobin_g_l": 95}, "mild_moderate"),  # fall 30
+    # haemolysis already present: worse when Hb falls by more than 30 g/L or below 70
+    ({**PRED, "gc_dose_mg": 5, "haemolytic_anaemia": 1, "haemoglobin_g_l": 100},
+     {**PRED, "gc_dose_mg": 10, "haemolytic_anaemia": 1, "haemoglobin_g_l": 69}, "severe"),
+    ({**PRED, "gc_dose_mg": 5, "haemolytic_anaemia": 1, "haemoglobin_g_l": 68},
+     {**PRED, "gc_dose_mg": 10, "haemolytic_anaemia": 1, "haemoglobin_g_l": 66}, "mild_moderate"),
+    # hospitalisation requires nothing more
+    ({}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 1.2, "hospitalised_for_sle": 1}, "severe"),
     ({}, {"hospitalised_for_sle": 1}, "severe"),
     ({}, {"new_immunosuppressant": 1}, "severe"),
     # SLEDAI above 12 (from 10 to 13) is severe
@@ -146,6 +178,43 @@ def test_sfi_flare(before, after, expected):
     out = sfi_flare(_pair(before, after), pts)
     assert pd.isna(out.iloc[0])  # nothing to compare at the first visit
     assert out.iloc[1] == expected, sfi_flare_criteria(_pair(before, after), pts).iloc[1].loc[lambda s: s].index.tolist()
+
+
+@pytest.mark.parametrize("before,after,expected,met", [
+    # new nephritis (class IV on biopsy) and cyclophosphamide started: severe
+    ({}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 2.8, "new_immunosuppressant": 1}, "severe",
+     ["severe_new_immunosuppressant", "mild_sledai_up_ge3"]),
+    # new nephritis, no treatment change: mild/moderate, through the SLEDAI-2K rise only
+    ({}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 2.8}, "mild_moderate", ["mild_sledai_up_ge3"]),
+    # new arthritis with prednisone doubled (5 -> 10 mg; 0.5 mg/kg of 60 kg is 30 mg): mild/moderate
+    ({**PRED, "gc_dose_mg": 5}, {**PRED, "gc_dose_mg": 10, "sledai_arthritis": 1, "swollen_joints": 2, "tender_joints": 2},
+     "mild_moderate", ["mild_sledai_up_ge3", "mild_new_arthritis", "mild_prednisone_increased"]),
+    # worse nephritis without a new descriptor: proteinuria 1.0 -> 1.6 g/24 h with the descriptor
+    # present at both visits (SLEDAI-2K unchanged) and prednisone doubled: severe
+    ({**PRED, "gc_dose_mg": 5, "sledai_proteinuria": 1, "proteinuria_g_24h": 1.0},
+     {**PRED, "gc_dose_mg": 10, "sledai_proteinuria": 1, "proteinuria_g_24h": 1.6}, "severe",
+     ["severe_nephritis_requiring", "mild_prednisone_increased"]),
+    # the same worsening with no treatment change: the mild rules find nothing (SLEDAI-2K unchanged)
+    ({"sledai_proteinuria": 1, "proteinuria_g_24h": 1.0}, {"sledai_proteinuria": 1, "proteinuria_g_24h": 1.6}, "none", []),
+    # a rise of exactly 0.5 g/24 h is not "more than 0.5": not worse
+    ({**PRED, "gc_dose_mg": 5, "sledai_proteinuria": 1, "proteinuria_g_24h": 1.0},
+     {**PRED, "gc_dose_mg": 10, "sledai_proteinuria": 1, "proteinuria_g_24h": 1.5}, "mild_moderate", ["mild_prednisone_increased"]),
+    # more swollen joints (2 -> 5) with arthritis present at both visits: no source gives the step
+    # that makes arthritis "worse", so only the PGA rule could make this a flare
+    ({"sledai_arthritis": 1, "swollen_joints": 2, "tender_joints": 2},
+     {"sledai_arthritis": 1, "swollen_joints": 5, "tender_joints": 5}, "none", []),
+    ({"sledai_arthritis": 1, "swollen_joints": 2, "tender_joints": 2, "pga": 1.0},
+     {"sledai_arthritis": 1, "swollen_joints": 5, "tender_joints": 5, "pga": 2.0}, "mild_moderate", ["mild_pga_up_ge1"]),
+    # a worse rash: localized -> generalized, SLEDAI-2K unchanged
+    ({"sledai_rash": 1, "rash_extent": "localized"}, {"sledai_rash": 1, "rash_extent": "generalized"}, "mild_moderate",
+     ["mild_new_or_worse_rash"]),
+])
+def test_sfi_requiring_clause_and_worsening(before, after, expected, met):
+    pts = pd.DataFrame([patient()])
+    v = _pair(before, after)
+    assert sfi_flare(v, pts).iloc[1] == expected
+    crit = sfi_flare_criteria(v, pts).iloc[1]
+    assert crit[crit].index.tolist() == met
 
 
 def test_sfi_without_weight_uses_doubling_only():
