@@ -8,12 +8,18 @@ Verdicts and tolerances:
   half-up to the printed decimals, equals the printed value; else ``miss``;
 - means and SDs: ``match`` as above, ``within_tolerance`` when within one unit of the last printed
   decimal;
-- p-values: ``match`` when equal at the printed decimals (or below the printed bound for
-  "<0.001", or at least 0.05 for "n.s."), ``within_tolerance`` when within a factor of 2 of the
-  published value and on the same side of 0.05, else ``miss``;
+- p-values: ``match`` when equal at the printed decimals (or at least 0.05 for "n.s."),
+  ``within_tolerance`` when within a factor of 2 of the published value and on the same side of
+  0.05, else ``miss``. A printed "<0.001" is what SPSS shows as ".000", that is p < 0.0005: a
+  match below 0.0005, within tolerance below 0.001 (the factor of 2);
 - ``not_computed`` when the cohort does not yield the statistic.
 
-A target that ``data/paper_inconsistencies.csv`` names carries that entry as its reason.
+Why a target misses. A target that ``data/paper_inconsistencies.csv`` names has two readings in
+the paper. Its miss is put down to that contradiction only when the computed value reproduces the
+paper's other reading (``data/paper_readings.csv``: the value or range the target takes under it,
+compared at the printed decimals); the reason then names that reading and the entry. Any other
+miss is a *calibration miss* of the cohort, counted as such (``explained_by_paper`` False) even when
+the target is named by an entry.
 """
 from __future__ import annotations
 
@@ -26,6 +32,9 @@ import pandas as pd
 from .paths import DATA_DIR, TARGETS_FILE
 
 INCONSISTENCIES_FILE = DATA_DIR / "paper_inconsistencies.csv"
+READINGS_FILE = DATA_DIR / "paper_readings.csv"
+#: A printed "<0.001" is SPSS's ".000": the p-value is below half of the last printed unit.
+SPSS_ZERO_FRACTION = 0.5
 VERDICTS = ("match", "within_tolerance", "miss", "not_computed")
 
 
@@ -39,6 +48,12 @@ def load_targets(path=TARGETS_FILE) -> pd.DataFrame:
 
 def load_inconsistencies(path=INCONSISTENCIES_FILE) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def load_readings(path=READINGS_FILE) -> pd.DataFrame:
+    """The paper's other reading of each target an inconsistency names: target_id, issue_id, the
+    value (``low`` = ``high``) or range the target takes under it, and its basis in words."""
+    return pd.read_csv(path, dtype={"target_id": str, "issue_id": str, "low": float, "high": float, "basis": str})
 
 
 def round_half_up(x: float, decimals: int) -> float:
@@ -60,10 +75,12 @@ def _verdict(t, value) -> tuple[str, str]:
     dec = 0 if pd.isna(t.decimals) else int(t.decimals)
     if stat == "p":
         if rel == "<":
-            if value < t.value:
+            bound = t.value * SPSS_ZERO_FRACTION if math.isclose(t.value, 10 ** -dec) else t.value
+            if value < bound:
                 return "match", ""
-            ok = value < 2 * t.value and value < 0.05
-            return ("within_tolerance" if ok else "miss"), f"computed p = {value:.4f}"
+            ok = value < 2 * bound and value < 0.05
+            spss = f" ('{t.display}' is SPSS's .000, p < {bound:g})" if bound != t.value else ""
+            return ("within_tolerance" if ok else "miss"), f"computed p = {value:.4f}{spss}"
         if rel == ">=":
             return ("match", "") if value >= t.value else ("miss", f"computed p = {value:.4f} is significant")
         if round_half_up(value, dec) == t.value:
@@ -80,16 +97,32 @@ def _verdict(t, value) -> tuple[str, str]:
     return "miss", f"computed {value:.3f}"
 
 
+def _reproduced_reading(t, value: float, readings: pd.DataFrame):
+    """The first of the paper's other readings of target ``t`` that ``value`` reproduces (compared
+    at the printed decimals; a p-value as it is), or None."""
+    dec = 0 if pd.isna(t.decimals) else int(t.decimals)
+    shown = value if t.statistic == "p" else round_half_up(value, dec)
+    for r in readings.itertuples():
+        if r.low - 1e-9 <= shown <= r.high + 1e-9:
+            return r
+    return None
+
+
 def scorecard(results: pd.DataFrame, targets: pd.DataFrame | None = None,
-              inconsistencies: pd.DataFrame | None = None) -> pd.DataFrame:
+              inconsistencies: pd.DataFrame | None = None, readings: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per target: target_id, source, location, measure, population, week, statistic,
-    published (as printed), computed, verdict, reason."""
+    published (as printed), computed, verdict, reason, ``paper_inconsistency`` (an entry of the
+    audit names the target), ``explained_by_paper`` (the target is not a match and its computed
+    value reproduces the paper's other reading) and ``miss_kind`` (for a miss: ``paper`` when so
+    explained, else ``calibration``)."""
     targets = load_targets() if targets is None else targets
     inconsistencies = load_inconsistencies() if inconsistencies is None else inconsistencies
+    readings = load_readings() if readings is None else readings
     why = {}
     for r in inconsistencies.itertuples():
         for tid in str(r.target_ids).split(";"):
-            why.setdefault(tid.strip(), f"paper inconsistency {r.issue_id}: {r.description}")
+            why.setdefault(tid.strip(), r.issue_id)
+    by_target = dict(tuple(readings.groupby("target_id"))) if len(readings) else {}
     look = _lookup(results)
     rows = []
     for t in targets.itertuples():
@@ -99,26 +132,46 @@ def scorecard(results: pd.DataFrame, targets: pd.DataFrame | None = None,
             value = look.get((t.measure, t.population, -1, t.statistic))
         value = None if value is None else float(value)
         verdict, reason = _verdict(t, value)
-        if t.target_id in why and verdict != "match":
-            reason = f"{reason}; {why[t.target_id]}" if reason else why[t.target_id]
+        explained = False
+        if verdict in ("miss", "within_tolerance"):
+            reading = None
+            if t.target_id in by_target:
+                reading = _reproduced_reading(t, value, by_target[t.target_id])
+            if reading is not None:
+                explained = True
+                reason = f"{reason}; reproduces the paper's other reading, {reading.basis} ({reading.issue_id})"
+            elif t.target_id in why:
+                reason = (f"{reason}; the paper's contradiction {why[t.target_id]} does not explain it: "
+                          f"the computed value reproduces neither reading")
+        if verdict == "miss" and not explained:
+            reason = f"calibration miss: {reason}"
         rows.append({"target_id": t.target_id, "source": t.source, "location": t.location,
                      "measure": t.measure, "population": t.population, "week": t.week,
                      "statistic": t.statistic, "published": t.display, "computed": value,
                      "verdict": verdict, "reason": reason,
-                     "paper_inconsistency": t.target_id in why})
+                     "paper_inconsistency": t.target_id in why, "explained_by_paper": explained,
+                     "miss_kind": ("paper" if explained else "calibration") if verdict == "miss" else ""})
     columns = ["target_id", "source", "location", "measure", "population", "week", "statistic", "published",
-               "computed", "verdict", "reason", "paper_inconsistency"]
+               "computed", "verdict", "reason", "paper_inconsistency", "explained_by_paper", "miss_kind"]
     return pd.DataFrame(rows, columns=columns)  # with no target, an empty card with its columns
 
 
 def summary(card: pd.DataFrame) -> pd.DataFrame:
-    """Counts of each verdict, overall and for targets the paper states consistently."""
-    out = pd.DataFrame({
-        "all targets": card["verdict"].value_counts().reindex(VERDICTS, fill_value=0),
-        "internally consistent targets": card.loc[~card["paper_inconsistency"], "verdict"].value_counts().reindex(VERDICTS, fill_value=0),
-    })
-    out.loc["total"] = out.sum()
-    return out
+    """Counts of each verdict, overall and without the targets whose miss (or tolerance) a
+    contradiction of the paper explains (the computed value reproduces the paper's other reading);
+    the misses split into those the paper explains and calibration misses."""
+    kept = card.loc[~card["explained_by_paper"].astype(bool)]
+    rows = [*VERDICTS[:2], "miss", "  explained by the paper's contradictions", "  calibration misses", VERDICTS[3], "total"]
+
+    def counts(c):
+        v = c["verdict"].value_counts()
+        misses = c[c["verdict"] == "miss"]
+        return [int(v.get("match", 0)), int(v.get("within_tolerance", 0)), len(misses),
+                int((misses["miss_kind"] == "paper").sum()), int((misses["miss_kind"] == "calibration").sum()),
+                int(v.get("not_computed", 0)), len(c)]
+
+    return pd.DataFrame({"all targets": counts(card), "without what the paper's contradictions explain": counts(kept)},
+                        index=rows)
 
 
 def audit_percentages(targets: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -9,11 +9,12 @@ COLS = ["target_id", "source", "location", "measure", "population", "week", "sta
         "relation", "display", "decimals", "denominator", "note"]
 
 
-def _card(rows, results, inconsistencies=None):
+def _card(rows, results, inconsistencies=None, readings=None):
     targets = pd.DataFrame([dict(zip(COLS, r)) for r in rows])
     res = pd.DataFrame(results, columns=["measure", "population", "week", "statistic", "value", "denominator"])
     inc = inconsistencies if inconsistencies is not None else pd.DataFrame(columns=["issue_id", "description", "target_ids"])
-    return scorecard(res, targets, inc).set_index("target_id")
+    readings = readings if readings is not None else pd.DataFrame(columns=["target_id", "issue_id", "low", "high", "basis"])
+    return scorecard(res, targets, inc, readings).set_index("target_id")
 
 
 def T(tid, stat, value, relation="=", decimals=0, measure="m", week=4.0):
@@ -30,9 +31,11 @@ def test_round_half_up(x, d, expected):
     (0.005, "=", 0.0090, "within_tolerance"),
     (0.005, "=", 0.0110, "miss"),          # beyond a factor of 2
     (0.045, "=", 0.060, "miss"),           # same factor, other side of 0.05
-    (0.001, "<", 0.0009, "match"),
-    (0.001, "<", 0.0015, "within_tolerance"),
-    (0.001, "<", 0.0030, "miss"),
+    # "<0.001" is SPSS's ".000": p < 0.0005 matches; up to 0.001 (a factor of 2) is within tolerance
+    (0.001, "<", 0.0004, "match"),
+    (0.001, "<", 0.00057, "within_tolerance"),
+    (0.001, "<", 0.00085, "within_tolerance"),
+    (0.001, "<", 0.0015, "miss"),
     (0.05, ">=", 0.20, "match"),
     (0.05, ">=", 0.03, "miss"),
 ])
@@ -53,12 +56,50 @@ def test_counts_percentages_quantiles_means():
     assert card.loc["q3", "verdict"] == "miss"
 
 
-def test_missing_result_is_not_computed_and_inconsistency_gives_reason():
-    inc = pd.DataFrame([{"issue_id": "I9", "description": "89% is not a whole count of 26", "target_ids": "x;y"}])
-    card = _card([T("x", "pct", 89)], [("m", "all", 4.0, "pct", 88.46, 26)], inc)
-    assert card.loc["x", "verdict"] == "miss" and "I9" in card.loc["x", "reason"]
+def test_missing_result_is_not_computed():
     card = _card([T("z", "n", 3)], [])
     assert card.loc["z", "verdict"] == "not_computed"
+
+
+def test_a_miss_is_the_papers_only_when_it_reproduces_the_other_reading():
+    """89% of 26 is no whole count (the paper's other reading: 23/26, 88%). A computed 88.46%
+    reproduces it: the miss is the paper's. 54% at week 36 fits 7/13; its other readings are 7/14
+    (50%) and 8/14 (57%); a computed 6/13 (46.2%) reproduces none: a calibration miss, although an
+    entry names the target. A p of 0.005 against a printed 0.035 whose other reading is "not
+    significant" (0.05 or more) is a calibration miss too."""
+    inc = pd.DataFrame([{"issue_id": "I9", "description": "89% is not a whole count of 26", "target_ids": "x"},
+                        {"issue_id": "I5", "description": "54% fits 13, not 14", "target_ids": "s"},
+                        {"issue_id": "I19", "description": "table p 0.035, text n.s.", "target_ids": "p"}])
+    readings = pd.DataFrame([("x", "I9", 88, 88, "23 of 26"), ("s", "I5", 50, 50, "7 of 14"), ("s", "I5", 57, 57, "8 of 14"),
+                             ("p", "I19", 0.05, 1, "not significant")], columns=["target_id", "issue_id", "low", "high", "basis"])
+    rows = [T("x", "pct", 89), T("s", "pct", 54, measure="s"), T("p", "p", 0.035, decimals=3, measure="p"), T("c", "n", 9, measure="c")]
+    res = [("m", "all", 4.0, "pct", 88.46, 26), ("s", "all", 4.0, "pct", 46.15, 13), ("p", "all", 4.0, "p", 0.005, np.nan),
+           ("c", "all", 4.0, "n", 8, np.nan)]
+    card = _card(rows, res, inc, readings)
+    assert card["verdict"].tolist() == ["miss"] * 4
+    assert card["miss_kind"].tolist() == ["paper", "calibration", "calibration", "calibration"]
+    assert card["explained_by_paper"].tolist() == [True, False, False, False]
+    assert "reproduces the paper's other reading, 23 of 26 (I9)" in card.loc["x", "reason"]
+    assert card.loc["s", "reason"].startswith("calibration miss") and "I5 does not explain it" in card.loc["s", "reason"]
+    assert card.loc["c", "reason"] == "calibration miss: computed 8"
+    # the same p, not significant, is the text's reading: explained
+    card = _card(rows[2:3], [("p", "all", 4.0, "p", 0.2, np.nan)], inc, readings)
+    assert card.loc["p", "miss_kind"] == "paper"
+    from lupus_utils.scorecard import summary
+    s = summary(_card(rows, res, inc, readings))
+    assert s.loc["miss"].tolist() == [4, 3] and s.loc["  calibration misses"].tolist() == [3, 3]
+    assert s.loc["  explained by the paper's contradictions"].tolist() == [1, 0] and s.loc["total"].tolist() == [4, 3]
+
+
+def test_every_reading_belongs_to_its_entry():
+    """Each reading in data/paper_readings.csv names an audit entry that links its target, with a
+    basis in words and low <= high; every target the card calls explained has one."""
+    from lupus_utils.scorecard import load_inconsistencies, load_readings
+    inc = load_inconsistencies().set_index("issue_id")["target_ids"].str.split(";")
+    r = load_readings()
+    assert r["issue_id"].isin(inc.index).all()
+    assert all(tid in inc[iid] for tid, iid in zip(r["target_id"], r["issue_id"]))
+    assert (r["low"] <= r["high"]).all() and (r["basis"].str.len() > 5).all()
 
 
 def test_targets_file_is_complete_and_cites_places():
