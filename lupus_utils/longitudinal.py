@@ -153,6 +153,19 @@ def responder_table(visits: pd.DataFrame, patients: pd.DataFrame, state: str, we
 MIXED_MODEL_MAX_PATIENTS = 3000
 
 
+
+def responder_values(table: pd.DataFrame, state: str) -> pd.DataFrame:
+    """The completers' counts of :func:`responder_table` as the results key them (``state``,
+    population ``observed_at_visit``, week, n / denominator / pct) with the text the book shows
+    (:func:`lupus_utils.tables.stat_text`), for a chapter's ledger of values shown."""
+    from .tables import stat_text
+
+    rows = [{"measure": state, "population": "observed_at_visit", "week": w, "statistic": stat, "value": float(v),
+             "shown": stat_text(float(v), stat)}
+            for w, n, d, pct in zip(table["week"], table["completers_n"], table["completers_den"], table["completers_pct"])
+            for stat, v in (("n", n), ("denominator", d), ("pct", pct))]
+    return pd.DataFrame(rows, columns=["measure", "population", "week", "statistic", "value", "shown"])
+
 def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=EFFICACY_WEEKS,
                            max_patients: int = MIXED_MODEL_MAX_PATIENTS) -> dict:
     """Model-based mean of ``measure`` at each week from a linear mixed model, which uses every

@@ -3,7 +3,7 @@ results, and show tables and figures with their downloads. Keeps the notebooks t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +14,7 @@ from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
 from .results import add_groupings, compute_results, derive_visits, result_value
 from .scorecard import load_targets
-from .tables import download_links, export_table, n_of_text, styled
+from .tables import download_links, export_table, keyed_values, n_of_text, styled
 
 
 #: The first column of every table downloaded from the synthetic book.
@@ -31,6 +31,8 @@ class Chapter:
     exports: Path
     cohort_name: str
     data_dir: Path
+    name: str = "chapter"
+    shown: list = field(default_factory=list)
 
     @property
     def synthetic(self) -> bool:
@@ -40,8 +42,30 @@ class Chapter:
         return result_value(self.results, measure, population, week, statistic)
 
     def n_of(self, measure, population, week=None) -> str:
-        """'8/24 (33%)' from the results (raises ``KeyError`` for a misspelt key)."""
-        return n_of_text(self.results, measure, population, week)
+        """'8/24 (33.3%)' from the results (raises ``KeyError`` for a misspelt key); recorded in the
+        chapter's ledger of values shown (:meth:`record`)."""
+        text = n_of_text(self.results, measure, population, week)
+        self.record(keyed_values(self.results, [(measure, population, week, s) for s in ("n", "denominator", "pct")]))
+        return text
+
+    def stat(self, measure, population="all", week=None, statistic="n") -> str:
+        """One computed statistic as every page shows it (:func:`lupus_utils.tables.stat_text`),
+        recorded in the chapter's ledger of values shown."""
+        row = keyed_values(self.results, [(measure, population, week, statistic)])
+        self.record(row)
+        return row["shown"].iloc[0]
+
+    def record(self, values: pd.DataFrame) -> None:
+        """Add values the chapter shows (columns measure, population, week, statistic, value,
+        shown) to its ledger, ``values/<chapter>.csv`` among the exports: the cross-chapter test
+        reads every ledger and fails when one statistic reads two ways."""
+        self.shown.append(values[["measure", "population", "week", "statistic", "value", "shown"]])
+        ledger = pd.concat(self.shown, ignore_index=True).drop_duplicates()
+        if self.synthetic:
+            ledger.insert(0, "cohort", SYNTHETIC_LABEL)
+        out = self.exports / "values"
+        out.mkdir(parents=True, exist_ok=True)
+        ledger.to_csv(out / f"{self.name}.csv", index=False, lineterminator="\n")
 
     def export(self, table: pd.DataFrame, name: str) -> dict:
         """Write ``table`` as CSV and XLSX for download; from the synthetic book, with a first
@@ -51,9 +75,14 @@ class Chapter:
             table.insert(0, "cohort", SYNTHETIC_LABEL)
         return export_table(table, name, self.exports)
 
-    def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None) -> None:
+    def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None,
+                   values: pd.DataFrame | None = None) -> None:
         """Show ``table`` with its caption and download links; the downloads hold ``export``
-        when given (a tidy frame, one value per cell, behind a compact display)."""
+        when given (a tidy frame, one value per cell, behind a compact display). ``values``
+        (:func:`lupus_utils.tables.keyed_values`) are the statistics the table shows, recorded in
+        the chapter's ledger (:meth:`record`)."""
+        if values is not None:
+            self.record(values)
         paths = self.export(table if export is None else export, name)
         if caption:
             display(HTML(f"<p><strong>{caption}</strong></p>"))
@@ -67,9 +96,10 @@ class Chapter:
 
 
 def open_chapter(data_dir=None, output_dir=None, cohort_name: str = "Synthetic cohort",
-                 show_published: bool = True) -> Chapter:
+                 show_published: bool = True, name: str = "chapter") -> Chapter:
     """Read and validate the cohort (raises one error listing every problem), derive the visit
-    scores and compute every result. ``output_dir`` receives the CSV/XLSX/PNG/SVG exports."""
+    scores and compute every result. ``output_dir`` receives the CSV/XLSX/PNG/SVG exports;
+    ``name`` (the notebook's, e.g. ``01_cohort``) names the chapter's ledger of values shown."""
     data_dir = Path(data_dir) if data_dir else SYNTHETIC_DIR
     exports = Path(output_dir) if output_dir else BUILD_DIR / "exports-interactive"
     tables = read_cohort(data_dir)
@@ -77,7 +107,7 @@ def open_chapter(data_dir=None, output_dir=None, cohort_name: str = "Synthetic c
     visits = add_groupings(derived, tables["patients"])
     results = compute_results(tables, derived)
     targets = load_targets() if show_published else None
-    return Chapter(tables, visits, results, targets, exports, cohort_name, data_dir)
+    return Chapter(tables, visits, results, targets, exports, cohort_name, data_dir, name)
 
 
 def banner(ch: Chapter) -> HTML:

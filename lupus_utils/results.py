@@ -23,7 +23,6 @@ from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, doris_remission,
                        lldas, non_response_eligible, non_responder, sfi_flare)
 from .paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
-from .scorecard import round_half_up
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
@@ -303,6 +302,7 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
     :data:`SMALL_GROUP` patients (a p-value there says little)."""
     from .inference import holm_adjust
     from .stats import describe, mann_whitney
+    from .tables import iqr_text
 
     eff = visits[visits["on_treatment"]]
     levels = sorted(eff[group].dropna().unique())
@@ -315,7 +315,7 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
         for lv in levels:
             d = describe(at.loc[at[group] == lv, measure])
             row[f"{lv}: n"] = d["n"]
-            row[f"{lv}: median (IQR)"] = f"{d['median']:.1f} ({d['q1']:.1f}–{d['q3']:.1f})" if d["n"] else "–"
+            row[f"{lv}: median (IQR)"] = iqr_text(d["median"], d["q1"], d["q3"]) if d["n"] else "–"
             missing += d["n_missing"]
             vals.append(at.loc[at[group] == lv, measure])
         if len(levels) == 2:
@@ -357,7 +357,9 @@ def result_value(results: pd.DataFrame, measure: str, population: str = "all", w
 
 
 def _ci_text(low: float, high: float) -> str:
-    return "–" if np.isnan(low) or np.isnan(high) else f"{round_half_up(low, 1):.1f}–{round_half_up(high, 1):.1f}"
+    from .tables import pct_text
+
+    return "–" if np.isnan(low) or np.isnan(high) else f"{pct_text(low)}–{pct_text(high)}"
 
 
 def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
@@ -370,16 +372,17 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
     what was asked for.
     """
     from .inference import proportion_with_ci
+    from .tables import pct_text
 
     rows = []
     for label, measure, population, wk in items:
         n = result_value(results, measure, population, wk, "n")
         d = result_value(results, measure, population, wk, "denominator")
         if pd.isna(n) or pd.isna(d) or d == 0:
-            rows.append({"Outcome": label, "n/N": "–", "%": np.nan, "Wilson 95% CI": "–", "Exact 95% CI": "–"})
+            rows.append({"Outcome": label, "n/N": "–", "%": "–", "Wilson 95% CI": "–", "Exact 95% CI": "–"})
             continue
         r = proportion_with_ci(int(n), int(d))
-        rows.append({"Outcome": label, "n/N": f"{int(n)}/{int(d)}", "%": round_half_up(r["pct"], 1),
+        rows.append({"Outcome": label, "n/N": f"{int(n)}/{int(d)}", "%": pct_text(r["pct"]),
                      "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
                      "Exact 95% CI": _ci_text(r["exact_low"], r["exact_high"])})
     return pd.DataFrame(rows, columns=["Outcome", "n/N", "%", "Wilson 95% CI", "Exact 95% CI"])
@@ -393,6 +396,7 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
     ``responses`` maps a boolean (or nullable boolean) column of ``visits`` to its label.
     """
     from .inference import proportion_with_ci
+    from .tables import pct_text
 
     on = visits[visits["on_treatment"]]
     rows = []
@@ -402,7 +406,7 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
             known = at.dropna().astype(bool)
             r = proportion_with_ci(int(known.sum()), len(known))
             n_over_d = f"{int(known.sum())}/{len(known)}" if len(known) else "–"
-            rows.append({"Response": label, "Week": w, "n/N": n_over_d, "%": round_half_up(r["pct"], 1),
+            rows.append({"Response": label, "Week": w, "n/N": n_over_d, "%": pct_text(r["pct"]),
                          "Wilson 95% CI": _ci_text(r["wilson_low"], r["wilson_high"]),
                          "not assessable": int(len(at) - len(known))})
     return pd.DataFrame(rows, columns=["Response", "Week", "n/N", "%", "Wilson 95% CI", "not assessable"])

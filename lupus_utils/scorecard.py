@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-import numpy as np
 import pandas as pd
 
 from .paths import DATA_DIR, TARGETS_FILE

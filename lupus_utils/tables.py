@@ -17,59 +17,77 @@ from .scorecard import round_half_up
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
 
-#: Table 1 rows: (label, measure, population, kind, decimals).
+#: Table 1 rows: (label, measure, population, kind).
 TABLE1_ROWS = [
-    ("Female", "female", "all", "n_pct", 0),
-    ("Age, years", "age_years", "all", "median_iqr", 0),
-    ("Disease duration, years", "disease_duration_years", "all", "median_iqr", 0),
-    ("Caucasian", "caucasian", "all", "n_pct", 0),
-    ("Mucocutaneous, ever / ongoing", ("mucocutaneous_ever", "mucocutaneous_active"), "all", "ever_active", 0),
-    ("Articular, ever / ongoing", ("articular_ever", "articular_active"), "all", "ever_active", 0),
-    ("Haematological, ever / ongoing", ("haematological_ever", "haematological_active"), "all", "ever_active", 0),
-    ("Renal, ever / ongoing", ("renal_ever", "renal_active"), "all", "ever_active", 0),
-    ("Serositis, ever / ongoing", ("serositis_ever", "serositis_active"), "all", "ever_active", 0),
-    ("Neuropsychiatric, ever / ongoing", ("neuropsychiatric_ever", "neuropsychiatric_active"), "all", "ever_active", 0),
-    ("Active serology at baseline", "active_serology", "all", "n_pct", 0),
-    ("Secondary antiphospholipid syndrome", "secondary_aps", "all", "n_pct", 0),
-    ("Secondary Sjögren's syndrome", "secondary_sjogren", "all", "n_pct", 0),
-    ("Cumulative glucocorticoids, g", "cumulative_gc_g", "all", "median_iqr", 0),
-    ("Previous immunosuppressants, n", "n_previous_immunosuppressants", "all", "median_iqr", 0),
-    ("Hydroxychloroquine", "concomitant_hcq", "all", "n_pct", 0),
-    ("Glucocorticoids", "concomitant_gc", "all", "n_pct", 0),
-    ("Glucocorticoid dose, mg/day prednisone", "prednisone_mg", "all", "median_iqr", 1),
-    ("Immunosuppressants", "concomitant_immunosuppressant", "all", "n_pct", 0),
-    ("Methotrexate", "concomitant_mtx", "all", "n_pct", 0),
-    ("Azathioprine", "concomitant_aza", "all", "n_pct", 0),
-    ("Mycophenolate mofetil", "concomitant_mmf", "all", "n_pct", 0),
-    ("Cyclosporin", "concomitant_cyclosporin", "all", "n_pct", 0),
-    ("Antimalarials or glucocorticoids only", "antimalarial_or_gc_only", "all", "n_pct", 0),
-    ("Reason: disease flare", "reason_flare", "all", "n_pct", 0),
-    ("Reason: persistently active disease", "reason_persistently_active", "all", "n_pct", 0),
-    ("SLEDAI-2K", "sledai2k", "all", "median_iqr", 0),
-    ("SLE-DAS", "sle_das", "all", "median_iqr", 1),
-    ("SLICC/ACR damage index > 0", "sdi_positive", "all", "n_pct", 0),
-    ("SLICC/ACR damage index", "sdi", "all", "median_iqr", 0),
-    ("CLASI activity (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline", "median_iqr", 0),
-    ("CLASI damage (mucocutaneous involvement)", "clasi_damage", "mucocutaneous_active_baseline", "median_iqr", 0),
-    ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline", "median_iqr", 0),
-    ("Swollen joints (joint involvement)", "swollen_joints", "articular_active_baseline", "median_iqr", 0),
-    ("Physician Global Assessment (0-3)", "pga", "all", "median_iqr", 1),
+    ("Female", "female", "all", "n_pct"),
+    ("Age, years", "age_years", "all", "median_iqr"),
+    ("Disease duration, years", "disease_duration_years", "all", "median_iqr"),
+    ("Caucasian", "caucasian", "all", "n_pct"),
+    ("Mucocutaneous, ever / ongoing", ("mucocutaneous_ever", "mucocutaneous_active"), "all", "ever_active"),
+    ("Articular, ever / ongoing", ("articular_ever", "articular_active"), "all", "ever_active"),
+    ("Haematological, ever / ongoing", ("haematological_ever", "haematological_active"), "all", "ever_active"),
+    ("Renal, ever / ongoing", ("renal_ever", "renal_active"), "all", "ever_active"),
+    ("Serositis, ever / ongoing", ("serositis_ever", "serositis_active"), "all", "ever_active"),
+    ("Neuropsychiatric, ever / ongoing", ("neuropsychiatric_ever", "neuropsychiatric_active"), "all", "ever_active"),
+    ("Active serology at baseline", "active_serology", "all", "n_pct"),
+    ("Secondary antiphospholipid syndrome", "secondary_aps", "all", "n_pct"),
+    ("Secondary Sjögren's syndrome", "secondary_sjogren", "all", "n_pct"),
+    ("Cumulative glucocorticoids, g", "cumulative_gc_g", "all", "median_iqr"),
+    ("Previous immunosuppressants, n", "n_previous_immunosuppressants", "all", "median_iqr"),
+    ("Hydroxychloroquine", "concomitant_hcq", "all", "n_pct"),
+    ("Glucocorticoids", "concomitant_gc", "all", "n_pct"),
+    ("Glucocorticoid dose, mg/day prednisone", "prednisone_mg", "all", "median_iqr"),
+    ("Immunosuppressants", "concomitant_immunosuppressant", "all", "n_pct"),
+    ("Methotrexate", "concomitant_mtx", "all", "n_pct"),
+    ("Azathioprine", "concomitant_aza", "all", "n_pct"),
+    ("Mycophenolate mofetil", "concomitant_mmf", "all", "n_pct"),
+    ("Cyclosporin", "concomitant_cyclosporin", "all", "n_pct"),
+    ("Antimalarials or glucocorticoids only", "antimalarial_or_gc_only", "all", "n_pct"),
+    ("Reason: disease flare", "reason_flare", "all", "n_pct"),
+    ("Reason: persistently active disease", "reason_persistently_active", "all", "n_pct"),
+    ("SLEDAI-2K", "sledai2k", "all", "median_iqr"),
+    ("SLE-DAS", "sle_das", "all", "median_iqr"),
+    ("SLICC/ACR damage index > 0", "sdi_positive", "all", "n_pct"),
+    ("SLICC/ACR damage index", "sdi", "all", "median_iqr"),
+    ("CLASI activity (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline", "median_iqr"),
+    ("CLASI damage (mucocutaneous involvement)", "clasi_damage", "mucocutaneous_active_baseline", "median_iqr"),
+    ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline", "median_iqr"),
+    ("Swollen joints (joint involvement)", "swollen_joints", "articular_active_baseline", "median_iqr"),
+    ("Physician Global Assessment (0-3)", "pga", "all", "median_iqr"),
 ]
 TABLE2_ROWS = [
-    ("SLEDAI-2K", "sledai2k", "observed_at_visit", 1),
-    ("SLE-DAS", "sle_das", "observed_at_visit", 1),
-    ("CLASI-A (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline", 0),
-    ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline", 0),
-    ("Swollen joints (joint involvement)", "swollen_joints", "articular_active_baseline", 0),
-    ("PGA (0-3)", "pga", "observed_at_visit", 1),
-    ("Prednisone, mg/day", "prednisone_mg", "observed_at_visit", 1),
+    ("SLEDAI-2K", "sledai2k", "observed_at_visit"),
+    ("SLE-DAS", "sle_das", "observed_at_visit"),
+    ("CLASI-A (mucocutaneous involvement)", "clasi_activity", "mucocutaneous_active_baseline"),
+    ("Tender joints (joint involvement)", "tender_joints", "articular_active_baseline"),
+    ("Swollen joints (joint involvement)", "swollen_joints", "articular_active_baseline"),
+    ("PGA (0-3)", "pga", "observed_at_visit"),
+    ("Prednisone, mg/day", "prednisone_mg", "observed_at_visit"),
 ]
 
 
-def _num(x: float, decimals: int) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+def pct_text(pct: float) -> str:
+    """A computed percentage, one decimal, rounded half-up ('33.3'); '–' when missing."""
+    if pct is None or (isinstance(pct, float) and math.isnan(pct)):
         return "–"
-    return f"{round_half_up(x, decimals):.{decimals}f}"
+    return f"{round_half_up(pct, 1):.1f}"
+
+
+def stat_text(value: float, statistic: str) -> str:
+    """A computed statistic as every page of the book shows it, at its own precision, so that the
+    same statistic never reads two ways: a p-value as SPSS prints it (:func:`p_text`), a
+    percentage with one decimal (:func:`pct_text`), anything else by :func:`display_number`
+    (counts whole, other values to three decimals without trailing zeros). Agreement with the
+    paper's printed precision is judged in the scorecard, never by rounding here."""
+    if statistic == "p":
+        return p_text(value)
+    if statistic == "pct":
+        return pct_text(value)
+    return display_number(value)
+
+
+def iqr_text(med: float, q1: float, q3: float) -> str:
+    return f"{stat_text(med, 'median')} ({stat_text(q1, 'q1')}–{stat_text(q3, 'q3')})"
 
 
 def _get(results: pd.DataFrame, measure, population, week, statistic):
@@ -89,22 +107,23 @@ def _lookup_published(targets: pd.DataFrame, source: str, measure, population, w
 
 
 def p_text(p: float) -> str:
-    """A p-value as a paper prints it."""
+    """A p-value as SPSS prints it and papers copy it: three decimals rounded half-up, and
+    "<0.001" for what SPSS shows as ".000" (p below 0.0005); 0.00057 is "0.001"."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
-    return "<0.001" if p < 0.001 else f"{round_half_up(p, 3):.3f}"
+    shown = round_half_up(p, 3)
+    return "<0.001" if shown == 0 else f"{shown:.3f}"
 
 
 def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
     """Table 1 computed from ``results`` (see :func:`lupus_utils.results.compute_results`);
     with ``targets``, a column of the published values beside it."""
     rows = []
-    for label, measure, pop, kind, dec in TABLE1_ROWS:
-        week = 0 if measure in ("sledai2k", "sle_das", "pga", "prednisone_mg", "clasi_activity", "clasi_damage",
-                                "tender_joints", "swollen_joints") else None
+    for label, measure, pop, kind in TABLE1_ROWS:
+        week = _table1_week(measure)
         if kind == "n_pct":
             n, pct = _get(results, measure, pop, week, "n"), _get(results, measure, pop, week, "pct")
-            text = f"{int(n)} ({_num(pct, 0)}%)"
+            text = f"{int(n)} ({pct_text(pct)}%)"
             pub = None
             if targets is not None:
                 pn = _lookup_published(targets, "table1", measure, None, None, "n")
@@ -114,7 +133,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.Dat
             parts = []
             for m in measure:
                 n, pct = _get(results, m, pop, week, "n"), _get(results, m, pop, week, "pct")
-                parts.append(f"{int(n)} ({_num(pct, 0)}%)")
+                parts.append(f"{int(n)} ({pct_text(pct)}%)")
             text = " / ".join(parts)
             pub = None
             if targets is not None:
@@ -126,7 +145,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.Dat
                 pub = " / ".join(pubs)
         else:
             med, q1, q3 = (_get(results, measure, pop, week, s) for s in ("median", "q1", "q3"))
-            text = f"{_num(med, dec)} ({_num(q1, dec)}–{_num(q3, dec)})"
+            text = iqr_text(med, q1, q3)
             pub = None
             if targets is not None:
                 vals = [_lookup_published(targets, "table1", measure, pop, None, s) for s in ("median", "q1", "q3")]
@@ -135,17 +154,72 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def _table1_week(measure) -> int | None:
+    """Visit measures are read at baseline (week 0); patient characteristics have no week."""
+    return 0 if measure in ("sledai2k", "sle_das", "pga", "prednisone_mg", "clasi_activity", "clasi_damage",
+                            "tender_joints", "swollen_joints") else None
+
+
+def table1_keys() -> list[tuple]:
+    """Every (measure, population, week, statistic) Table 1 shows."""
+    keys = []
+    for _, measure, pop, kind in TABLE1_ROWS:
+        stats = ("median", "q1", "q3") if kind == "median_iqr" else ("n", "pct")
+        for m in (measure if isinstance(measure, tuple) else (measure,)):
+            keys += [(m, pop, _table1_week(m), s) for s in stats]
+    return keys
+
+
+def table2_keys(weeks=EFFICACY_WEEKS) -> list[tuple]:
+    """Every (measure, population, week, statistic) Table 2 shows."""
+    return [(measure, pop, w, s) for _, measure, pop in TABLE2_ROWS for w in weeks
+            for s in ("median", "q1", "q3") + (("p",) if w else ())]
+
+
+def remission_lldas_keys(results: pd.DataFrame) -> list[tuple]:
+    """Every (measure, population, week, statistic) :func:`remission_lldas_table` shows."""
+    completed = set(results.loc[(results["measure"] == "doris_remission") & (results["population"] == "completed_48w"), "week"])
+    return [key for w in STATE_WEEKS
+            for measure, pop in (("doris_remission", "completed_48w" if w in completed else "observed_at_visit"),
+                                 ("lldas", "observed_at_visit"))
+            for key in ((measure, pop, w, "n"), (measure, pop, w, "denominator"), (measure, pop, w, "pct"))]
+
+
+def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (columns measure, population, week, statistic, value) with the text the book
+    shows for each value (:func:`stat_text`) in a column ``shown``: a chapter's ledger rows."""
+    out = frame[["measure", "population", "week", "statistic", "value"]].copy()
+    out["shown"] = [stat_text(v, s) for v, s in zip(out["value"], out["statistic"])]
+    return out
+
+
+def keyed_values(results: pd.DataFrame, keys) -> pd.DataFrame:
+    """The values behind a table, one row per (measure, population, week, statistic): the value
+    as computed and as the book shows it (:func:`stat_text`; a percentage from ``n`` and
+    ``denominator`` when ``results`` holds no ``pct`` row). The tidy download of a table, and what
+    the cross-chapter test compares: one statistic never reads two ways."""
+    rows = []
+    for measure, pop, week, stat in keys:
+        value = _get(results, measure, pop, week, stat)
+        if stat == "pct" and math.isnan(value):
+            n, d = _get(results, measure, pop, week, "n"), _get(results, measure, pop, week, "denominator")
+            value = 100 * n / d if d and not math.isnan(d) else float("nan")
+        rows.append({"measure": measure, "population": pop, "week": week, "statistic": stat, "value": value,
+                     "shown": stat_text(value, stat)})
+    return pd.DataFrame(rows, columns=["measure", "population", "week", "statistic", "value", "shown"])
+
+
 def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
     """Table 2: median (IQR) per visit and the Wilcoxon p-value of each visit against baseline.
     With ``targets``, each measure gets a second row with the published values."""
     rows = []
-    for label, measure, pop, dec in TABLE2_ROWS:
+    for label, measure, pop in TABLE2_ROWS:
         row = {"Measure": label, "Source": "computed"}
         prow = {"Measure": label, "Source": "published"}
         for w in weeks:
             med, q1, q3 = (_get(results, measure, pop, w, s) for s in ("median", "q1", "q3"))
             n = _get(results, "patients_at_visit", "observed_at_visit", w, "n") if pop == "observed_at_visit" else _get(results, measure, pop, w, "n")
-            row[WEEK_LABELS[w]] = f"{_num(med, dec)} ({_num(q1, dec)}–{_num(q3, dec)}), n={int(n) if not math.isnan(n) else 0}"
+            row[WEEK_LABELS[w]] = f"{iqr_text(med, q1, q3)}, n={int(n) if not math.isnan(n) else 0}"
             if targets is not None:
                 vals = [_lookup_published(targets, "table2", measure, pop, w, s) for s in ("median", "q1", "q3")]
                 prow[WEEK_LABELS[w]] = f"{vals[0]} ({vals[1]}–{vals[2]})" if vals[0] is not None else "–"
@@ -196,18 +270,18 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAF
 
 
 def share_text(n: float, d: float, nobody: str = "– (nobody assessed)") -> str:
-    """'8/24 (33%)': a count of its denominator with the percentage rounded half-up, as the
-    paper's tables are read; ``nobody`` when the denominator is 0 or missing, '–' when the count is."""
+    """'8/24 (33.3%)': a count of its denominator with the percentage (:func:`pct_text`);
+    ``nobody`` when the denominator is 0 or missing, '–' when the count is."""
     if d is None or math.isnan(d) or d == 0:
         return nobody
     if n is None or math.isnan(n):
         return "–"
-    return f"{int(n)}/{int(d)} ({round_half_up(100 * n / d, 0):.0f}%)"
+    return f"{int(n)}/{int(d)} ({pct_text(100 * n / d)}%)"
 
 
 def n_of_text(results: pd.DataFrame, measure, population, week=None) -> str:
-    """'8/24 (33%)' for a count and its denominator in ``results`` (percentage rounded half-up,
-    as the paper's tables are read); '– (nobody assessed)' when the denominator is 0 or absent at
+    """'8/24 (33.3%)' for a count and its denominator in ``results`` (:func:`share_text`);
+    '– (nobody assessed)' when the denominator is 0 or absent at
     that visit. Raises ``KeyError`` when ``results`` never has that count (a misspelt measure or
     population), rather than a quiet dash."""
     key = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == "n")
@@ -389,20 +463,49 @@ def _p_cell(x) -> str:
     return _cell(x)
 
 
+#: Readers' headers for the code names some computed tables carry (their downloads keep the code
+#: names, one source for scripts); any other code name reads with spaces (:func:`header`).
+HEADER_LABELS = {
+    "week": "Week", "patients": "Patients", "measure": "Measure", "event": "Event", "events": "Events",
+    "at_risk": "At risk", "events_cum": "Events (cumulative)", "censored_cum": "Censored (cumulative)",
+    "ci_low": "95% CI low", "ci_high": "95% CI high", "wilson_low": "Wilson 95% CI low",
+    "wilson_high": "Wilson 95% CI high", "model_mean": "Model mean", "completers_mean": "Mean of those observed",
+    "completers_median": "Median of those observed", "n_obs": "Visits, n", "patient_years": "Patient-years",
+    "patients_with_event": "Patients with the event", "rate_per_100py": "Rate per 100 patient-years",
+    "with_zoster": "With herpes zoster", "zoster_vaccine": "Zoster vaccine", "issue_id": "Entry",
+    "place_a": "First place", "value_a": "Value there", "place_b": "Second place", "value_b": "Value in the second place",
+    "p_exact": "p exact", "p_holm": "p Holm",
+    "synthetic_cohort": "What the synthetic cohort does", "description": "What the paper says", "target_ids": "Targets",
+}
+
+
+def header(column) -> str:
+    """A column's header as a reader sees it: :data:`HEADER_LABELS`, else the name with spaces for
+    underscores and a capital first letter (never ``completers_pct``)."""
+    name = str(column)
+    if name in HEADER_LABELS:
+        return HEADER_LABELS[name]
+    if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", name):
+        spaced = name.replace("_", " ")
+        return spaced[0].upper() + spaced[1:]
+    return name
+
+
 def styled(table: pd.DataFrame):
     """The table as the book shows it: no index, numbers in p-value columns (:data:`P_COLUMN`)
     through :func:`p_text`, every other number through :func:`display_number`, text as it is,
-    missing cells as '–'."""
+    missing cells as '–', headers in readers' words (:func:`header`)."""
     fmt = {c: (_p_cell if P_COLUMN.search(str(c)) else _cell) for c in table.columns}
     # a gap between columns, so that neighbouring numbers never read as one ("26" and "7.5" as "267.5")
     spacing = [{"selector": "td, th", "props": "padding: 0.2em 0.8em 0.2em 0;"},
                {"selector": "th", "props": "vertical-align: bottom;"}]
-    return table.style.hide(axis="index").format(fmt, na_rep="–").set_table_styles(spacing)
+    return (table.style.hide(axis="index").format(fmt, na_rep="–").set_table_styles(spacing)
+            .relabel_index([header(c) for c in table.columns], axis="columns"))
 
 
 def display_value(x, statistic: str) -> str:
-    """A computed value beside a published one: a p-value as the paper prints it, else a number."""
-    return p_text(x) if statistic == "p" else display_number(x)
+    """A computed value beside a published one, as every page shows it (:func:`stat_text`)."""
+    return stat_text(x, statistic)
 
 
 def export_table(table: pd.DataFrame, name: str, out_dir: Path | str) -> dict[str, Path]:

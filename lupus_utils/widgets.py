@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import HTML, display
+from IPython.display import HTML
 
 
 def switcher(views: dict, description: str, css: str = "explorer") -> widgets.VBox:

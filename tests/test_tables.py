@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import non_responder_cohort, visit
-from lupus_utils.tables import (display_number, events_by_term, flare_table, n_of_text, non_responder_table,
-                                remission_lldas_table, share_text, styled)
+from lupus_utils.tables import (display_number, events_by_term, flare_table, keyed_values, n_of_text,
+                                non_responder_table, p_text, remission_lldas_table, share_text, stat_text, styled,
+                                table1, table1_keys, table2, table2_keys)
 
 
 def _results(rows):
@@ -33,19 +34,55 @@ def test_styled_shows_counts_whole_p_values_as_printed_and_gaps_as_dashes():
     assert "12.000" not in html and "e-05" not in html and html.count(">–<") == 2
 
 
-def test_share_text_rounds_half_up():
-    assert share_text(3, 24) == "3/24 (13%)"     # 12.5%: half-up, not half-to-even
-    assert share_text(1, 8) == "1/8 (13%)"       # 12.5% again
-    assert share_text(7, 9) == "7/9 (78%)"
+def test_share_text_rounds_half_up_to_one_decimal():
+    assert share_text(3, 24) == "3/24 (12.5%)"
+    assert share_text(1, 16) == "1/16 (6.3%)"    # 6.25%: half-up, not half-to-even
+    assert share_text(7, 9) == "7/9 (77.8%)"
+    assert share_text(5, 5) == "5/5 (100.0%)"
     assert share_text(2, 0) == "– (nobody assessed)" and share_text(float("nan"), 5) == "–"
+
+
+@pytest.mark.parametrize("p,shown", [(0.0004999, "<0.001"), (0.0005, "0.001"), (0.00057, "0.001"),
+                                     (0.00085, "0.001"), (0.0015, "0.002"), (0.0445, "0.045"), (0.2, "0.200")])
+def test_p_text_prints_as_spss_does(p, shown):
+    # SPSS shows three decimals; its ".000" (p < 0.0005) is what papers print as "<0.001"
+    assert p_text(p) == shown
+
+
+@pytest.mark.parametrize("value,statistic,shown", [
+    (7.5, "median", "7.5"), (10.25, "q3", "10.25"), (8.0, "median", "8"), (52.6315, "pct", "52.6"),
+    (6.25, "pct", "6.3"), (19.0, "n", "19"), (0.00057, "p", "0.001"), (4.0497, "sd", "4.05"), (float("nan"), "mean", "–")])
+def test_stat_text_shows_each_statistic_at_its_own_precision(value, statistic, shown):
+    assert stat_text(value, statistic) == shown
+
+
+def test_keyed_values_show_table1_and_table2_baseline_alike():
+    """The same baseline SLEDAI-2K reads the same in Table 1 and Table 2 (it read "8 (6–10)" in
+    one and "7.5 (5.5–10.3)" in the other when Table 1 rounded to the paper's precision)."""
+    r = _results([("sledai2k", "all", 0, "median", 7.5), ("sledai2k", "all", 0, "q1", 5.5), ("sledai2k", "all", 0, "q3", 10.25),
+                  ("lldas", "observed_at_visit", 12, "n", 3), ("lldas", "observed_at_visit", 12, "denominator", 24)])
+    k = keyed_values(r, [("sledai2k", "all", 0, "median"), ("sledai2k", "all", 0, "q3"), ("lldas", "observed_at_visit", 12, "pct"),
+                         ("lldas", "observed_at_visit", 12, "n")])
+    assert k["shown"].tolist() == ["7.5", "10.25", "12.5", "3"]
+    assert k.columns.tolist() == ["measure", "population", "week", "statistic", "value", "shown"]
+    assert ("sledai2k", "all", 0, "median") in table1_keys() and ("sledai2k", "observed_at_visit", 0, "median") in table2_keys()
+    assert ("pga", "observed_at_visit", 24, "p") in table2_keys() and ("pga", "observed_at_visit", 0, "p") not in table2_keys()
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.results import compute_results
+    res = compute_results(read_cohort(SYNTHETIC_DIR))
+    t1 = table1(res).set_index("Characteristic")["Computed"]
+    t2 = table2(res).set_index("Measure")["Baseline"]
+    base = keyed_values(res, [("sledai2k", "all", 0, s) for s in ("median", "q1", "q3")])["shown"].tolist()
+    assert t1["SLEDAI-2K"] == f"{base[0]} ({base[1]}–{base[2]})" and t2["SLEDAI-2K"].startswith(t1["SLEDAI-2K"] + ", n=26")
 
 
 def test_n_of_text():
     r = _results([("lldas", "observed_at_visit", 24, "n", 14), ("lldas", "observed_at_visit", 24, "denominator", 17),
                   ("lldas", "observed_at_visit", 12, "n", 3), ("lldas", "observed_at_visit", 12, "denominator", 24),
                   ("lldas", "observed_at_visit", 48, "n", 0), ("lldas", "observed_at_visit", 48, "denominator", 0)])
-    assert n_of_text(r, "lldas", "observed_at_visit", 24) == "14/17 (82%)"
-    assert n_of_text(r, "lldas", "observed_at_visit", 12) == "3/24 (13%)"   # 12.5% rounds half-up
+    assert n_of_text(r, "lldas", "observed_at_visit", 24) == "14/17 (82.4%)"
+    assert n_of_text(r, "lldas", "observed_at_visit", 12) == "3/24 (12.5%)"
     assert n_of_text(r, "lldas", "observed_at_visit", 48) == "– (nobody assessed)"
     assert n_of_text(r, "lldas", "observed_at_visit", 36) == "– (nobody assessed)"
     with pytest.raises(KeyError, match="lldsa"):
@@ -64,8 +101,8 @@ def test_remission_lldas_table_with_and_without_published_values():
                             "display": ["5", "20", "25%", "7", "20", "40%"]})
     t = remission_lldas_table(_results(rows), targets)
     assert t["Visit"].tolist() == ["3 months (week 12)", "6 months (week 24)", "12 months (week 48)"]
-    assert t["DORIS remission"].tolist() == ["5/20 (25%)", "6/15 (40%)", "3/4 (75%)"]
-    assert t["LLDAS"].tolist() == ["7/20 (35%)", "12/15 (80%)", "5/5 (100%)"]
+    assert t["DORIS remission"].tolist() == ["5/20 (25.0%)", "6/15 (40.0%)", "3/4 (75.0%)"]
+    assert t["LLDAS"].tolist() == ["7/20 (35.0%)", "12/15 (80.0%)", "5/5 (100.0%)"]
     # whatever parts the paper prints are shown; a dash where it prints none
     assert t["Published remission"].tolist() == ["5/20 (25%)", "40%", "–"]
     assert t["Published LLDAS"].tolist() == ["7/20", "–", "–"]
@@ -109,7 +146,7 @@ def test_non_responder_table_on_a_hand_made_cohort():
     not at least LLDAS at the last visit (N); one stopped for activity (F); S excluded."""
     pts, v = non_responder_cohort()
     row = non_responder_table(pts, v).iloc[0]
-    assert row.tolist() == [4, 1, 0, 1, "2/4 (50%)", 1]
+    assert row.tolist() == [4, 1, 0, 1, "2/4 (50.0%)", 1]
     empty = non_responder_table(pts[pts["patient_id"] == "S"], v[v["patient_id"] == "S"]).iloc[0]
     assert empty.tolist() == [0, 0, 0, 0, "– (nobody eligible)", 1]
 
@@ -158,8 +195,8 @@ def test_flare_details_name_the_criteria_what_is_new_its_organ_and_what_was_done
     d = flare_details(v)
     assert list(d.index) == [1, 3]
     assert d.loc[1].to_dict() == {
-        "SFI criteria met": "new nephritis; prednisone doubled; immunosuppressant started or escalated; "
-                            "SLEDAI-2K up by 3 or more; prednisone increased",
+        "SFI criteria met": "new or worse nephritis, requiring more glucocorticoid or hospital; "
+                            "immunosuppressant started or escalated; SLEDAI-2K up by 3 or more; prednisone increased",
         "New descriptors": "proteinuria", "Organ": "renal",
         "Treatment change": "prednisone 5 → 25 mg/day; immunosuppressant started or escalated"}
     assert d.loc[3].to_dict() == {"SFI criteria met": "PGA up by 1 or more", "New descriptors": "none", "Organ": "–",
@@ -190,3 +227,13 @@ def test_adverse_event_listing_names_every_event_and_zoster_vaccination():
     assert list(out["Zoster vaccine"]) == ["", "not recorded", "no"]
     assert list(out["Action with anifrolumab"]) == ["discontinuation", "none", "temporary suspension"]
     assert list(out["Hospitalised"]) == ["yes", "no", "no"]
+
+
+def test_headers_read_in_the_clinics_words():
+    t = pd.DataFrame({"week": [4], "rate_per_100py": [3.2], "completers_median": [2.0], "p_exact": [0.01], "SLEDAI-2K": [4]})
+    html = styled(t).to_html()
+    for head in (">Week<", ">Rate per 100 patient-years<", ">Median of those observed<", ">p exact<", ">SLEDAI-2K<"):
+        assert head in html, head
+    assert "rate_per_100py" not in html.split("<tbody>")[0]
+    from lupus_utils.tables import header
+    assert header("nri_eligible_pct") == "Nri eligible pct"  # no label yet: spaces, never the code name
