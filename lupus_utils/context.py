@@ -49,6 +49,8 @@ NO_MATCHING_MEASURE = "this cohort has no matching measure"
 NO_DENOMINATOR = "no denominator published, so neither n nor a 95% CI can be given"
 NO_PATIENTS = "no patient observed at that visit"
 CI_NOT_COMPUTABLE = "CI not computable: n not published"
+NO_COUNT = ("no count published and none gives the printed (weighted) percentage back, so neither n nor a "
+            "95% CI can be shown")
 N_DERIVED = "n derived as round(% × denominator / 100), which gives back the printed %"
 N_PUBLISHED = "n and denominator as published"
 N_COUNTED = "counted in this cohort"
@@ -109,9 +111,9 @@ def external_rows(external: pd.DataFrame, measures: dict[str, str] = CHART_MEASU
     cohort has, and every row not verified against its source (so that it is listed, not silently
     dropped). One row each, with n, denominator, percentage, Wilson 95% CI, ``charted`` and the
     ``reason`` a row is left out of the chart, checked in this order: not verified; no matching
-    measure; not a percentage of patients; no denominator. A charted row whose n is neither
-    published nor derivable (:func:`derive_count`) keeps its bar but has no interval
-    (``ci_note`` = :data:`CI_NOT_COMPUTABLE`)."""
+    measure; not a percentage of patients; no denominator; no count (n neither published nor
+    derivable by :func:`derive_count`, ``ci_note`` = :data:`CI_NOT_COMPUTABLE`). So every charted
+    bar has its n, denominator and interval."""
     e = external[external["metric"].isin(measures) | external["verified"].ne("yes")]
     rows = []
     for r in e.itertuples(index=False):
@@ -138,6 +140,7 @@ def external_rows(external: pd.DataFrame, measures: dict[str, str] = CHART_MEASU
                 ci_note = "Wilson 95% CI of n/denominator"
             else:
                 pct, ci_note = printed, CI_NOT_COMPUTABLE
+                reason = reason or NO_COUNT
         elif r.unit == "pct":
             pct, n_note, ci_note = printed, "n not published", "no denominator"
         rows.append({

@@ -90,8 +90,8 @@ def test_derived_count_gets_an_interval_and_a_note_underivable_one_none():
     assert derived["n"] == 11 and derived["n_note"] == N_DERIVED and derived["charted"]
     assert derived["ci_low"] == pytest.approx(27.891, abs=5e-4)
     weighted = external_rows(_external(n=np.nan, value=36.9, denominator=257)).iloc[0]
-    assert weighted["charted"] and np.isnan(weighted["ci_low"]) and weighted["ci_note"] == CI_NOT_COMPUTABLE
-    assert weighted["pct"] == 36.9
+    assert not weighted["charted"] and np.isnan(weighted["ci_low"]) and weighted["ci_note"] == CI_NOT_COMPUTABLE
+    assert weighted["pct"] == 36.9 and weighted["reason"].startswith("no count published")
 
 
 def test_a_figure_without_denominator_is_listed_not_charted():
@@ -141,9 +141,9 @@ def test_unverified_rows_are_never_charted(csv):
 def test_every_charted_published_bar_has_a_denominator_and_a_percentage(csv):
     c = charted(comparison_table(csv, _ours(), "Synthetic cohort", True))
     assert c["denominator"].notna().all() and c["pct"].notna().all()
-    with_n = c[c["n"].notna()]
-    assert with_n["ci_low"].notna().all() and (with_n["ci_low"] <= with_n["pct"]).all() and (with_n["pct"] <= with_n["ci_high"]).all()
-    assert (c.loc[c["n"].isna(), "ci_note"] == CI_NOT_COMPUTABLE).all()
+    # every bar carries its n and a 95% CI (issue 21: "n and a CI on every bar")
+    assert c["n"].notna().all() and c["ci_low"].notna().all()
+    assert (c["ci_low"] <= c["pct"]).all() and (c["pct"] <= c["ci_high"]).all()
 
 
 # ---- references -------------------------------------------------------------------------------------
