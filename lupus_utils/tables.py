@@ -115,9 +115,26 @@ def p_text(p: float) -> str:
     return "<0.001" if shown == 0 else f"{shown:.3f}"
 
 
-def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+def _audit_entries(targets: pd.DataFrame, readings: pd.DataFrame, measures) -> str:
+    """The paper-audit entries behind a Table 1 row: those whose other reading of one of the row's
+    published values is recorded (``readings``), short ids ('inc27'), or ''."""
+    ids = targets.loc[(targets["source"] == "table1") & targets["measure"].isin(measures), "target_id"]
+    found = readings.loc[readings["target_id"].isin(ids), "issue_id"].drop_duplicates()
+    return ", ".join(i.split("_")[0] for i in found)
+
+
+def audit_link(entries: str, page: str = "11_consistency.html") -> str:
+    """HTML links from a table cell to the paper-audit chapter, one per entry ('inc27')."""
+    return ", ".join(f'<a href="{page}">{e}</a>' for e in entries.split(", ")) if entries else ""
+
+
+def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None,
+           readings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Table 1 computed from ``results`` (see :func:`lupus_utils.results.compute_results`);
-    with ``targets``, a column of the published values beside it."""
+    with ``targets``, a column of the published values beside it; with ``readings`` too
+    (:func:`lupus_utils.scorecard.load_readings`), a column ``Paper audit`` naming the audit
+    entries where the published value cannot describe the cohort as printed (the SLICC/ACR damage
+    index quartiles, for one: inc27)."""
     rows = []
     for label, measure, pop, kind in TABLE1_ROWS:
         week = _table1_week(measure)
@@ -150,7 +167,10 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.Dat
             if targets is not None:
                 vals = [_lookup_published(targets, "table1", measure, pop, None, s) for s in ("median", "q1", "q3")]
                 pub = f"{vals[0]} ({vals[1]}–{vals[2]})" if vals[0] is not None else None
-        rows.append({"Characteristic": label, "Computed": text} | ({"Published": pub or "–"} if targets is not None else {}))
+        row = {"Characteristic": label, "Computed": text} | ({"Published": pub or "–"} if targets is not None else {})
+        if targets is not None and readings is not None:
+            row["Paper audit"] = _audit_entries(targets, readings, measure if isinstance(measure, tuple) else (measure,))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

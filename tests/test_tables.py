@@ -237,3 +237,20 @@ def test_headers_read_in_the_clinics_words():
     assert "rate_per_100py" not in html.split("<tbody>")[0]
     from lupus_utils.tables import header
     assert header("nri_eligible_pct") == "Nri eligible pct"  # no label yet: spaces, never the code name
+
+
+def test_table1_links_the_damage_index_row_to_its_audit_entry():
+    """Where the paper's printed value cannot describe the cohort (SDI median 2 (1-3) for 26
+    patients of whom 12 have SDI 0), Table 1 names the audit entry; rows the paper prints
+    consistently name none."""
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.results import compute_results
+    from lupus_utils.scorecard import load_readings, load_targets
+    from lupus_utils.tables import audit_link
+
+    t = table1(compute_results(read_cohort(SYNTHETIC_DIR)), load_targets(), load_readings()).set_index("Characteristic")
+    assert t.loc["SLICC/ACR damage index", "Paper audit"] == "inc27"
+    assert t.loc["Mycophenolate mofetil", "Paper audit"] == "inc12"
+    assert t.loc["Female", "Paper audit"] == "" and t.loc["SLEDAI-2K", "Paper audit"] == ""
+    assert audit_link("inc27") == '<a href="11_consistency.html">inc27</a>' and audit_link("") == ""
