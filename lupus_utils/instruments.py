@@ -211,27 +211,34 @@ def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
     ``vasculitis_type``; hypocomplementaemia and anti-dsDNA from the SLEDAI-2K serology items;
     proteinuria in mg/24 h (``proteinuria_g_24h`` x 1000). The laboratory values are returned as
     recorded; :func:`sle_das` counts one only when its SLEDAI-2K item is present (attributed to
-    lupus).
+    lupus). An item made of several inputs is present (1) when any of them is, missing when none
+    is but one is missing, else absent (0): a missing input is never read as absent.
     """
     def flag(mask):
         return np.asarray(mask, dtype="float64")
 
-    np_items = visits[[*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC]].to_numpy(dtype="float64")
+    def any_of(*parts):
+        parts = np.column_stack([np.asarray(p, dtype="float64") for p in parts])
+        present = (parts > 0).any(axis=1)
+        return np.where(present, 1.0, np.where(np.isnan(parts).any(axis=1), np.nan, 0.0))
+
+    def col(name):
+        return visits[name].to_numpy(dtype="float64", na_value=np.nan)
+
     vasc = extent_rank(visits, "vasculitis_type")
     rash = extent_rank(visits, "rash_extent")
     swollen = visits["swollen_joints"].to_numpy(dtype="float64", na_value=np.nan)
     return pd.DataFrame(
         {
-            "neuropsychiatric": flag(np_items.max(axis=1) > 0),
-            "systemic_vasculitis": flag((vasc == 2) | (visits["lupus_enteritis"] == 1)),
+            "neuropsychiatric": any_of(*(col(c) for c in (*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC))),
+            "systemic_vasculitis": any_of(np.where(np.isnan(vasc), np.nan, vasc == 2), col("lupus_enteritis")),
             "cardiopulmonary": visits["cardiopulmonary_involvement"].to_numpy(dtype="float64"),
             "myositis": visits["sledai_myositis"].to_numpy(dtype="float64"),
             "haemolytic_anaemia": visits["haemolytic_anaemia"].to_numpy(dtype="float64"),
-            "serositis": flag((visits["sledai_pleurisy"] == 1) | (visits["sledai_pericarditis"] == 1)
-                              | (visits["sterile_peritonitis"] == 1)),
-            "mucocutaneous_vasculitis": flag(vasc == 1),
-            "generalized_rash": flag(rash == 2),
-            "localized_rash": flag(rash == 1),
+            "serositis": any_of(col("sledai_pleurisy"), col("sledai_pericarditis"), col("sterile_peritonitis")),
+            "mucocutaneous_vasculitis": np.where(np.isnan(vasc), np.nan, flag(vasc == 1)),
+            "generalized_rash": np.where(np.isnan(rash), np.nan, flag(rash == 2)),
+            "localized_rash": np.where(np.isnan(rash), np.nan, flag(rash == 1)),
             "arthritis": np.where(np.isnan(swollen), np.nan, flag(swollen >= 1)),
             "mucosal_ulcers": visits["sledai_mucosal_ulcers"].to_numpy(dtype="float64"),
             "alopecia": visits["sledai_alopecia"].to_numpy(dtype="float64"),

@@ -158,13 +158,12 @@ def responder_values(table: pd.DataFrame, state: str) -> pd.DataFrame:
     """The completers' counts of :func:`responder_table` as the results key them (``state``,
     population ``observed_at_visit``, week, n / denominator / pct) with the text the book shows
     (:func:`lupus_utils.tables.stat_text`), for a chapter's ledger of values shown."""
-    from .tables import stat_text
+    from .tables import shown_values
 
-    rows = [{"measure": state, "population": "observed_at_visit", "week": w, "statistic": stat, "value": float(v),
-             "shown": stat_text(float(v), stat)}
+    rows = [{"measure": state, "population": "observed_at_visit", "week": w, "statistic": stat, "value": float(v)}
             for w, n, d, pct in zip(table["week"], table["completers_n"], table["completers_den"], table["completers_pct"])
             for stat, v in (("n", n), ("denominator", d), ("pct", pct))]
-    return pd.DataFrame(rows, columns=["measure", "population", "week", "statistic", "value", "shown"])
+    return shown_values(pd.DataFrame(rows, columns=["measure", "population", "week", "statistic", "value"]))
 
 def mixed_model_trajectory(visits: pd.DataFrame, measure: str, weeks=EFFICACY_WEEKS,
                            max_patients: int = MIXED_MODEL_MAX_PATIENTS) -> dict:

@@ -88,6 +88,13 @@ def _col(visits: pd.DataFrame, name: str) -> np.ndarray:
     return visits[name].to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _new_item(visits: pd.DataFrame, column: str, prev: np.ndarray) -> np.ndarray:
+    """A 0/1 item present now and absent at the previous visit (False at a first visit): the
+    Flare Index's "new"."""
+    now = _col(visits, column)
+    return (prev >= 0) & (now > 0) & (_previous(now, prev, 0.0) == 0)
+
+
 def _known_bool(values: np.ndarray, missing: np.ndarray) -> pd.arrays.BooleanArray:
     """``values`` as a nullable boolean array, missing (``<NA>``) where ``missing`` is True."""
     return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), np.asarray(missing, dtype=bool))
@@ -265,8 +272,7 @@ def sfi_organ_items(visits: pd.DataFrame) -> pd.DataFrame:
     has_prev = prev >= 0
 
     def new(col):
-        now = _col(visits, col)
-        return has_prev & (now > 0) & (_previous(now, prev, 0.0) == 0)
+        return _new_item(visits, col, prev)
 
     prot = _col(visits, "proteinuria_g_24h")
     prot_item = _col(visits, "sledai_proteinuria")
@@ -325,8 +331,7 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     has_prev = prev >= 0
 
     def new(col):
-        now = _col(visits, col)
-        return has_prev & (now > 0) & (_previous(now, prev, 0.0) == 0)
+        return _new_item(visits, col, prev)
 
     score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
     score_prev = _previous(score, prev)

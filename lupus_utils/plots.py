@@ -87,3 +87,53 @@ def as_image(fig, dpi: int = 100) -> Image:
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return Image(buf.getvalue(), format="png")
+
+
+#: Bar colours of the context chart (colour-blind safe: Okabe-Ito orange and blue, grey).
+CONTEXT_COLOURS = {"this cohort": "#E69F00", "anifrolumab (published)": "#0072B2", "placebo (published)": "#BBBBBB"}
+
+
+def context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
+    """The chart of :func:`lupus_utils.context.charted` rows: one panel per measure, a bar per
+    figure labelled with its population, the Wilson 95% CI as a whisker and 'n/d, % (CI)' printed
+    beside it; this cohort's bars hatched when the data are synthetic. A panel whose bars and
+    whiskers stay below 45% gets its own scale (the zoster rates)."""
+    from matplotlib.patches import Patch
+
+    from .context import CHART_MEASURES, wrap
+
+    kind = np.where(chart["source"] == "this cohort", "this cohort",
+                    np.where(chart["arm"] == "placebo", "placebo (published)", "anifrolumab (published)"))
+    panels = [m for m in CHART_MEASURES if (chart["measure"] == m).any()]
+    rows = [int((chart["measure"] == m).sum()) for m in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 0.5 * sum(rows) + 0.75 * len(panels) + 0.8),
+                             gridspec_kw={"height_ratios": rows}, squeeze=False)
+    for ax, m in zip(axes[:, 0], panels):
+        s = chart[chart["measure"] == m].iloc[::-1]
+        k = kind[s.index]
+        y = np.arange(len(s))
+        ax.barh(y, s["pct"], height=0.6, color=[CONTEXT_COLOURS[x] for x in k], edgecolor="black", linewidth=0.4,
+                hatch=["///" if (x == "this cohort" and synthetic) else "" for x in k])
+        ax.errorbar(s["pct"], y, xerr=[s["pct"] - s["ci_low"], s["ci_high"] - s["pct"]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
+        ax.set_yticks(y, [wrap(label, 52) for label in s["label"]], fontsize=8)
+        for yi, text in zip(y, s["text"]):
+            ax.text(1.02, yi, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+        top = np.nanmax(np.r_[s["pct"], s["ci_high"]])
+        ax.set_xlim(0, 100 if top > 45 else 10 * np.ceil(top * 1.25 / 10))
+        ax.set_xlabel("% of patients", fontsize=8, labelpad=1)
+        ax.set_ylim(-0.6, len(s) - 0.4)
+        ax.set_title(CHART_MEASURES[m], loc="left", fontsize=10, fontweight="bold")
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(axis="x", labelsize=8)
+    legend = [Patch(facecolor=CONTEXT_COLOURS["this cohort"], edgecolor="black", hatch="///" if synthetic else "",
+                    label="this cohort (synthetic data)" if synthetic else f"this cohort ({cohort_name})"),
+              Patch(facecolor=CONTEXT_COLOURS["anifrolumab (published)"], edgecolor="black", label="anifrolumab, published"),
+              Patch(facecolor=CONTEXT_COLOURS["placebo (published)"], edgecolor="black", label="placebo, published"),
+              Patch(facecolor="white", edgecolor="white", label="whisker: Wilson 95% CI")]
+    fig.legend(handles=legend, loc="upper center", ncol=4, fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.34, right=0.76, top=1 - 0.5 / fig.get_figheight(), bottom=0.6 / fig.get_figheight(),
+                        hspace=0.38)
+    if synthetic:
+        fig.text(0.99, 0.005, SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="grey")
+    return fig

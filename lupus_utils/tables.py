@@ -217,7 +217,15 @@ def keyed_values(results: pd.DataFrame, keys) -> pd.DataFrame:
     """The values behind a table, one row per (measure, population, week, statistic): the value
     as computed and as the book shows it (:func:`stat_text`; a percentage from ``n`` and
     ``denominator`` when ``results`` holds no ``pct`` row). The tidy download of a table, and what
-    the cross-chapter test compares: one statistic never reads two ways."""
+    the cross-chapter test compares: one statistic never reads two ways. A measure and population
+    that ``results`` never has together, or a statistic it never computes (a misspelling),
+    raises ``KeyError`` listing every such key, rather than entering the ledger as a dash; a statistic absent at that week
+    (nobody assessed then, or nobody in a subpopulation) is shown as a dash."""
+    known = set(zip(results["measure"], results["population"]))
+    statistics = set(results["statistic"]) | {"pct"}
+    unknown = sorted({f"{m} / {p} / {s}" for m, p, _, s in keys if (m, p) not in known or s not in statistics})
+    if unknown:
+        raise KeyError(f"no result at any week for: {'; '.join(unknown)}")
     rows = []
     for measure, pop, week, stat in keys:
         value = _get(results, measure, pop, week, stat)

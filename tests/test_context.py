@@ -8,7 +8,7 @@ import pandas as pd
 import pybtex.database
 import pytest
 
-from lupus_utils.context import (CI_NOT_COMPUTABLE, N_DERIVED, NO_DENOMINATOR, NOT_VERIFIED, charted,
+from lupus_utils.context import (CHART_MEASURES, CI_NOT_COMPUTABLE, N_DERIVED, NO_DENOMINATOR, NOT_VERIFIED, charted,
                                  cohort_rows, comparison_table, derive_count, external_rows, figure_text,
                                  not_charted, population_label, reference_keys)
 from lupus_utils.paths import BOOK_DIR, DATA_DIR, NOTEBOOKS_DIR
@@ -194,3 +194,22 @@ def test_every_key_cited_in_the_book_is_in_the_bibliography(bib):
     texts = [p.read_text(encoding="utf-8") for p in [*NOTEBOOKS_DIR.glob("*.ipynb"), *BOOK_DIR.glob("*.md")]]
     cited = {k.strip() for t in texts for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", t) for k in group.split(",")}
     assert cited and not cited - set(bib.entries)
+
+
+def test_context_figure_draws_one_bar_with_a_whisker_per_charted_row(csv):
+    import matplotlib.pyplot as plt
+
+    from lupus_utils.plots import context_figure
+    chart = charted(comparison_table(csv, _ours(), "Synthetic cohort", True))
+    fig = context_figure(chart, True, "Synthetic cohort")
+    try:
+        panels = [ax for ax in fig.axes if ax.get_title(loc="left")]
+        assert [ax.get_title(loc="left") for ax in panels] == [CHART_MEASURES[m] for m in CHART_MEASURES
+                                                              if (chart["measure"] == m).any()]
+        bars = [len(ax.patches) for ax in panels]
+        assert bars == [int((chart["measure"] == m).sum()) for m in CHART_MEASURES if (chart["measure"] == m).any()]
+        texts = [t.get_text() for ax in panels for t in ax.texts]
+        assert sorted(texts) == sorted(chart["text"])   # 'n/d, % (CI)' beside every bar
+        assert any(t.get_text() == "Synthetic data" for t in fig.texts)
+    finally:
+        plt.close(fig)

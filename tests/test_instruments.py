@@ -178,3 +178,18 @@ def test_sle_das_unknown_category_is_an_error():
     # 'skin' is not a vasculitis_type: scoring it as no vasculitis would hide 4.408 points
     with pytest.raises(ValueError, match="vasculitis_type has value.*skin"):
         sle_das(visits(visit(sledai_vasculitis=1, vasculitis_type="skin")))
+
+
+def test_sle_das_item_of_several_inputs_is_missing_not_absent_when_one_is_missing():
+    # serositis = pleurisy, pericarditis or peritonitis: with pleurisy unrecorded and nothing else
+    # present the item (and the score) is unknown; with peritonitis present it is present anyway
+    v = visits(visit(), visit(sterile_peritonitis=1), visit(vasculitis_type="systemic", sledai_vasculitis=1)).astype(
+        {"sledai_pleurisy": "Float64", "lupus_enteritis": "Float64"})
+    v.loc[:, "sledai_pleurisy"] = pd.NA
+    v.loc[2, "lupus_enteritis"] = pd.NA
+    out = sle_das(v)
+    assert pd.isna(out.iloc[0])
+    assert out.iloc[1] == pytest.approx(6.366)
+    assert pd.isna(out.iloc[2])  # pleurisy still unknown; the vasculitis item itself is known (18)
+    from lupus_utils.instruments import sle_das_items
+    assert sle_das_items(v)["systemic_vasculitis"].tolist() == [0.0, 0.0, 1.0]

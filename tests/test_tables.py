@@ -254,3 +254,28 @@ def test_table1_links_the_damage_index_row_to_its_audit_entry():
     assert t.loc["Mycophenolate mofetil", "Paper audit"] == "inc12"
     assert t.loc["Female", "Paper audit"] == "" and t.loc["SLEDAI-2K", "Paper audit"] == ""
     assert audit_link("inc27") == '<a href="11_consistency.html">inc27</a>' and audit_link("") == ""
+
+
+def test_keyed_values_refuse_a_key_the_results_never_have():
+    r = _results([("lldas", "observed_at_visit", 12, "n", 3), ("lldas", "observed_at_visit", 12, "denominator", 24)])
+    with pytest.raises(KeyError, match="lldas / all / median; lldsa / observed_at_visit / n"):
+        keyed_values(r, [("lldsa", "observed_at_visit", 12, "n"), ("lldas", "all", 0, "median"),
+                         ("lldas", "observed_at_visit", 12, "pct")])
+    # known key, a visit where nobody was assessed: a dash
+    assert keyed_values(r, [("lldas", "observed_at_visit", 48, "n")])["shown"].tolist() == ["–"]
+
+
+def test_keyed_values_on_a_cohort_with_nobody_in_a_subpopulation():
+    """Nobody with mucocutaneous or joint activity at baseline: Table 1 and Table 2's keys for those
+    subpopulations read as dashes, not as an error (a centre's cohort may lack them)."""
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.results import compute_results
+    tables = read_cohort(SYNTHETIC_DIR)
+    tables["patients"] = tables["patients"].assign(mucocutaneous_active=0, articular_active=0)
+    res = compute_results(tables)
+    k = keyed_values(res, table1_keys() + table2_keys())
+    shown = dict(zip(zip(k["measure"], k["population"], k["week"], k["statistic"]), k["shown"]))
+    assert shown[("clasi_activity", "mucocutaneous_active_baseline", 0, "median")] == "–"
+    assert shown[("tender_joints", "articular_active_baseline", 12, "p")] == "–"
+    assert shown[("sledai2k", "all", 0, "median")] == "7.5"
