@@ -11,7 +11,7 @@ import pandas as pd
 
 from .instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
 from .outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
-                       _previous, non_responder, previous_visit_position, sfi_flare_criteria)
+                       _new_item, _previous, non_responder, previous_visit_position, sfi_flare_criteria)
 from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
 from .scorecard import round_half_up
 
@@ -387,9 +387,7 @@ def flare_details(visits: pd.DataFrame, patients: pd.DataFrame | None = None) ->
     crit = sfi_flare_criteria(visits, patients)
     prev = previous_visit_position(visits)
     items = list(SLEDAI2K_WEIGHTS)
-    now = visits[items].to_numpy(dtype="float64", na_value=np.nan)
-    before = np.column_stack([_previous(now[:, j], prev, 0.0) for j in range(len(items))])
-    new = (now == 1) & (before != 1) & (prev >= 0)[:, None]
+    new = np.column_stack([_new_item(visits, c, prev) for c in items])  # the Flare Index's "new"
     pred = visits["prednisone_mg"].to_numpy(dtype="float64", na_value=np.nan)
     pred_prev = _previous(pred, prev)
     rows = {}
