@@ -95,6 +95,51 @@ def reproducibility_page(data: Path, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def readme_section(title: str) -> str:
+    """One '## ' section of the README, without its heading: the README stays the one source."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n## {title}\n") + len(f"\n## {title}\n")
+    end = text.find("\n## ", start)
+    return text[start:end if end != -1 else None].strip() + "\n"
+
+
+def own_data_page() -> str:
+    """'Use your own data': the README's section of that name, with a pointer to the dictionary."""
+    return ("# Use your own data\n\n" + readme_section("Use your own data")
+            + "\nEvery column, its unit, range and allowed values: {doc}`data_dictionary`.\n")
+
+
+def cite_page() -> str:
+    """'How to cite': the book (from CITATION.cff, the one source) and the study it reproduces."""
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    authors = ", ".join(a.get("name") or f"{a.get('family-names')} {a.get('given-names', '')}".strip()
+                        for a in cff["authors"])
+    year = datetime.now(timezone.utc).year
+    ref = cff["references"][0]
+    study_authors = ", ".join(a.get("name") or f"{a['family-names']} {a['given-names'][0]}" for a in ref["authors"])
+    key = "anifrolumab_sle_book"
+    return "\n".join([
+        "# How to cite", "",
+        "Cite the book (the code, the synthetic cohort and the analysis) and, for any finding, the study it",
+        "reproduces. The book's metadata is in `CITATION.cff`, which GitHub and reference managers read.", "",
+        "## The book", "",
+        f"{authors}. *{cff['title']}*. Version {cff['version']}, {year}. Licence {cff['license']}.", "",
+        "```bibtex",
+        f"@software{{{key},",
+        f"  author  = {{{{{authors}}}}},",
+        f"  title   = {{{cff['title']}}},",
+        f"  version = {{{cff['version']}}},",
+        f"  year    = {{{year}}},",
+        f"  license = {{{cff['license']}}}",
+        "}", "```", "",
+        "## The study", "",
+        f"{study_authors}. {ref['title']}. *{ref['journal']}* {ref['year']}. doi:{ref['doi']}", "",
+        "Its figures are quoted in this book only as the published side of a comparison: the patients",
+        "analysed here are synthetic (see the *Plain-language summary*).", ""])
+
+
 def own_cohort_intro(name: str) -> str:
     """The front page of a book built from a centre's own cohort (not the synthetic one)."""
     return f"""# {name}: anifrolumab in SLE
@@ -213,6 +258,8 @@ def main(argv=None) -> int:
                        "patient (simulated patients, not the study's), as the chapters read them:\n\n" + links + "\n")
     (src / "data_dictionary.md").write_text(dictionary)
     (src / "reproducibility.md").write_text(reproducibility_page(data, name))
+    (src / "own_data.md").write_text(own_data_page())
+    (src / "cite.md").write_text(cite_page())
 
     notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
     params = {"data_dir": str(data), "output_dir": str(exports), "cohort_name": name,

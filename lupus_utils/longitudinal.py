@@ -451,6 +451,16 @@ def km_medians(curves: dict) -> pd.DataFrame:
 def km_figure(results: dict[str, dict], title: str = "", cumulative: bool = False,
               note: str | None = None, xlabel: str = "Weeks since anifrolumab start",
               ylabel: str | None = None):
+    """In the book's figure style (:func:`lupus_utils.plots.figure_style`): see :func:`_km_figure`."""
+    import matplotlib.pyplot as plt
+    from .plots import figure_style
+    with plt.rc_context(figure_style()):
+        return _km_figure(results=results, title=title, cumulative=cumulative, note=note, xlabel=xlabel, ylabel=ylabel)
+
+
+def _km_figure(results: dict[str, dict], title: str = "", cumulative: bool = False,
+              note: str | None = None, xlabel: str = "Weeks since anifrolumab start",
+              ylabel: str | None = None):
     """Kaplan-Meier step curves with their CI bands and a numbers-at-risk table under the x axis.
 
     ``results`` maps a curve label to a :func:`kaplan_meier` result. The curves are drawn from

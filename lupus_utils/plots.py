@@ -37,47 +37,106 @@ def trajectory_summary(visits: pd.DataFrame, measure: str, group: str | None = N
     return pd.DataFrame(rows)
 
 
+#: Units of the per-visit measures, for axis labels.
+UNITS = {
+    "sledai2k": "points (0–105)", "sle_das": "points", "clasi_activity": "points (0–70)",
+    "tender_joints": "joints (of 28)", "swollen_joints": "joints (of 28)", "pga": "points (0–3)",
+    "prednisone_mg": "mg/day prednisone equivalent",
+}
+#: The book's figure style: seaborn's white-grid theme at a reading size, and the colour-blind-safe
+#: palette (seaborn 'colorblind', the Okabe-Ito colours); applied per figure, never globally.
+PALETTE = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9"]
+
+
+def figure_style() -> dict:
+    """Matplotlib rc parameters of the book's figures (seaborn ``whitegrid``, ``notebook`` context
+    at 0.85, :data:`PALETTE`); use as ``with plt.rc_context(figure_style()):``."""
+    import seaborn as sns
+    from cycler import cycler
+
+    rc = dict(sns.axes_style("whitegrid"))
+    rc.update(sns.plotting_context("notebook", font_scale=0.85))
+    rc.update({"axes.prop_cycle": cycler(color=PALETTE), "axes.spines.top": False, "axes.spines.right": False,
+               "axes.titleweight": "bold", "axes.titlelocation": "left", "legend.frameon": False,
+               "svg.hashsalt": "lupus_utils"})
+    return rc
+
+
+def axis_label(measures: list[str], statistic: str = "median") -> str:
+    """'SLEDAI-2K, points (0–105): median (IQR)'; measures that share one unit share the label."""
+    units = {UNITS.get(m, "") for m in measures}
+    spread = "median (IQR)" if statistic == "median" else "mean ± SD"
+    if len(measures) == 1:
+        return f"{LABELS.get(measures[0], measures[0])}, {UNITS.get(measures[0], 'value')}: {spread}"
+    unit = units.pop() if len(units) == 1 else "points"
+    return f"{unit[0].upper() + unit[1:]}: {spread}"
+
+
 def trajectory_figure(visits: pd.DataFrame, measures: list[str], group: str | None = None,
                       statistic: str = "median", title: str = "", note: str = SYNTHETIC_NOTE,
-                      max_groups: int = 8):
-    """Centre and spread of each measure over the visit weeks, one line per measure (or per group).
-    Groups beyond ``max_groups`` are refused, so a large cohort never draws per-patient lines."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+                      max_groups: int = 8, patients: bool = True):
+    """Centre and spread of each measure over the visit weeks, one line per measure (or per group),
+    with every patient's own course drawn faintly behind (``patients``; ``visits`` needs
+    ``patient_id``), the unit on the y axis and, under the x axis, the n behind each point (one
+    row per line). Groups beyond ``max_groups`` are refused."""
+    from matplotlib.transforms import blended_transform_factory
+
     series = []
     for m in measures:
         s = trajectory_summary(visits, m, group, statistic)
         if group is None:
-            series.append((LABELS.get(m, m), s))
+            series.append((LABELS.get(m, m), m, None, s))
         else:
             levels = list(s[group].unique())
             if len(levels) > max_groups:
                 raise ValueError(f"{group} has {len(levels)} groups; at most {max_groups} can be drawn")
             for lv in levels:
-                series.append((f"{LABELS.get(m, m)} — {lv}", s[s[group] == lv]))
-    offsets = np.linspace(-0.9, 0.9, len(series)) if len(series) > 1 else [0.0]
-    for (label, s), off in zip(series, offsets):
-        x = s["week"].to_numpy() + off
-        ax.errorbar(x, s["centre"], yerr=[s["centre"] - s["low"], s["high"] - s["centre"]], marker="o",
-                    capsize=3, label=label)
-    ax.set_xticks(sorted(visits["week"].unique()))
-    ax.set_xlabel("Weeks since the first anifrolumab infusion")
-    ax.set_ylabel("median (IQR)" if statistic == "median" else "mean ± SD")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if note:
-        fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="grey")
-    fig.tight_layout()
+                series.append((f"{LABELS.get(m, m)} — {lv}", m, lv, s[s[group] == lv]))
+    weeks = sorted(visits["week"].unique())
+    with plt.rc_context(figure_style()):
+        fig, ax = plt.subplots(figsize=(6.8, 3.9 + 0.22 * len(series)))
+        offsets = np.linspace(-0.9, 0.9, len(series)) if len(series) > 1 else [0.0]
+        for i, ((label, m, lv, s), off) in enumerate(zip(series, offsets)):
+            colour = PALETTE[i % len(PALETTE)]
+            if patients and "patient_id" in visits:
+                own = visits if lv is None else visits[visits[group] == lv]
+                for _, course in own.dropna(subset=[m]).sort_values("week").groupby("patient_id", sort=False):
+                    ax.plot(course["week"].to_numpy() + off, course[m].to_numpy(), color=colour, alpha=0.16,
+                            linewidth=0.8, zorder=1)
+            x = s["week"].to_numpy() + off
+            ax.errorbar(x, s["centre"], yerr=[s["centre"] - s["low"], s["high"] - s["centre"]], marker="o",
+                        capsize=3, label=label, color=colour, linewidth=2, zorder=3)
+        ax.set_xticks(weeks)
+        ax.set_xlim(min(weeks) - 2, max(weeks) + 2)
+        ax.set_xlabel("Weeks since the first anifrolumab infusion")
+        ax.set_ylabel(axis_label(measures, statistic))
+        ax.set_title(title)
+        ax.legend(fontsize=8, loc="upper right")
+        # the n behind each point, a row per line, under the axis (as numbers at risk are printed)
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        for i, (label, _, _, s) in enumerate(series):
+            y = -0.22 - 0.07 * i
+            ax.text(min(weeks) - 2, y, f"n {label}" if len(series) > 1 else "n", transform=trans, ha="right",
+                    va="center", fontsize=7, color=PALETTE[i % len(PALETTE)])
+            by_week = dict(zip(s["week"], s["n"]))
+            for w in weeks:
+                ax.text(w, y, str(int(by_week.get(w, 0))), transform=trans, ha="center", va="center", fontsize=7)
+        if note:
+            fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="grey")
+        fig.tight_layout()
     return fig
 
 
-def export_figure(fig, name: str, out_dir: Path | str) -> dict[str, Path]:
-    """Save ``fig`` as PNG (300 dpi) and SVG into ``out_dir``; return the two paths."""
+def export_figure(fig, name: str, out_dir: Path | str, formats=("png", "svg")) -> dict[str, Path]:
+    """Save ``fig`` into ``out_dir`` as PNG (300 dpi) and/or SVG (``formats``, without dates, so
+    that the same figure gives the same file); return the paths by format."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg"}
-    fig.savefig(paths["png"], dpi=300, metadata={"Software": None})
-    fig.savefig(paths["svg"], metadata={"Date": None, "Creator": None})
+    paths = {f: out / f"{name}.{f}" for f in formats}
+    if "png" in paths:
+        fig.savefig(paths["png"], dpi=300, metadata={"Software": None})
+    if "svg" in paths:
+        fig.savefig(paths["svg"], metadata={"Date": None, "Creator": None})
     return paths
 
 
@@ -94,6 +153,14 @@ CONTEXT_COLOURS = {"this cohort": "#E69F00", "anifrolumab (published)": "#0072B2
 
 
 def context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
+    """In the book's figure style (:func:`lupus_utils.plots.figure_style`): see :func:`_context_figure`."""
+    import matplotlib.pyplot as plt
+    
+    with plt.rc_context(figure_style()):
+        return _context_figure(chart=chart, synthetic=synthetic, cohort_name=cohort_name)
+
+
+def _context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
     """The chart of :func:`lupus_utils.context.charted` rows: one panel per measure, a bar per
     figure labelled with its population, the Wilson 95% CI as a whisker and 'n/d, % (CI)' printed
     beside it; this cohort's bars hatched when the data are synthetic. A panel whose bars and
@@ -136,4 +203,149 @@ def context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
                         hspace=0.38)
     if synthetic:
         fig.text(0.99, 0.005, SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="grey")
+    return fig
+
+
+#: Colours of the patient states (:data:`lupus_utils.courses.STATES`), colour-blind safe.
+STATE_COLOURS = {"DORIS remission": "#029E73", "LLDAS, not remission": "#56B4E9", "Neither": "#DE8F05",
+                 "Off anifrolumab": "#555555", "Not yet due": "#DDDDDD", "Visit missed": "#CC78BC"}
+AE_MARKERS = {"infection": ("^", "#D55E00"), "cardiovascular": ("D", "#CC78BC"), "other": ("s", "#949494")}
+
+
+def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
+    """A lane per patient (:func:`lupus_utils.courses.patient_courses`), longest follow-up at the
+    top: a bar for the time on anifrolumab and a thin line for follow-up after stopping, with the
+    reason written at the end; the state at each visit as a coloured dot; flares by Flare Index
+    severity (open star mild/moderate, filled star severe); adverse events by category; temporary
+    suspensions as a bar break (a white tick)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    order = courses.sort_values(["follow_up_weeks", "patient_id"], ascending=[True, False]).reset_index(drop=True)
+    lane = {pid: i for i, pid in enumerate(order["patient_id"])}
+    with plt.rc_context(figure_style()):
+        fig, ax = plt.subplots(figsize=(7.6, 1.6 + 0.26 * len(order)))
+        end = float(order["follow_up_weeks"].max()) if len(order) else 1.0
+        for r in order.itertuples(index=False):
+            y = lane[r.patient_id]
+            on_until = r.stop_week if pd.notna(r.stop_week) else r.follow_up_weeks
+            ax.barh(y, max(on_until, 0.6), left=0, height=0.5, color="#B8C7D9", zorder=1)
+            if pd.notna(r.stop_week) and r.follow_up_weeks > r.stop_week:
+                ax.plot([r.stop_week, r.follow_up_weeks], [y, y], color="#555555", linewidth=1, zorder=1)
+            if pd.notna(r.stop_week):
+                ax.plot([r.stop_week], [y], marker="|", markersize=12, color="black", zorder=4)
+                ax.text(r.follow_up_weeks + 1.2, y, f"stopped: {r.stop_reason or 'reason not recorded'}",
+                        va="center", fontsize=7)
+        states = marks[marks["kind"] == "state"]
+        for state, colour in STATE_COLOURS.items():
+            s = states[states["value"] == state]
+            if len(s):
+                ax.scatter(s["week"], s["patient_id"].map(lane), s=28, color=colour, edgecolor="white",
+                           linewidth=0.5, zorder=3)
+        susp = marks[marks["kind"] == "suspension"]
+        ax.scatter(susp["week"] + 1.4, susp["patient_id"].map(lane), marker="|", s=90, color="white",
+                   linewidth=2.2, zorder=2)
+        fl = marks[marks["kind"] == "flare"]
+        for sev, face in (("mild/moderate", "none"), ("severe", "#D55E00")):
+            f = fl[fl["value"] == sev]
+            ax.scatter(f["week"], f["patient_id"].map(lane) + 0.32, marker="*", s=90, facecolor=face,
+                       edgecolor="#D55E00", linewidth=1, zorder=5)
+        ae = marks[marks["kind"] == "adverse event"]
+        for cat, (marker, colour) in AE_MARKERS.items():
+            a = ae[ae["value"] == cat]
+            ax.scatter(a["week"], a["patient_id"].map(lane) - 0.32, marker=marker, s=16, color=colour, zorder=5)
+        ax.set_yticks(range(len(order)), order["patient_id"], fontsize=7)
+        ax.set_ylim(-0.8, len(order) - 0.2)
+        ax.set_xlim(-2, end + 24)
+        ax.set_xticks([w for w in (0, 4, 12, 24, 36, 48, 72) if w <= end])
+        ax.set_xlabel("Weeks since the first anifrolumab infusion")
+        ax.set_ylabel("Patient (pseudonym)")
+        ax.grid(axis="y", visible=False)
+        ax.set_title(title)
+        handles = [Patch(color="#B8C7D9", label="On anifrolumab"),
+                   Line2D([], [], color="#555555", label="Follow-up after stopping"),
+                   Line2D([], [], marker="|", color="black", linestyle="", markersize=10, label="Stopped"),
+                   Patch(facecolor="#B8C7D9", edgecolor="white", hatch="|", label="Temporary suspension (white gap)")]
+        handles += [Line2D([], [], marker="o", color=c, linestyle="", label=s) for s, c in STATE_COLOURS.items()
+                    if s in set(states["value"])]
+        handles += [Line2D([], [], marker="*", markerfacecolor=face, markeredgecolor="#D55E00", color="#D55E00",
+                           linestyle="", markersize=10, label=f"Flare, {sev}")
+                    for sev, face in (("mild/moderate", "none"), ("severe", "#D55E00"))]
+        handles += [Line2D([], [], marker=m, color=c, linestyle="", label=f"Adverse event: {cat}")
+                    for cat, (m, c) in AE_MARKERS.items()]
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        if note:
+            fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="grey")
+        fig.tight_layout()
+    return fig
+
+
+def transitions_figure(counts: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
+    """Stacked bars of :func:`lupus_utils.courses.state_counts`: at each scheduled week, the
+    patients in each state, the count written in every segment of 2 or more (the whole cohort
+    at every week: nobody leaves the chart)."""
+    weeks = sorted(counts["week"].unique())
+    wide = counts.pivot(index="week", columns="state", values="n").reindex(weeks).fillna(0)
+    with plt.rc_context(figure_style()):
+        fig, ax = plt.subplots(figsize=(7.2, 4.2))
+        bottom = np.zeros(len(weeks))
+        x = np.arange(len(weeks))
+        for state, colour in STATE_COLOURS.items():
+            if state not in wide or wide[state].sum() == 0:
+                continue
+            h = wide[state].to_numpy(dtype=float)
+            ax.bar(x, h, bottom=bottom, color=colour, label=state, width=0.7, edgecolor="white")
+            for xi, hi, bi in zip(x, h, bottom):
+                if hi >= 2:
+                    ax.text(xi, bi + hi / 2, f"{int(hi)}", ha="center", va="center", fontsize=8,
+                            color="white" if state in ("DORIS remission", "Off anifrolumab") else "black")
+            bottom += h
+        ax.set_xticks(x, [f"Week {w}" for w in weeks])
+        ax.set_ylabel("Patients, n")
+        ax.set_xlabel("Scheduled visit")
+        ax.grid(axis="x", visible=False)
+        ax.set_title(title)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        if note:
+            fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="grey")
+        fig.tight_layout()
+    return fig
+
+
+def forest_figure(diffs: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
+    """A forest plot of :func:`lupus_utils.results.subgroup_differences`: a panel per outcome,
+    a row per grouping and week, the Hodges-Lehmann difference as a dot and its 95% CI as a
+    line (an open dot where a group has fewer than the small-group limit; no line where the CI
+    cannot be computed), zero as a dashed line."""
+    outcomes = list(dict.fromkeys(diffs["outcome"]))
+    rows = diffs[["grouping", "comparison", "week"]].drop_duplicates().reset_index(drop=True)
+    labels = [f"{g}: {c}, week {w}" for g, c, w in rows.itertuples(index=False)]
+    with plt.rc_context(figure_style()):
+        fig, axes = plt.subplots(1, len(outcomes), figsize=(3.0 + 2.1 * len(outcomes), 1.4 + 0.24 * len(rows)),
+                                 sharey=True, squeeze=False)
+        for ax, outcome in zip(axes[0], outcomes):
+            d = diffs[diffs["outcome"] == outcome].merge(rows.reset_index(), on=["grouping", "comparison", "week"])
+            y = len(rows) - 1 - d["index"].to_numpy()
+            colours = np.where(d["week"].to_numpy() == min(diffs["week"]), PALETTE[0], PALETTE[1])
+            ax.hlines(y, d["ci_low"], d["ci_high"], color=colours, linewidth=1.4)
+            ax.scatter(d["estimate"], y, c=np.where(d["small"], "white", colours), edgecolors=colours, s=22, zorder=3)
+            ax.axvline(0, color="#555555", linestyle="--", linewidth=0.8)
+            ax.set_title(outcome, fontsize=9)
+            ax.set_xlabel(f"Difference, {UNITS.get(d['measure'].iloc[0], 'units')}", fontsize=7)
+            ax.tick_params(axis="x", labelsize=7)
+            ax.grid(axis="y", visible=False)
+        from matplotlib.lines import Line2D
+
+        first, last = min(diffs["week"]), max(diffs["week"])
+        handles = [Line2D([], [], marker="o", color=PALETTE[0], label=f"Week {first}"),
+                   Line2D([], [], marker="o", color=PALETTE[1], label=f"Week {last}"),
+                   Line2D([], [], marker="o", markerfacecolor="white", color="#555555", label="A group under 5 patients")]
+        axes[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        axes[0][0].set_yticks(range(len(rows)), labels[::-1], fontsize=7)
+        axes[0][0].set_ylim(-0.7, len(rows) - 0.3)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
+        if note:
+            fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=7, color="grey")
+        fig.tight_layout()
     return fig

@@ -14,7 +14,7 @@ from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
 from .results import add_groupings, compute_results, derive_visits, result_value
 from .scorecard import load_targets
-from .tables import download_links, export_table, keyed_values, n_of_text, styled
+from .tables import download_links, export_table, journal_html, keyed_values, n_of_text
 
 
 #: The first column of every table downloaded from the synthetic book.
@@ -76,17 +76,21 @@ class Chapter:
         return export_table(table, name, self.exports)
 
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None,
-                   values: pd.DataFrame | None = None) -> None:
-        """Show ``table`` with its caption and download links; the downloads hold ``export``
-        when given (a tidy frame, one value per cell, behind a compact display). ``values``
+                   values: pd.DataFrame | None = None, notes=(), published: pd.DataFrame | None = None,
+                   published_header: dict | None = None, group: str | None = None, links: dict | None = None) -> None:
+        """Show ``table`` as the book prints tables (:func:`lupus_utils.tables.journal_table`:
+        ``caption`` above, ``notes`` below, ``published`` values as a grey second line in their
+        cells) with its download links; the downloads hold ``export`` when given (a tidy frame, one
+        value per cell, behind a compact display). ``values``
         (:func:`lupus_utils.tables.keyed_values`) are the statistics the table shows, recorded in
         the chapter's ledger (:meth:`record`)."""
         if values is not None:
             self.record(values)
         paths = self.export(table if export is None else export, name)
-        if caption:
-            display(HTML(f"<p><strong>{caption}</strong></p>"))
-        display(styled(table))
+        if published is not None:
+            notes = (*notes, "Second line, in grey: the value as printed in the paper.")
+        display(HTML(journal_html(table, name.replace("_", "-"), caption, notes, published, published_header,
+                                  group, links)))
         display(HTML(download_links(paths)))
 
     def show_figure(self, fig, name: str) -> None:

@@ -334,6 +334,39 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
 
 
 
+def subgroup_differences(visits: pd.DataFrame, groupings: dict | None = None, outcomes: dict | None = None,
+                         weeks=(12, 24)) -> pd.DataFrame:
+    """The forest plot's rows: for every two-level grouping (:data:`GROUPINGS`), outcome
+    (:data:`SUBGROUP_OUTCOMES`, each in its Table 2 population) and week, the Hodges-Lehmann
+    difference of the second level minus the first (in the order of the grouping's labels) with its
+    95% CI (:func:`lupus_utils.inference.hodges_lehmann_two_sample`), on the visits assessed on
+    treatment. Columns grouping, comparison ('SDI > 0 vs SDI = 0'), outcome, week, n_a, n_b,
+    estimate, ci_low, ci_high, small (a group under :data:`SMALL_GROUP`), method."""
+    from .inference import hodges_lehmann_two_sample
+
+    groupings = GROUPINGS if groupings is None else groupings
+    outcomes = SUBGROUP_OUTCOMES if outcomes is None else outcomes
+    eff = efficacy_visits(visits)
+    rows = []
+    for col, (glabel, labels) in groupings.items():
+        levels = list(dict.fromkeys(labels.values()))
+        if len(levels) != 2:
+            continue
+        a_label, b_label = levels
+        for measure, mlabel in outcomes.items():
+            sub = population_visits(eff, measure)
+            for w in weeks:
+                at = sub[sub["week"] == w]
+                a = at.loc[at[f"{col}_label"] == a_label, measure]
+                b = at.loc[at[f"{col}_label"] == b_label, measure]
+                hl = hodges_lehmann_two_sample(a, b)
+                rows.append({"grouping": glabel, "comparison": f"{b_label} vs {a_label}", "outcome": mlabel,
+                             "measure": measure, "week": w, "n_a": hl["n_a"], "n_b": hl["n_b"],
+                             "estimate": hl["estimate"], "ci_low": hl["ci_low"], "ci_high": hl["ci_high"],
+                             "small": min(hl["n_a"], hl["n_b"]) < SMALL_GROUP, "method": hl["method"]})
+    return pd.DataFrame(rows)
+
+
 WEEKS_PER_YEAR = 365.25 / 7
 
 

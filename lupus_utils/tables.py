@@ -98,11 +98,14 @@ def _get(results: pd.DataFrame, measure, population, week, statistic):
 
 
 def _lookup_published(targets: pd.DataFrame, source: str, measure, population, week, statistic):
+    """The published text of one statistic: the week first (the paper's baseline column describes
+    the whole cohort, population 'all', where its later columns describe the patients observed at
+    the visit), then the population when the paper gives that week for several."""
     t = targets[(targets["source"] == source) & (targets["measure"] == measure) & (targets["statistic"] == statistic)]
-    if population is not None and (t["population"] == population).any():
-        t = t[t["population"] == population]
     if week is not None and t["week"].notna().any():
         t = t[t["week"] == week]
+    if population is not None and (t["population"] == population).any():
+        t = t[t["population"] == population]
     return t["display"].iloc[0] if len(t) else None
 
 
@@ -237,28 +240,85 @@ def keyed_values(results: pd.DataFrame, keys) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "population", "week", "statistic", "value", "shown"])
 
 
-def table2(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
-    """Table 2: median (IQR) per visit and the Wilcoxon p-value of each visit against baseline.
-    With ``targets``, each measure gets a second row with the published values."""
+#: The footnote of Table 2: the test and the populations behind each row.
+TABLE2_NOTES = (
+    "Median (IQR); n is given in a cell only where the row's population is smaller than the visit's N "
+    "(the patients observed at the visit).",
+    "p: Wilcoxon signed-rank test of each visit against baseline, on the patients observed at both "
+    "(exact for fewer than 50 pairs without ties, else normal approximation with continuity correction).",
+    "Populations: SLEDAI-2K, SLE-DAS, PGA and prednisone, every patient observed at the visit; CLASI-A, "
+    "patients with mucocutaneous involvement at baseline; joint counts, patients with joint involvement at baseline.",
+)
+TABLE2_BLOCKS = ("Median (IQR)", "p vs baseline")
+
+
+def visit_header(week: int, n: float) -> str:
+    """'Week 12 (N=24)': a visit's column header with the patients observed then."""
+    return f"{WEEK_LABELS[week]} (N={int(n) if not math.isnan(n) else 0})"
+
+
+def table2(results: pd.DataFrame, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
+    """Table 2 as a journal prints it: one row per measure in the block 'Median (IQR)' and again
+    in the block 'p vs baseline' (the Wilcoxon p of the visit against baseline), one column per
+    visit headed with its N (:func:`visit_header`). Columns ``Block``, ``Measure``, then the
+    visits. Every value is the library's (:func:`stat_text`, :func:`p_text`)."""
+    heads = {w: visit_header(w, _get(results, "patients_at_visit", "observed_at_visit", w, "n")) for w in weeks}
     rows = []
     for label, measure, pop in TABLE2_ROWS:
-        row = {"Measure": label, "Source": "computed"}
-        prow = {"Measure": label, "Source": "published"}
+        row = {"Block": TABLE2_BLOCKS[0], "Measure": label}
         for w in weeks:
             med, q1, q3 = (_get(results, measure, pop, w, s) for s in ("median", "q1", "q3"))
-            n = _get(results, "patients_at_visit", "observed_at_visit", w, "n") if pop == "observed_at_visit" else _get(results, measure, pop, w, "n")
-            row[WEEK_LABELS[w]] = f"{iqr_text(med, q1, q3)}, n={int(n) if not math.isnan(n) else 0}"
-            if targets is not None:
-                vals = [_lookup_published(targets, "table2", measure, pop, w, s) for s in ("median", "q1", "q3")]
-                prow[WEEK_LABELS[w]] = f"{vals[0]} ({vals[1]}–{vals[2]})" if vals[0] is not None else "–"
-        ps = [f"T{w}: {p_text(_get(results, measure, pop, w, 'p'))}" for w in weeks if w]
-        row["p vs baseline"] = "; ".join(ps)
-        if targets is not None:
-            prow["p vs baseline"] = "; ".join(f"T{w}: {_lookup_published(targets, 'table2', measure, pop, w, 'p') or '–'}" for w in weeks if w)
+            n = _get(results, measure, pop, w, "n")
+            n_visit = _get(results, "patients_at_visit", "observed_at_visit", w, "n")
+            cell = iqr_text(med, q1, q3)
+            if pop != "observed_at_visit" and not math.isnan(n) and n != n_visit:
+                cell += f", n={int(n)}"
+            row[heads[w]] = cell
         rows.append(row)
-        if targets is not None:
-            rows.append(prow)
+    for label, measure, pop in TABLE2_ROWS:
+        rows.append({"Block": TABLE2_BLOCKS[1], "Measure": label}
+                    | {heads[w]: (p_text(_get(results, measure, pop, w, "p")) if w else "") for w in weeks})
     return pd.DataFrame(rows)
+
+
+def table2_published(targets: pd.DataFrame, table: pd.DataFrame, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
+    """The paper's printed values in the shape of ``table`` (:func:`table2`): median (IQR) and p
+    as printed, '' where the paper prints nothing; and, in the header row's place, the published N
+    (``published_header``: column -> 'N=26')."""
+    visit_cols = [c for c in table.columns if c not in ("Block", "Measure")]
+    out = pd.DataFrame("", index=table.index, columns=table.columns)
+    by_label = {label: (measure, pop) for label, measure, pop in TABLE2_ROWS}
+    for i, (block, label) in enumerate(zip(table["Block"], table["Measure"])):
+        measure, pop = by_label[label]
+        for w, col in zip(weeks, visit_cols):
+            if block == TABLE2_BLOCKS[0]:
+                vals = [_lookup_published(targets, "table2", measure, pop, w, s) for s in ("median", "q1", "q3")]
+                out.loc[i, col] = f"{vals[0]} ({vals[1]}–{vals[2]})" if vals[0] is not None else ""
+            elif w:
+                out.loc[i, col] = _lookup_published(targets, "table2", measure, pop, w, "p") or ""
+    return out
+
+
+def with_published(values: pd.DataFrame, targets: pd.DataFrame | None, source: str) -> pd.DataFrame:
+    """``values`` (:func:`keyed_values`) with a column ``published``: the paper's printed text of
+    each statistic in its table ``source`` ('' where it prints none). The tidy download of a
+    table that shows both."""
+    if targets is None:
+        return values
+    return values.assign(published=[_lookup_published(targets, source, m, p, w, s) or ""
+                                    for m, p, w, s in zip(values["measure"], values["population"], values["week"],
+                                                          values["statistic"])])
+
+
+def published_visit_n(targets: pd.DataFrame, table: pd.DataFrame, source: str = "table2", weeks=EFFICACY_WEEKS) -> dict:
+    """Column header -> 'N=24' as the paper prints it, for the visits of ``table``."""
+    visit_cols = [c for c in table.columns if c not in ("Block", "Measure")]
+    out = {}
+    for w, col in zip(weeks, visit_cols):
+        n = _lookup_published(targets, source, "patients_at_visit", None, w, "n")
+        if n is not None:
+            out[col] = f"N={n}"
+    return out
 
 
 def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAFETY_WEEKS) -> pd.DataFrame:
@@ -527,6 +587,139 @@ def styled(table: pd.DataFrame):
                {"selector": "th", "props": "vertical-align: bottom;"}]
     return (table.style.hide(axis="index").format(fmt, na_rep="–").set_table_styles(spacing)
             .relabel_index([header(c) for c in table.columns], axis="columns"))
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text), quote=False)
+
+
+def journal_table(table: pd.DataFrame, table_id: str, title: str = "", notes=(), published: pd.DataFrame | None = None,
+                  published_header: dict | None = None, group: str | None = None, links: dict | None = None):
+    """The table as the book prints it, with great_tables: a title above, the headers in readers'
+    words (:func:`header`; 'Week 12 (N=24)' breaks before its N), numbers as :func:`styled` shows
+    them, the test and populations in footnotes (``notes``), full width and scrolling inside its
+    own box when the page is narrower than the table.
+
+    ``published`` (a frame with ``table``'s index and some of its columns): the paper's printed
+    value under the computed one in the same cell, as a smaller grey line (an empty cell adds
+    nothing); ``published_header``: the same for column headers. ``group``: a column whose values
+    head blocks of rows. ``links``: column -> {cell text: href}, for cells that point to another
+    page. Every text is escaped; only the book's own markup is added. Returns a ``GT`` (its
+    ``as_raw_html()`` loads nothing from outside the page)."""
+    from great_tables import GT, html as gt_html
+
+    shown = pd.DataFrame(index=range(len(table)))
+    for c in table.columns:
+        fmt = _p_cell if P_COLUMN.search(str(c)) else _cell
+        shown[c] = [fmt(x) if c != group else str(x) for x in table[c]]
+    pub = published.reset_index(drop=True) if published is not None else None
+    for c in table.columns:
+        if c == group:
+            continue
+        cells = []
+        for i, text in enumerate(shown[c]):
+            href = (links or {}).get(c, {})
+            cell = ", ".join(f'<a href="{_escape(href[e])}">{_escape(e)}</a>' if e in href else _escape(e)
+                             for e in text.split(", ")) if href else _escape(text)
+            extra = pub.at[i, c] if pub is not None and c in pub.columns else ""
+            if isinstance(extra, str) and extra:
+                cell += f'<br><span class="published">{_escape(extra)}</span>'
+            cells.append(cell)
+        shown[c] = cells
+    gt = GT(shown, id=table_id, groupname_col=group)
+    visible = [c for c in table.columns if c != group]
+    gt = gt.fmt(lambda x: x, columns=visible)  # cells are escaped HTML already
+    labels = {}
+    for c in visible:
+        text = _escape(header(c)).replace(" (N=", "<br>(N=")
+        if published_header and published_header.get(c):
+            text += f'<br><span class="published">{_escape(published_header[c])}</span>'
+        labels[c] = gt_html(text)
+    gt = gt.cols_label(**labels).cols_align("left", columns=visible[:1])
+    if len(visible) > 1:
+        gt = gt.cols_align("center", columns=visible[1:])
+    if title:
+        gt = gt.tab_header(title=title)
+    for note in notes:
+        gt = gt.tab_source_note(note)
+    width = min(10 + 7.5 * (len(visible) - 1), 70)  # rem: below this, the table scrolls in its box
+    gt = (gt.tab_options(container_width="100%", table_width="100%", container_overflow_x="auto",
+                         table_font_size="0.85rem", heading_title_font_size="1rem", heading_align="left",
+                         column_labels_font_weight="bold", row_group_font_weight="bold",
+                         data_row_padding="0.3rem", table_border_top_width="2px", table_border_top_color="#333333",
+                         column_labels_border_bottom_color="#333333", table_body_border_bottom_color="#333333",
+                         source_notes_font_size="0.8rem")
+          .opt_css(f"#{table_id} .gt_table {{ min-width: {width}rem; }} "
+                   f"#{table_id} .published {{ color: #6b6b6b; font-size: 0.85em; }} "
+                   f"#{table_id} .gt_heading {{ border-bottom-style: none; }}"))
+    return gt
+
+
+def published_beside(table: pd.DataFrame, pairs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a table that carries published values in columns of their own (``pairs``: computed
+    column -> published column, as Table 1 and the remission table download them) into the table
+    to show and the ``published`` frame of :func:`journal_table` (a dash, the paper's 'nothing
+    printed', becomes an empty cell)."""
+    shown = table.drop(columns=[p for p in pairs.values() if p in table.columns])
+    pub = pd.DataFrame({c: table[p].where(table[p] != "–", "").fillna("") for c, p in pairs.items() if p in table.columns},
+                       index=table.index)
+    return shown, pub
+
+
+def published_rows(table: pd.DataFrame, source: str = "Source") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a table whose published values are rows of their own (``source`` column 'computed' /
+    'published', each published row after its computed one, as Table 3 downloads) into the table to
+    show and the ``published`` frame of :func:`journal_table`."""
+    if source not in table.columns:
+        return table, None
+    comp = table[table[source] == "computed"].drop(columns=source).reset_index(drop=True)
+    pub = table[table[source] == "published"].drop(columns=source).reset_index(drop=True)
+    if pub.empty:
+        return comp, None
+    if len(pub) != len(comp):
+        raise ValueError(f"{len(comp)} computed rows but {len(pub)} published rows")
+    key = comp.columns[0]
+    pub[key] = ""
+    return comp, pub.where(pub != "–", "").fillna("")
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: 'Reason for anifrolumab' -> 'reason for
+    anifrolumab', but acronyms keep their capitals ('SLICC/ACR damage index', 'SDI = 0')."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
+
+
+#: The exclusion counts of :func:`lupus_utils.results.subgroup_comparison`, in readers' words.
+SUBGROUP_EXCLUSIONS = {"no group: n": "grouping unknown", "no value: n": "measure missing"}
+
+
+def subgroup_view(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A subgroup comparison as a page shows it: the exclusion counts leave the columns for a
+    footnote that gives them (or says that no visit was left out); the download keeps them."""
+    counts = {label: int(pd.to_numeric(table[c], errors="coerce").fillna(0).sum())
+              for c, label in SUBGROUP_EXCLUSIONS.items() if c in table.columns}
+    shown = table.drop(columns=[c for c in SUBGROUP_EXCLUSIONS if c in table.columns])
+    if not counts:
+        return shown, []
+    left_out = [f"{n} with the {label}" for label, n in counts.items() if n]
+    note = ("Visits on treatment left out: " + "; ".join(left_out) + " (per visit in the download)." if left_out
+            else "No visit on treatment was left out (none with the grouping unknown or the measure missing).")
+    small = "small group" in table.columns and table["small group"].astype(str).str.len().gt(0).any()
+    notes = [note] + (["Small group: a p-value from so few patients says little."] if small else [])
+    return shown, notes
+
+
+def journal_html(table: pd.DataFrame, table_id: str, title: str = "", notes=(), published: pd.DataFrame | None = None,
+                 published_header: dict | None = None, group: str | None = None, links: dict | None = None) -> str:
+    """The table as a page shows it: the title above and the footnotes below as text that wraps
+    with the page, the table itself (:func:`journal_table`) scrolling in its own box between."""
+    table_html = journal_table(table, table_id, "", (), published, published_header, group, links).as_raw_html()
+    head = f'<p class="table-title"><strong>{_escape(title)}</strong></p>' if title else ""
+    foot = "".join(f"<p>{_escape(n)}</p>" for n in notes)
+    return (f'<div class="journal-table">{head}{table_html}'
+            + (f'<div class="table-notes">{foot}</div>' if foot else "") + "</div>")
 
 
 def display_value(x, statistic: str) -> str:

@@ -94,21 +94,96 @@ def test_vendored_assets_match_manifest():
     assert not bad, f"sha256 differs from VENDORED.md (re-run python book/vendor_assets.py): {bad}"
 
 
+#: The widths every page is looked at: a desktop and a phone (iPhone 12-14, 390 CSS px).
+WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
+
+_LAYOUT_JS = """
+() => {
+  const doc = document.documentElement;
+  const imgs = Array.from(document.images);
+  return {scrollWidth: Math.max(doc.scrollWidth, document.body.scrollWidth), clientWidth: doc.clientWidth,
+          brokenImages: imgs.filter((i) => i.complete && i.naturalWidth === 0).map((i) => i.src.slice(0, 120))};
+}
+"""
+
+_TABLE2_JS = """
+() => {
+  const t = document.querySelector('#table2-activity-over-time table');
+  if (!t) return null;
+  const heads = Array.from(t.querySelectorAll('thead th')).map((h) => h.innerText.replace(/\\s+/g, ' ').trim());
+  const rows = Array.from(t.querySelectorAll('tbody tr')).map((r) =>
+      Array.from(r.children).map((c) => ({text: c.innerText.trim(),
+                                          published: (c.querySelector('.published') || {}).innerText || ''})));
+  return {heads, rows};
+}
+"""
+
+
+def _check_table2(page) -> list[str]:
+    """Table 2 as a journal prints it: N in every visit header, the published baseline shown."""
+    t = page.evaluate(_TABLE2_JS)
+    if t is None:
+        return ["Table 2 (#table2-activity-over-time) is missing"]
+    problems = []
+    visits = [h for h in t["heads"] if h and h != "Measure"]
+    if len(visits) != 5 or not all(re.search(r"\(N=\d+\)", h) for h in visits):
+        problems.append(f"Table 2's visit headers do not all carry N: {visits}")
+    sledai = next((r for r in t["rows"] if r and r[0]["text"] == "SLEDAI-2K"), None)
+    if sledai is None or sledai[1]["published"] != "7.5 (6–10)":
+        problems.append(f"Table 2 does not show the published baseline SLEDAI-2K 7.5 (6–10): {sledai}")
+    return problems
+
+
+def _check_figure(name):
+    def check(page) -> list[str]:
+        link = page.locator(f'a[href$="exports/{name}.svg"]')
+        return [] if link.count() == 1 else [f"the figure {name} (its download link) is missing"]
+    return check
+
+
+#: What a page must show beyond being clean (issue 16).
+PAGE_CHECKS = {
+    "02_efficacy.html": [_check_table2],
+    "03_remission_flares.html": [_check_figure("swimmer_plot"), _check_figure("state_transitions")],
+    "05_subgroups.html": [_check_figure("forest_subgroups")],
+}
+
+
 def test_every_page_is_offline_clean(browser, base_url, book_html, screenshots):
-    """Open every page: no console/page errors, no request leaves 127.0.0.1, no local 404."""
+    """Open every page at desktop width and look at it again at phone width: no console/page
+    error, no request leaves 127.0.0.1, no local 404, no figure that fails to load, and the page
+    itself never scrolls sideways (a wide table scrolls inside its own box). A screenshot of each
+    page at each width goes to the screenshot folder. The pages of :data:`PAGE_CHECKS` must also
+    show what the checks look for (Table 2's N and published baseline, the swimmer and forest
+    plots)."""
     pages = html_pages(book_html)
     assert pages, f"no HTML pages under {book_html}"
+    assert set(PAGE_CHECKS) <= set(pages), f"pages to check are missing: {set(PAGE_CHECKS) - set(pages)}"
     report = {}
     for page_path in pages:
-        probe = PageProbe(browser)
+        probe = PageProbe(browser, viewport=WIDTHS["desktop"])
+        problems = []
         try:
             probe.goto(base_url + page_path)
-            probe.page.screenshot(path=str(screenshots / f"{_shot_name(page_path)}.png"), full_page=True)
-            if probe.problems():
-                report[page_path] = probe.problems()
+            for kind, (w, h) in WIDTHS.items():
+                if kind != "desktop":
+                    probe.page.set_viewport_size({"width": w, "height": h})
+                    probe.page.wait_for_timeout(150)
+                layout = probe.page.evaluate(_LAYOUT_JS)
+                if layout["scrollWidth"] > layout["clientWidth"] + 1:
+                    problems.append(f"at {w} px the page scrolls sideways ({layout['scrollWidth']} px wide)")
+                if layout["brokenImages"]:
+                    problems.append(f"images that did not load: {layout['brokenImages']}")
+                probe.page.screenshot(path=str(screenshots / f"{_shot_name(page_path)}_{w}.png"))
+            probe.page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
+            for check in PAGE_CHECKS.get(page_path, []):
+                problems += check(probe.page)
+            problems += probe.problems()
+            if problems:
+                report[page_path] = sorted(set(problems))
         finally:
             probe.close()
-    assert not report, f"{len(report)} of {len(pages)} pages are not offline-clean:\n" + "\n".join(
+    assert not report, f"{len(report)} of {len(pages)} pages fail:\n" + "\n".join(
         f"  {page}:\n" + "\n".join(f"    - {p}" for p in problems) for page, problems in report.items())
 
 
@@ -182,7 +257,7 @@ def test_explorer_dropdown_switches_stack(browser, base_url, book_html, screensh
                         f"{where}: the stack shows the same table/caption/figure as option {seen[key]!r}"
                     seen[key] = label
                     page.screenshot(path=str(screenshots / f"explorer_{_shot_name(page_path)}_{n}_{i}_"
-                                                           f"{_shot_name(label)}.png"), full_page=True)
+                                                           f"{_shot_name(label)}.png"))
                 checked += 1
             assert not probe.problems(), f"{page_path} after using the explorer:\n  " + "\n  ".join(probe.problems())
         finally:

@@ -386,3 +386,35 @@ def test_sampled_walsh_averages_are_uniform_over_pairs_i_le_j():
     assert s.size == 60_000
     for v in (0.0, 0.5, 1.0):
         assert (s == v).mean() == pytest.approx(1 / 3, abs=0.01)
+
+
+# ---- Hodges-Lehmann, two independent samples (the forest plot) --------------------------------
+
+def test_rank_sum_null_counts_are_the_mann_whitney_distribution():
+    from lupus_utils.inference import _rank_sum_null_counts
+    # 3 and 3: the 20 arrangements of U = 0..9, by hand (Hollander & Wolfe, Table A.6 gives the tail)
+    assert _rank_sum_null_counts(3, 3) == [1, 1, 2, 3, 3, 3, 3, 2, 1, 1]
+    c55 = _rank_sum_null_counts(5, 5)
+    assert sum(c55) == 252 and c55[:4] == [1, 1, 2, 3] and c55 == c55[::-1]
+    # against scipy's exact Mann-Whitney p for an untied sample: P(U <= u) for the observed U
+    from scipy.stats import mannwhitneyu
+    a, b = [1.1, 2.3, 3.2, 4.8, 7.5, 8.1], [2.9, 5.2, 6.0, 9.3, 10.4, 11.7, 12.2]
+    u = mannwhitneyu(a, b, method="exact", alternative="less")
+    counts = _rank_sum_null_counts(6, 7)
+    assert math.isclose(sum(counts[: int(u.statistic) + 1]) / sum(counts), u.pvalue, rel_tol=1e-12)
+
+
+def test_hodges_lehmann_two_sample_by_hand():
+    from lupus_utils.inference import hodges_lehmann_two_sample
+    # differences b - a of a = 1..5, b = (3, 6, 8, 9, 12), sorted: -2 -1 0 1 1 2 2 3 3 4 4 4 5 5 5 6 6 7 7 7 8 8 9 10 11
+    r = hodges_lehmann_two_sample([1, 2, 3, 4, 5], [3, 6, 8, 9, 12])
+    # median (13th) 5; P0(U <= 2) = 4/252 <= 0.025 < P0(U <= 3) = 7/252, so C = 3: the 3rd smallest and largest
+    assert (r["n_a"], r["n_b"], r["estimate"], r["ci_low"], r["ci_high"]) == (5, 5, 5.0, 0.0, 9.0)
+    assert "achieved level 0.9683" in r["method"]          # 1 - 2 * 4/252
+    # 3 against 3 cannot reach 95% (the smallest tail is 1/20): no interval, not a narrower one
+    r = hodges_lehmann_two_sample([1, 2, 3], [4, 5, 6])
+    assert r["estimate"] == 3.0 and math.isnan(r["ci_low"]) and math.isnan(r["ci_high"])
+    # missing values are dropped and counted out; an empty group gives no estimate
+    r = hodges_lehmann_two_sample([1, 2, None, 3, 4, 5], [3, 6, 8, float("nan"), 9, 12])
+    assert (r["n_a"], r["n_b"], r["estimate"]) == (5, 5, 5.0)
+    assert math.isnan(hodges_lehmann_two_sample([], [1, 2])["estimate"])

@@ -72,9 +72,9 @@ def test_keyed_values_show_table1_and_table2_baseline_alike():
     from lupus_utils.results import compute_results
     res = compute_results(read_cohort(SYNTHETIC_DIR))
     t1 = table1(res).set_index("Characteristic")["Computed"]
-    t2 = table2(res).set_index("Measure")["Baseline"]
+    t2 = table2(res).set_index(["Block", "Measure"])["Baseline (N=26)"]
     base = keyed_values(res, [("sledai2k", "all", 0, s) for s in ("median", "q1", "q3")])["shown"].tolist()
-    assert t1["SLEDAI-2K"] == f"{base[0]} ({base[1]}–{base[2]})" and t2["SLEDAI-2K"].startswith(t1["SLEDAI-2K"] + ", n=26")
+    assert t1["SLEDAI-2K"] == f"{base[0]} ({base[1]}–{base[2]})" == t2[("Median (IQR)", "SLEDAI-2K")]
 
 
 def test_n_of_text():
@@ -279,3 +279,97 @@ def test_keyed_values_on_a_cohort_with_nobody_in_a_subpopulation():
     assert shown[("clasi_activity", "mucocutaneous_active_baseline", 0, "median")] == "–"
     assert shown[("tender_joints", "articular_active_baseline", 12, "p")] == "–"
     assert shown[("sledai2k", "all", 0, "median")] == "7.5"
+
+
+# ---- journal tables (issue 16) -------------------------------------------------------------------
+
+def _synthetic_results():
+    from lupus_utils import read_cohort
+    from lupus_utils.paths import SYNTHETIC_DIR
+    from lupus_utils.results import compute_results
+    return compute_results(read_cohort(SYNTHETIC_DIR))
+
+
+def test_table2_puts_exactly_the_librarys_numbers_in_its_cells_with_n_in_the_header():
+    from lupus_utils.tables import TABLE2_ROWS, WEEK_LABELS, iqr_text
+    from lupus_utils.paths import EFFICACY_WEEKS
+    res = _synthetic_results()
+    t2 = table2(res)
+    visits = [c for c in t2.columns if c not in ("Block", "Measure")]
+    n = {w: int(res[(res.measure == "patients_at_visit") & (res.population == "observed_at_visit") & (res.week == w)
+                    & (res.statistic == "n")]["value"].iloc[0]) for w in EFFICACY_WEEKS}
+    assert visits == [f"{WEEK_LABELS[w]} (N={n[w]})" for w in EFFICACY_WEEKS]
+    assert visits[:3] == ["Baseline (N=26)", "Week 4 (N=26)", "Week 12 (N=24)"]
+    assert t2["Block"].tolist() == ["Median (IQR)"] * 7 + ["p vs baseline"] * 7   # one row per measure in each block
+    values = keyed_values(res, table2_keys())
+    for label, measure, pop in TABLE2_ROWS:
+        med = t2[(t2.Block == "Median (IQR)") & (t2.Measure == label)].iloc[0]
+        p = t2[(t2.Block == "p vs baseline") & (t2.Measure == label)].iloc[0]
+        for w, col in zip(EFFICACY_WEEKS, visits):
+            k = values[(values.measure == measure) & (values.population == pop) & (values.week == w)].set_index("statistic")
+            assert med[col].split(", n=")[0] == f'{k.at["median", "shown"]} ({k.at["q1", "shown"]}–{k.at["q3", "shown"]})'
+            assert p[col] == (k.at["p", "shown"] if w else "")
+    # a subpopulation's n is given where it is smaller than the visit's N; never for the whole cohort's rows
+    cell = t2[(t2.Block == "Median (IQR)") & (t2.Measure.str.startswith("CLASI-A"))]["Week 4 (N=26)"].iloc[0]
+    assert cell.endswith(", n=19")
+    assert ", n=" not in t2[t2.Measure == "SLEDAI-2K"]["Week 4 (N=26)"].iloc[0]
+
+
+def test_table2_published_side_includes_the_baseline_the_paper_prints():
+    """The baseline column describes the whole cohort (population 'all') in the targets, the later
+    columns the patients observed: the published baseline was shown as a dash (issue 16)."""
+    from lupus_utils.scorecard import load_targets
+    from lupus_utils.tables import published_visit_n, table2_published
+    res = _synthetic_results()
+    t2 = table2(res)
+    pub = table2_published(load_targets(), t2)
+    base = pub[t2.Block == "Median (IQR)"].set_index(t2.loc[t2.Block == "Median (IQR)", "Measure"])["Baseline (N=26)"]
+    assert base["SLEDAI-2K"] == "7.5 (6–10)" and base["SLE-DAS"] == "6.7 (5.3–13.2)"
+    assert base["PGA (0-3)"] == "1.0 (1.0–1.6)" and base["Prednisone, mg/day"] == "7.3 (5–10)"
+    p = pub[t2.Block == "p vs baseline"].set_index(t2.loc[t2.Block == "p vs baseline", "Measure"])
+    assert p.at["SLEDAI-2K", "Baseline (N=26)"] == "" and p.at["SLEDAI-2K", "Week 4 (N=26)"] == "0.005"
+    assert p.at["Tender joints (joint involvement)", "Week 12 (N=24)"] == "n.s."
+    assert published_visit_n(load_targets(), t2)["Week 36 (N=13)"] == "N=13"
+
+
+def test_journal_table_sets_the_published_value_under_the_computed_one_and_escapes_text():
+    from lupus_utils.tables import journal_html
+    t = pd.DataFrame({"Measure": ["SLEDAI-2K", "<script>x</script>"], "Week 12 (N=24)": ["5.5 (2–6.75)", "1"],
+                      "p": [0.0004, 0.2], "Paper audit": ["inc27, inc07", ""]})
+    pub = pd.DataFrame({"Week 12 (N=24)": ["5.5 (2–7)", ""]})
+    html = journal_html(t, "t-demo", "Table X. A title", ["A footnote & more."], pub, {"Week 12 (N=24)": "N=24"},
+                        links={"Paper audit": {"inc27": "11_consistency.html"}})
+    assert '5.5 (2–6.75)<br><span class="published">5.5 (2–7)</span>' in html
+    assert "Week 12<br>(N=24)" in html and '<span class="published">N=24</span>' in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
+    assert "&lt;0.001" in html and "0.200" in html                          # p-values as SPSS prints them
+    assert '<a href="11_consistency.html">inc27</a>, inc07' in html         # only the linked entry is a link
+    assert "<p>A footnote &amp; more.</p>" in html and "<strong>Table X. A title</strong>" in html
+    assert "googleapis" not in html and "http" not in html.replace("http-equiv", "")   # nothing loaded from outside
+    assert html.count('class="published"') == 2                              # an empty published cell adds nothing
+
+
+def test_published_beside_and_published_rows_split_tidy_downloads_for_the_page():
+    from lupus_utils.tables import published_beside, published_rows
+    t = pd.DataFrame({"Visit": ["w12", "w24"], "LLDAS": ["3/24 (12.5%)", "6/19 (31.6%)"], "Published LLDAS": ["3/24", "–"]})
+    shown, pub = published_beside(t, {"LLDAS": "Published LLDAS"})
+    assert shown.columns.tolist() == ["Visit", "LLDAS"] and pub["LLDAS"].tolist() == ["3/24", ""]
+    t3 = pd.DataFrame({"Visit": ["Week 4", "Week 4"], "Source": ["computed", "published"], "Infections": ["3", "4"]})
+    comp, pub3 = published_rows(t3)
+    assert comp.to_dict("list") == {"Visit": ["Week 4"], "Infections": ["3"]}
+    assert pub3.to_dict("list") == {"Visit": [""], "Infections": ["4"]}
+    assert published_rows(t3[t3.Source == "computed"])[1] is None
+
+
+def test_subgroup_view_moves_exclusion_counts_to_a_footnote():
+    from lupus_utils.tables import SUBGROUP_EXCLUSIONS, in_sentence, subgroup_view
+    t = pd.DataFrame({"week": [0, 4], "SDI = 0: n": [12, 12], "small group": ["", ""], "no group: n": [0, 0],
+                      "no value: n": [0, 0]})
+    shown, notes = subgroup_view(t)
+    assert not set(SUBGROUP_EXCLUSIONS) & set(shown.columns)
+    assert notes == ["No visit on treatment was left out (none with the grouping unknown or the measure missing)."]
+    shown, notes = subgroup_view(t.assign(**{"no value: n": [0, 2], "small group": ["", "fewer than 5 in SDI = 0"]}))
+    assert notes[0] == "Visits on treatment left out: 2 with the measure missing (per visit in the download)."
+    assert notes[1].startswith("Small group")
+    assert in_sentence("SLICC/ACR damage index") == "SLICC/ACR damage index"
+    assert in_sentence("Reason for anifrolumab") == "reason for anifrolumab" and in_sentence("SDI = 0") == "SDI = 0"
