@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -118,7 +117,7 @@ def cite_page() -> str:
                         for a in cff["authors"])
     year = datetime.now(timezone.utc).year
     ref = cff["references"][0]
-    study_authors = ", ".join(a.get("name") or f"{a['family-names']} {a['given-names'][0]}" for a in ref["authors"])
+    study_authors = ", ".join(a.get("name") or f"{a['family-names']} {a['given-names'][0]}" for a in ref["authors"]).rstrip(".")
     key = "anifrolumab_sle_book"
     return "\n".join([
         "# How to cite", "",
@@ -169,38 +168,47 @@ def book_config(name: str, synthetic: bool) -> str:
     return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
 
 
-def execute(nb: Path, src: Path, params: dict, timeout: int = 300) -> str | None:
-    """Run one chapter with papermill in its own process (a stuck kernel cannot hang the build);
-    return None, or the error naming the notebook and the failing cell."""
+def _run_chapter(nb: str, out: str, params: dict, timeout: int) -> str | None:
+    """Run one chapter with papermill (in a worker process of :func:`execute_all`); None, or the
+    failing cell."""
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(nb, out, parameters=params, kernel_name="python3", progress_bar=False,
+                            cwd=str(NOTEBOOKS_DIR), shutdown_kernel="immediate", execution_timeout=timeout)
+    except pm.PapermillExecutionError as err:
+        return f"cell {err.exec_count}: {err.ename}: {err.evalue}"
+    except Exception as err:  # a kernel that died or a cell over the timeout
+        return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return None
+
+
+def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 300) -> list[tuple[Path, str | None]]:
+    """Run the chapters two at a time, each in its own kernel, from two worker processes that
+    import papermill once (a process per chapter cost about 0.7 s of CPU each); a cell running
+    longer than ``timeout`` seconds fails its chapter. Returns (notebook, error or None) in order;
+    papermill's injected parameters (local paths) are kept out of the book."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     import nbformat
 
-    out = src / nb.name
-    import json
-
-    cmd = [sys.executable, str(BOOK_DIR / "run_chapter.py"), str(nb), str(out), json.dumps(params)]
-    try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return f"{nb.name}: did not finish within {timeout} s"
-    if res.returncode != 0:
-        where = ""
-        if out.exists():
-            done = nbformat.read(out, as_version=4)
-            for i, cell in enumerate(done.cells):
-                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-                if errors:
-                    where = f", cell {i} (execution count {cell.get('execution_count')}): {errors[0].get('ename')}: {errors[0].get('evalue')}"
-                    break
-        tail = res.stderr.strip().splitlines()[-1:] if res.stderr.strip() else []
-        return f"{nb.name}{where or ': ' + ' '.join(tail)}"
-    # papermill's injected parameters hold local paths: keep them out of the book
-    done = nbformat.read(out, as_version=4)
-    for cell in done.cells:
-        tags = cell.metadata.get("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            cell.metadata["tags"] = [*tags, "remove-cell"]
-    nbformat.write(done, out)
-    return None
+    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
+        futures = [pool.submit(_run_chapter, str(nb), str(src / nb.name), params, timeout) for nb in notebooks]
+        results = []
+        for nb, fut in zip(notebooks, futures):
+            error = fut.result()
+            if error:
+                results.append((nb, f"{nb.name}: {error}"))
+                continue
+            done = nbformat.read(src / nb.name, as_version=4)
+            for cell in done.cells:
+                tags = cell.metadata.get("tags", [])
+                if "injected-parameters" in tags and "remove-cell" not in tags:
+                    cell.metadata["tags"] = [*tags, "remove-cell"]
+            nbformat.write(done, src / nb.name)
+            results.append((nb, None))
+    return results
 
 
 def main(argv=None) -> int:
@@ -266,11 +274,10 @@ def main(argv=None) -> int:
               "show_published": show_published}
     step(f"executing {len(notebooks)} chapters with papermill, two at a time")
     failures = []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for nb, error in zip(notebooks, pool.map(lambda nb: execute(nb, src, params), notebooks)):
-            print(f"    {'FAILED' if error else 'ok    '} {nb.name}", flush=True)
-            if error:
-                failures.append(error)
+    for nb, error in execute_all(notebooks, src, params):
+        print(f"    {'FAILED' if error else 'ok    '} {nb.name}", flush=True)
+        if error:
+            failures.append(error)
     if failures:
         print("chapters failed; no book was built:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1

@@ -89,7 +89,7 @@ class PageProbe:
         self.in_flight.pop(id(request), None)
         self.last_activity = time.monotonic()
 
-    def settle(self, quiet_ms: int = 500, timeout_ms: int = 30_000) -> None:
+    def settle(self, quiet_ms: int = 300, timeout_ms: int = 30_000) -> None:
         """Wait until no request has been in flight for ``quiet_ms``. Playwright's 'networkidle'
         is not used: for the explorer page (30 inline figures) Chromium sometimes never reports it
         although every request has finished. A request still pending after ``timeout_ms`` is a
@@ -118,7 +118,7 @@ class PageProbe:
         if is_local(request.url):
             self.failed.append(f"{request.url} -> {request.failure}")
 
-    def goto(self, url: str, settle_ms: int = 500):
+    def goto(self, url: str, settle_ms: int = 300):
         self.page.goto(url, wait_until="load")
         self.settle()
         # deferred work (MathJax typesetting and its fonts, the widget embedder) finishes after load

@@ -98,47 +98,27 @@ def non_responder_cohort() -> tuple[pd.DataFrame, pd.DataFrame]:
     return pts, v
 
 
-# ---- the generator check runs beside the other tests -------------------------------------------
-# Regenerating the synthetic cohort takes about two minutes of one core. When the byte-for-byte
-# test is collected, the generator starts in a subprocess right after collection (writing to a
-# temporary folder) and the test waits for it, so the other tests use the second core meanwhile.
-# The subprocess is stopped at the end of the session if it is still running: nothing is left behind.
-GENERATOR_TEST = "test_generator_rewrites_the_committed_files_byte_for_byte"
-
-
-def pytest_collection_modifyitems(session, config, items):
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    if any(item.name == GENERATOR_TEST for item in items) and not hasattr(config, "_generator_run"):
-        out = Path(tempfile.mkdtemp(prefix="synthetic-regenerated-"))
-        log = open(out / "generator.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "lupus_utils.synth", "--out", str(out / "tables")],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent)
-        config._generator_run = (proc, out, log)
-
-
-def pytest_unconfigure(config):
-    import shutil
-
-    run = getattr(config, "_generator_run", None)
-    if run:
-        proc, out, log = run
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(out, ignore_errors=True)
-
-
+# ---- the generator check runs beside the other work --------------------------------------------
+# Regenerating the synthetic cohort takes about two minutes of one core. ``make test`` starts it in
+# the background before the book builds (tests/regenerate_cohort.py); the byte-for-byte test waits
+# for that run when it was started from the current sources, and otherwise runs the generator now.
 @pytest.fixture(scope="session")
-def regenerated_cohort(request):
-    """The folder the background generator wrote (waits for it; fails with its log if it failed)."""
-    run = getattr(request.config, "_generator_run", None)
-    assert run, "the generator was not started"
-    proc, out, _ = run
-    code = proc.wait(timeout=900)
+def regenerated_cohort(tmp_path_factory):
+    """The folder of the three regenerated CSV files (fails with the generator's log if it failed)."""
+    import time
+
+    from regenerate_cohort import OUT, inputs_digest, start
+
+    stamp = OUT / "inputs.sha256"
+    if stamp.exists() and stamp.read_text() == inputs_digest():
+        out = OUT
+    else:
+        out = tmp_path_factory.mktemp("regenerated")
+        start(out)
+    deadline = time.monotonic() + 900
+    while not (out / "exit_code").exists():
+        assert time.monotonic() < deadline, "the generator did not finish within 15 minutes"
+        time.sleep(0.5)
+    code = int((out / "exit_code").read_text().strip() or "1")
     assert code == 0, (out / "generator.log").read_text()[-3000:]
     return out / "tables"
