@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # kernel would otherwise compile lupus_utils again.
 export PYTHONDONTWRITEBYTECODE =
 
-.PHONY: book test setup browser bench golden synthetic template clean
+.PHONY: book test setup browser bench golden synthetic template clean explore
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # Debian's Chromium for the browser test (never a browser downloaded by a test tool).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { echo "==> installing Debian's chromium"; \
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || command -v chromium >/dev/null 2>&1 || { echo "==> installing Debian's chromium"; \
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: the browser test will be skipped"; }
 
 # With DATA (one or more workbooks or CSV folders, space-separated): check for identifiers,
@@ -34,6 +34,18 @@ OWN := build/own_data
 book: $(STAMP)
 	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest "$(DATA)" --out $(OWN) &&) \
 	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)") $(if $(filter 1 yes true,$(PUBLISHED)),--published)
+
+# The live explorer (Voila) on 127.0.0.1:$(PORT); with DATA, on a centre's cohort after the same
+# ingest and validation as `make book DATA=...`. Ctrl-C stops it.
+PORT ?= 8866
+EXPLORE_OWN := build/explore_data
+explore: $(STAMP)
+	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest "$(DATA)" --out $(EXPLORE_OWN) &&) \
+	 echo "==> the explorer of $(or $(NAME),$(if $(DATA),Own cohort,the synthetic cohort)): http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)" && \
+	 LUPUS_EXPLORER_DATA="$(if $(DATA),$(abspath $(EXPLORE_OWN))/data)" LUPUS_EXPLORER_NAME="$(or $(NAME),$(if $(DATA),Own cohort,Synthetic cohort))" \
+	 JUPYTER_PATH="$(abspath book/voila)" exec $(BIN)/voila notebooks/explorer.ipynb --no-browser --port=$(PORT) \
+	   --Voila.ip=127.0.0.1 --template=offline \
+	   --show_tracebacks=False --VoilaConfiguration.file_allowlist='[]'
 
 # An Excel template generated from the codebook, to fill with a centre's data.
 template: $(STAMP)

@@ -155,16 +155,47 @@ data dictionary, and the software and data checksum on the reproducibility page.
 """
 
 
-def book_config(name: str, synthetic: bool) -> str:
-    """The project's _config.yml with the cohort's name in the title and footer of every page."""
+def repository_url() -> str | None:
+    """The book's GitHub repository: ``BOOK_REPOSITORY_URL``, else GitHub Actions'
+    ``GITHUB_REPOSITORY``, else the ``origin`` remote when it is on GitHub; None when unknown (the
+    launch buttons are then left out rather than pointed at a guess)."""
+    import os
+    import re
+
+    if os.environ.get("BOOK_REPOSITORY_URL"):
+        return os.environ["BOOK_REPOSITORY_URL"].rstrip("/")
+    if os.environ.get("GITHUB_REPOSITORY"):
+        return f"https://github.com/{os.environ['GITHUB_REPOSITORY']}"
+    try:
+        remote = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+    except OSError:
+        return None
+    m = re.match(r"(?:https://github\.com/|git@github\.com:)([\w.-]+/[\w.-]+?)(?:\.git)?$", remote)
+    return f"https://github.com/{m.group(1)}" if m else None
+
+
+def book_config(name: str, synthetic: bool, repository: str | None = None) -> str:
+    """The project's _config.yml with the cohort's name in the title and footer of every page, and,
+    when the ``repository`` is known (:func:`repository_url`), Binder and Colab launch buttons on
+    the chapters: plain links to the repository's notebooks (``environment.yml`` sets up
+    Binder), which load nothing while the book is read offline."""
     import yaml
 
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    theme = cfg["sphinx"]["config"]["html_theme_options"]
     if synthetic:
-        cfg["sphinx"]["config"]["html_theme_options"]["extra_footer"] = "Synthetic data: the patients in this book are simulated. Not for clinical decisions."
+        theme["extra_footer"] = "Synthetic data: the patients in this book are simulated. Not for clinical decisions."
     else:
         cfg["title"] = f"{name}: anifrolumab in SLE, an executable analysis"
-        cfg["sphinx"]["config"]["html_theme_options"]["extra_footer"] = f"Cohort: {name}. Patient identifiers are pseudonyms. Not for clinical decisions."
+        theme["extra_footer"] = f"Cohort: {name}. Patient identifiers are pseudonyms. Not for clinical decisions."
+    if repository:
+        launch = {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com",
+                  "notebook_interface": "classic", "thebe": False, "jupyterhub_url": ""}
+        cfg["launch_buttons"] = launch
+        cfg["repository"] = {"url": repository, "path_to_book": "notebooks", "branch": "main"}
+        theme.update({"launch_buttons": launch, "repository_url": repository, "repository_branch": "main",
+                      "path_to_docs": "notebooks", "use_repository_button": True})
     return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
 
 
@@ -183,6 +214,15 @@ def _run_chapter(nb: str, out: str, params: dict, timeout: int) -> str | None:
     return None
 
 
+def _quiet_stderr(log: str) -> None:
+    """In a worker: send stderr (and so the kernels' start-up warnings) to ``log``."""
+    import os
+
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 300) -> list[tuple[Path, str | None]]:
     """Run the chapters two at a time, each in its own kernel, from two worker processes that
     import papermill once (a process per chapter cost about 0.7 s of CPU each); a cell running
@@ -193,7 +233,9 @@ def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 3
 
     import nbformat
 
-    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
+    log = src.parent / "chapter_kernels.log"  # the kernels' own chatter, out of the terminal
+    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork"), initializer=_quiet_stderr,
+                             initargs=(str(log),)) as pool:
         futures = [pool.submit(_run_chapter, str(nb), str(src / nb.name), params, timeout) for nb in notebooks]
         results = []
         for nb, fut in zip(notebooks, futures):
@@ -234,7 +276,7 @@ def main(argv=None) -> int:
     show_published = synthetic if args.published is None else args.published
     args.name = name
 
-    digest = inputs_digest(data, f"{name}|{show_published}")
+    digest = inputs_digest(data, f"{name}|{show_published}|{repository_url()}")
     if not args.force and html.joinpath("index.html").exists() and stamp.exists() and stamp.read_text() == digest:
         step(f"nothing changed since the last build: {html / 'index.html'}")
         return 0
@@ -284,7 +326,7 @@ def main(argv=None) -> int:
 
     step("building the HTML with Jupyter Book (warnings are errors)")
     config = out / "_config.yml"
-    config.write_text(book_config(name, synthetic))
+    config.write_text(book_config(name, synthetic, repository_url()))
     cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(src), "--config", str(config),
            "--toc", str(src / "_toc.yml"), "--path-output", str(out), "-W", "--keep-going", "-n", "--quiet"]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)

@@ -4,6 +4,7 @@ in Jupyter alike."""
 from __future__ import annotations
 
 import ipywidgets as widgets
+import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import HTML
 
@@ -42,3 +43,109 @@ def explorer(views: dict[str, dict[str, list]]) -> widgets.VBox:
 
 def caption(text: str) -> HTML:
     return HTML(f"<p class='explorer-caption'><strong>{text}</strong></p>")
+
+
+def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthetic cohort") -> widgets.VBox:
+    """The live explorer (``make explore``): a grouping by any baseline column (a cut-off slider
+    for a number), an outcome, the visits, and a patient picker; every change recomputes the
+    view with :func:`lupus_utils.explorer.explore` / :func:`~lupus_utils.explorer.patient_course`.
+    A choice that cannot be answered shows its message; nothing shows a traceback."""
+    from .explorer import MEASURES, STATES, ExplorerError, explore, groupings, patient_course
+    from .plots import trajectory_figure
+    from .tables import journal_html
+
+    patients = tables["patients"]
+    options = groupings(patients)
+    by_label = options.set_index("label")
+    grouping = widgets.Dropdown(options=list(options["label"]), value=by_label.index[by_label.index.str.startswith("SLICC")][0]
+                                if by_label.index.str.startswith("SLICC").any() else options["label"].iloc[0],
+                                description="Grouping:", style={"description_width": "initial"}, layout={"width": "max-content"})
+    cutoff = widgets.FloatSlider(description="Cut-off (≥):", continuous_update=False, style={"description_width": "initial"},
+                                 layout={"width": "28rem"})
+    outcome = widgets.Dropdown(options=[(v, k) for k, v in {**MEASURES, **STATES}.items()], value="sledai2k",
+                               description="Outcome:", style={"description_width": "initial"})
+    weeks = sorted(int(w) for w in visits["week"].unique())
+    visit_boxes = [widgets.Checkbox(value=w in (0, 4, 12, 24, 36), description=f"Week {w}", indent=False,
+                                    layout={"width": "7rem"}) for w in weeks]
+    out = widgets.Output(layout={"min_height": "20rem"})
+    picker = widgets.Dropdown(options=["(choose a patient)", *patients["patient_id"].astype(str)], description="Patient:",
+                              style={"description_width": "initial"})
+    course_out = widgets.Output()
+    for w in (grouping, cutoff, outcome, picker):
+        w.add_class("live-explorer-control")
+    out.add_class("live-explorer-view")
+    course_out.add_class("live-explorer-course")
+
+    def message(text: str) -> HTML:
+        return HTML(f'<p class="explorer-message" style="padding:0.6rem;border-left:4px solid #DE8F05;'
+                    f'background:#fff6e5">{_html_escape(text)}</p>')
+
+    def set_slider(*_):
+        row = by_label.loc[grouping.value]
+        cutoff.layout.display = "" if row["kind"] == "number" else "none"
+        if row["kind"] == "number":
+            step = 1.0 if row["integer"] else round((row["max"] - row["min"]) / 100, 2) or 0.1
+            cutoff.min, cutoff.max = -1e9, 1e9
+            cutoff.step = step
+            cutoff.readout_format = ".0f" if row["integer"] else ".1f"
+            cutoff.min, cutoff.max = row["min"], row["max"]
+            cutoff.value = row["median"]
+
+    def redraw(*_):
+        from IPython.display import display
+
+        row = by_label.loc[grouping.value]
+        chosen = [w for w, box in zip(weeks, visit_boxes) if box.value]
+        out.clear_output(wait=True)
+        with out:
+            try:
+                res = explore(visits, patients, row["column"], outcome.value, chosen,
+                              cutoff.value if row["kind"] == "number" else None)
+            except ExplorerError as err:
+                display(message(str(err)))
+                return
+            except Exception as err:  # never a traceback in the page
+                display(message(f"This choice could not be computed ({type(err).__name__}: {err})."))
+                return
+            title = f"{res['outcome_label']} by {res['grouping_label']}"
+            long = res["long"].rename(columns={"value": outcome.value})
+            if res["kind"] == "measure" and len(res["groups"]) <= 8:
+                fig = trajectory_figure(long, [outcome.value], group="group", title=title, patients=False)
+                display(fig)
+                plt.close(fig)
+            display(HTML(journal_html(res["table"], "live-explorer-table", title, res["notes"])))
+
+    def show_patient(*_):
+        from IPython.display import display
+
+        course_out.clear_output(wait=True)
+        if picker.index == 0:
+            return
+        with course_out:
+            try:
+                c = patient_course(visits, tables["adverse_events"], picker.value)
+            except ExplorerError as err:
+                display(message(str(err)))
+                return
+            display(HTML(journal_html(c["visits"], "live-patient-course", f"{picker.value}: visits")))
+            if len(c["events"]):
+                display(HTML(journal_html(c["events"], "live-patient-events", f"{picker.value}: adverse events")))
+            else:
+                display(HTML("<p>No adverse event recorded.</p>"))
+
+    set_slider()
+    grouping.observe(lambda ch: (set_slider(), redraw()), names="value")
+    for w in (cutoff, outcome, *visit_boxes):
+        w.observe(redraw, names="value")
+    picker.observe(show_patient, names="value")
+    redraw()
+    header = widgets.HTML(f"<p><strong>{_html_escape(cohort_name)}</strong>: {len(patients)} patients. Every view is "
+                          "recomputed by lupus_utils at each change.</p>")
+    return widgets.VBox([header, grouping, cutoff, outcome, widgets.HBox(visit_boxes, layout={"flex_flow": "row wrap"}),
+                         out, widgets.HTML("<h3>One patient's course</h3>"), picker, course_out])
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text), quote=False)

@@ -1,4 +1,5 @@
 """The project keeps its promises: layout, pins in step, two-command Quick start."""
+import sys
 import re
 import tomllib
 
@@ -59,3 +60,44 @@ def test_readme_quick_start_has_exactly_two_commands():
     commands = [line for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
     assert commands == ["make book", "make test"]
     assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text()
+
+
+def test_workflows_run_make_test_and_publish_what_make_book_writes():
+    """One push puts the book online: the test workflow runs `make test`; the Pages workflow runs
+    `make book` and uploads the folder it writes (build/_build/html) for GitHub Pages."""
+    import yaml
+
+    wf = PROJECT_ROOT / ".github" / "workflows"
+    test = yaml.safe_load((wf / "test.yml").read_text())
+    runs = [s.get("run", "") for job in test["jobs"].values() for s in job["steps"]]
+    assert any(r.split()[:2] == ["make", "test"] for r in runs), runs
+    pages = yaml.safe_load((wf / "pages.yml").read_text())
+    on = pages.get("on", pages.get(True))          # YAML 1.1 reads a bare `on` key as True
+    assert on["push"]["branches"] == ["main"]
+    assert pages["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    steps = pages["jobs"]["build"]["steps"]
+    assert any(s.get("run", "").split()[:2] == ["make", "book"] for s in steps)
+    upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact")]
+    sys.path.insert(0, str(PROJECT_ROOT / "book"))
+    import build
+    written = (build.BUILD_DIR / "_build" / "html").relative_to(PROJECT_ROOT).as_posix()
+    assert [s["with"]["path"] for s in upload] == [written] == ["build/_build/html"]
+    assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in pages["jobs"]["deploy"]["steps"])
+    assert pages["jobs"]["deploy"]["needs"] == "build"
+
+
+def test_launch_buttons_point_at_the_repository_only_when_it_is_known(monkeypatch):
+    import yaml
+
+    sys.path.insert(0, str(PROJECT_ROOT / "book"))
+    import build
+    monkeypatch.setenv("GITHUB_REPOSITORY", "someone/anifrolumab-book")
+    monkeypatch.delenv("BOOK_REPOSITORY_URL", raising=False)
+    url = build.repository_url()
+    assert url == "https://github.com/someone/anifrolumab-book"
+    theme = yaml.safe_load(build.book_config("Synthetic cohort", True, url))["sphinx"]["config"]["html_theme_options"]
+    assert theme["repository_url"] == url and theme["path_to_docs"] == "notebooks"
+    assert theme["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert theme["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    off = yaml.safe_load(build.book_config("Synthetic cohort", True, None))["sphinx"]["config"]["html_theme_options"]
+    assert off["launch_buttons"]["binderhub_url"] == "" and "repository_url" not in off

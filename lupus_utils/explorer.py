@@ -1,0 +1,229 @@
+"""The subgroup explorer's engine, shared by the live explorer (``make explore``) and the book:
+group the patients by any baseline column of the codebook (a cut-off for a number), compare an
+outcome between the groups at the chosen visits, and show one patient's course. Data frames in,
+data frames out; a choice that cannot be answered raises :class:`ExplorerError` with a message a
+reader understands."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .codebook import load_codebook
+from .paths import EFFICACY_WEEKS, VISIT_WEEKS
+
+#: Patient columns that are not baseline characteristics (follow-up and identity).
+NOT_BASELINE = ("patient_id", "anifrolumab_start", "follow_up_weeks", "anifrolumab_stop_week", "anifrolumab_stop_reason")
+#: Readers' names of the baseline columns where the column name is not enough.
+BASELINE_LABELS = {
+    "center": "Centre", "sex": "Sex", "age_years": "Age (years)", "ethnicity": "Ethnicity",
+    "disease_duration_years": "Disease duration (years)", "weight_kg": "Weight (kg)",
+    "sdi": "SLICC/ACR damage index (SDI)", "cumulative_gc_g": "Cumulative glucocorticoids (g)",
+    "n_previous_immunosuppressants": "Previous immunosuppressants (n)", "reason_for_anifrolumab": "Reason for anifrolumab",
+    "hz_vaccinated": "Herpes zoster vaccine", "sars_cov2_vaccine_doses": "SARS-CoV-2 vaccine doses",
+    "secondary_aps": "Secondary antiphospholipid syndrome", "secondary_sjogren": "Secondary Sjögren's syndrome",
+    "lupus_nephritis_biopsy_proven": "Biopsy-proven lupus nephritis", "concomitant_hcq": "Hydroxychloroquine",
+    "concomitant_mtx": "Methotrexate", "concomitant_aza": "Azathioprine", "concomitant_mmf": "Mycophenolate mofetil",
+    "concomitant_cyclosporin": "Cyclosporin", "previous_belimumab_failure": "Previous belimumab failure",
+    "previous_rituximab_failure": "Previous rituximab failure",
+}
+#: Short names for cut-off labels ("SDI ≥ 2").
+CUTOFF_NAMES = {"sdi": "SDI", "age_years": "Age", "disease_duration_years": "Disease duration",
+                "weight_kg": "Weight", "cumulative_gc_g": "Cumulative glucocorticoids",
+                "n_previous_immunosuppressants": "Previous immunosuppressants", "sars_cov2_vaccine_doses": "Vaccine doses"}
+#: The outcomes: per-visit measures (compared by median) and states (compared by proportion).
+MEASURES = {"sledai2k": "SLEDAI-2K", "sle_das": "SLE-DAS", "pga": "PGA (0-3)", "prednisone_mg": "Prednisone (mg/day)",
+            "clasi_activity": "CLASI-A", "tender_joints": "Tender joints", "swollen_joints": "Swollen joints"}
+STATES = {"lldas": "LLDAS", "doris_remission": "DORIS remission"}
+#: Fewer patients than this in a group: no p-value, a note instead.
+MIN_GROUP_FOR_P = 3
+
+
+class ExplorerError(ValueError):
+    """A choice of the explorer that cannot be answered (an empty group, no values)."""
+
+
+def _label(column: str) -> str:
+    if column in BASELINE_LABELS:
+        return BASELINE_LABELS[column]
+    for prefix, name in (("_ever", "ever"), ("_active", "at baseline")):
+        if column.endswith(prefix):
+            return f"{column[: -len(prefix)].replace('_', ' ').capitalize()} involvement, {name}"
+    return column.replace("_", " ").capitalize()
+
+
+def groupings(patients: pd.DataFrame, codebook: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every baseline column of the codebook the explorer can group by: column, label, kind
+    ('binary', 'category' or 'number': a number is split at a cut-off), and for numbers the
+    range and median of the cohort (the slider's limits and default)."""
+    cb = load_codebook() if codebook is None else codebook
+    spec = cb[(cb["table"] == "patients") & ~cb["column"].isin(NOT_BASELINE)]
+    rows = []
+    for r in spec.itertuples(index=False):
+        if r.column not in patients:
+            continue
+        kind = {"binary": "binary", "category": "category", "integer": "number", "number": "number"}.get(r.type)
+        if kind is None:
+            continue
+        row = {"column": r.column, "label": _label(r.column), "kind": kind, "unit": r.unit if isinstance(r.unit, str) else "",
+               "min": np.nan, "max": np.nan, "median": np.nan, "integer": r.type == "integer"}
+        if kind == "number":
+            x = pd.to_numeric(patients[r.column], errors="coerce").dropna()
+            if x.empty:
+                continue
+            row.update(min=float(x.min()), max=float(x.max()), median=float(x.median()))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def group_patients(patients: pd.DataFrame, column: str, cutoff: float | None = None) -> pd.Series:
+    """Each patient's group label (index: patient_id): 'Yes'/'No' for a binary column, the value
+    for a category, and '<name> ≥ k' / '<name> < k' for a number split at ``cutoff`` (required).
+    A patient whose value is missing has no group (NaN)."""
+    if column not in patients:
+        raise ExplorerError(f"the cohort has no column {column!r}")
+    values = patients.set_index("patient_id")[column]
+    num = pd.to_numeric(values, errors="coerce")
+    kinds = groupings(patients).set_index("column")["kind"]
+    kind = kinds.get(column)
+    if kind == "number":
+        if cutoff is None or (isinstance(cutoff, float) and math.isnan(cutoff)):
+            raise ExplorerError(f"choose a cut-off for {_label(column)}")
+        name = CUTOFF_NAMES.get(column, _label(column))
+        hi, lo = f"{name} ≥ {_fmt(cutoff)}", f"{name} < {_fmt(cutoff)}"
+        out = pd.Series(np.where(num >= cutoff, hi, lo), index=values.index, dtype=object)
+        out = pd.Series(pd.Categorical(out.where(num.notna()), categories=[lo, hi]), index=values.index)
+    elif kind == "binary":
+        out = pd.Series(pd.Categorical(num.map({0: "No", 1: "Yes"}), categories=["No", "Yes"]), index=values.index)
+    elif kind == "category":
+        levels = sorted(values.dropna().astype(str).unique())
+        out = pd.Series(pd.Categorical(values.astype("string").str.replace("_", " "),
+                                       categories=[lv.replace("_", " ") for lv in levels]), index=values.index)
+    else:
+        raise ExplorerError(f"{column!r} is not a baseline characteristic the explorer can group by")
+    return out.rename("group")
+
+
+def _check_groups(groups: pd.Series, label: str) -> list[str]:
+    counts = groups.value_counts()
+    present = [lv for lv in groups.cat.categories if counts.get(lv, 0) > 0]  # in the grouping's order
+    if len(present) < 2:
+        only = f"everyone with a value is in '{present[0]}'" if present else "nobody has a value"
+        raise ExplorerError(f"grouping by {label} leaves a single group ({only}): choose another cut-off or grouping")
+    return present
+
+
+def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: str, weeks=None,
+            cutoff: float | None = None) -> dict:
+    """Compare ``outcome`` between the groups of ``column`` (:func:`group_patients`) at ``weeks``,
+    on the visits assessed on anifrolumab (``visits``: derived visits, with ``on_treatment``).
+
+    A measure (:data:`MEASURES`): per week and group n and median (IQR); with two groups the
+    Mann-Whitney p (SPSS asymptotic, :func:`lupus_utils.stats.mann_whitney`) and the
+    Hodges-Lehmann difference, second group minus first, with its 95% CI
+    (:func:`lupus_utils.inference.hodges_lehmann_two_sample`). A state (:data:`STATES`): per
+    week and group n/N (%) with the Wilson 95% CI, and with two groups Fisher's exact p. A group
+    under :data:`MIN_GROUP_FOR_P` patients at a week gets a note instead of a p-value.
+
+    Returns {'table': frame (column 'week' then the statistics), 'groups': the group labels,
+    'kind': 'measure' or 'state', 'outcome_label', 'grouping_label', 'notes': list of texts,
+    'long': the per-visit values behind the table (patient_id, week, group, value)}. Raises
+    :class:`ExplorerError` for a choice that cannot be answered."""
+    from scipy.stats import fisher_exact
+
+    from .inference import hodges_lehmann_two_sample, wilson_ci
+    from .stats import describe, mann_whitney
+    from .tables import iqr_text, pct_text
+
+    if outcome in MEASURES:
+        kind, outcome_label = "measure", MEASURES[outcome]
+    elif outcome in STATES:
+        kind, outcome_label = "state", STATES[outcome]
+    else:
+        raise ExplorerError(f"unknown outcome {outcome!r}: choose one of {', '.join([*MEASURES, *STATES])}")
+    weeks = list(EFFICACY_WEEKS if weeks is None else weeks)
+    if not weeks:
+        raise ExplorerError("choose at least one visit")
+    label = _label(column)
+    groups = group_patients(patients, column, cutoff)
+    levels = _check_groups(groups, label)
+    v = visits[visits["on_treatment"] & visits["week"].isin(weeks)]
+    long = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(), "week": v["week"].to_numpy(),
+                         "group": v["patient_id"].map(groups).to_numpy(),
+                         "value": pd.to_numeric(v[outcome], errors="coerce").to_numpy(dtype="float64")})
+    long = long[long["group"].notna()]
+    if long["value"].notna().sum() == 0:
+        raise ExplorerError(f"no {outcome_label} value at the chosen visit(s) ({', '.join(f'week {w}' for w in weeks)}) "
+                            "among the patients on anifrolumab: choose other visits or another outcome")
+    rows, notes = [], []
+    no_group = int(v["patient_id"].map(groups).isna().sum())
+    if no_group:
+        notes.append(f"{no_group} visit(s) left out: the patient's {label.lower()} is not recorded.")
+    for w in weeks:
+        at = long[long["week"] == w]
+        row = {"week": w}
+        samples = []
+        for lv in levels:
+            x = at.loc[at["group"] == lv, "value"].dropna()
+            samples.append(x)
+            if kind == "measure":
+                d = describe(x)
+                row[f"{lv}: n"] = int(d["n"])
+                row[f"{lv}: median (IQR)"] = iqr_text(d["median"], d["q1"], d["q3"]) if d["n"] else "–"
+            else:
+                n, den = int(x.sum()), int(x.size)
+                row[f"{lv}: n/N (%)"] = f"{n}/{den} ({pct_text(100 * n / den)}%)" if den else "– (nobody assessed)"
+                lo, hi = wilson_ci(n, den) if den else (np.nan, np.nan)
+                row[f"{lv}: 95% CI"] = f"{pct_text(100 * lo)}–{pct_text(100 * hi)}%" if den else "–"
+        small = [lv for lv, x in zip(levels, samples) if len(x) < MIN_GROUP_FOR_P]
+        if len(levels) == 2:
+            if small:
+                note = f"no p-value: fewer than {MIN_GROUP_FOR_P} patients in {', '.join(map(str, small))}"
+                row["p"] = note
+                if kind == "measure":
+                    row["HL difference (95% CI)"] = "–"
+            elif kind == "measure":
+                row["p"] = mann_whitney(samples[0], samples[1])["p"]
+                hl = hodges_lehmann_two_sample(samples[0], samples[1])
+                ci = (f"{hl['ci_low']:.3g} to {hl['ci_high']:.3g}" if not math.isnan(hl["ci_low"]) else "not reachable")
+                row["HL difference (95% CI)"] = f"{hl['estimate']:.3g} ({ci})"
+            else:
+                table = [[int(samples[i].sum()), int(samples[i].size - samples[i].sum())] for i in (0, 1)]
+                row["p"] = float(fisher_exact(table).pvalue)
+        rows.append(row)
+    if len(levels) == 2:
+        notes.append("p: Mann–Whitney U (SPSS asymptotic); HL difference: Hodges–Lehmann estimate of "
+                     f"'{levels[1]}' minus '{levels[0]}' with its 95% CI." if kind == "measure" else
+                     "p: Fisher's exact test; 95% CI: Wilson score interval.")
+    else:
+        notes.append(f"{len(levels)} groups: p-values are given for two groups only.")
+    notes.append(f"Unadjusted: with {len(weeks)} visit(s) and many possible groupings, some p-values "
+                 "below 0.05 are expected by chance alone.")
+    return {"table": pd.DataFrame(rows), "groups": levels, "kind": kind, "outcome_label": outcome_label,
+            "grouping_label": label, "notes": notes, "long": long}
+
+
+def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_id: str) -> dict:
+    """One patient's course: 'visits' (week, anifrolumab status, the scores, glucocorticoid dose,
+    state, Flare Index) and 'events' (adverse events: week, category, term, serious, action)."""
+    v = visits[visits["patient_id"] == patient_id].sort_values("week")
+    if v.empty:
+        raise ExplorerError(f"no patient {patient_id!r} in this cohort")
+    state = np.where(v["doris_remission"], "DORIS remission", np.where(v["lldas"], "LLDAS", "neither"))
+    course = pd.DataFrame({
+        "Week": v["week"].to_numpy(), "Anifrolumab": v["treatment_status"].to_numpy(),
+        "SLEDAI-2K": v["sledai2k"].to_numpy(), "SLE-DAS": v["sle_das"].round(2).to_numpy(), "PGA": v["pga"].to_numpy(),
+        "Prednisone (mg/day)": v["prednisone_mg"].to_numpy(), "CLASI-A": v["clasi_activity"].to_numpy(),
+        "Tender / swollen joints": [f"{t:g} / {s:g}" for t, s in zip(v["tender_joints"], v["swollen_joints"])],
+        "State": np.where(v["on_treatment"], state, "off anifrolumab"),
+        "Flare (SFI)": v["sfi_flare"].astype("string").fillna("").str.replace("_", "/").replace("none", "").to_numpy()})
+    ev = adverse_events[adverse_events["patient_id"] == patient_id].sort_values("week")
+    events = pd.DataFrame({"Week": ev["week"].to_numpy(), "Category": ev["category"].to_numpy(),
+                           "Event": ev["term"].to_numpy(), "Serious": np.where(ev["serious"] == 1, "yes", "no"),
+                           "Action": ev["action"].str.replace("_", " ").to_numpy()})
+    return {"visits": course, "events": events}

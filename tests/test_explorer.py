@@ -1,0 +1,100 @@
+"""The explorer's engine (lupus_utils.explorer): groupings from the codebook, cut-offs, the
+comparison of a measure or a state between groups, the messages for choices that cannot be
+answered, and one patient's course; hand-made patients, values by hand or by the library's own
+tested functions."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import fisher_exact
+
+from lupus_utils.explorer import ExplorerError, explore, group_patients, groupings, patient_course
+from lupus_utils.inference import hodges_lehmann_two_sample, wilson_ci
+from lupus_utils.stats import mann_whitney
+
+PATIENTS = pd.DataFrame({"patient_id": [f"P{i}" for i in range(1, 9)], "sdi": [0, 0, 1, 2, 3, 0, 4, np.nan],
+                         "hz_vaccinated": [1, 0, 0, 1, 1, 0, 0, 1], "center": ["Pisa"] * 4 + ["Roma"] * 4})
+
+
+def _visits():
+    rows = []
+    sledai = {"P1": (8, 2), "P2": (10, 4), "P3": (6, 6), "P4": (12, 8), "P5": (4, 2), "P6": (9, 0), "P7": (7, 7), "P8": (5, 5)}
+    for pid, (w0, w12) in sledai.items():
+        for w, s in ((0, w0), (12, w12)):
+            rows.append({"patient_id": pid, "week": w, "sledai2k": s, "on_treatment": True,
+                         "lldas": w == 12 and s <= 4, "doris_remission": w == 12 and s == 0})
+    return pd.DataFrame(rows)
+
+
+def test_groupings_come_from_the_codebooks_baseline_columns():
+    g = groupings(PATIENTS).set_index("column")
+    assert g.at["sdi", "kind"] == "number" and (g.at["sdi", "min"], g.at["sdi", "max"], g.at["sdi", "median"]) == (0, 4, 1)
+    assert g.at["hz_vaccinated", "kind"] == "binary" and g.at["center", "kind"] == "category"
+    assert "follow_up_weeks" not in g.index and "patient_id" not in g.index
+
+
+def test_group_patients_by_cut_off_binary_and_category():
+    g = group_patients(PATIENTS, "sdi", 2)
+    assert g.astype(str).tolist() == ["SDI < 2"] * 3 + ["SDI ≥ 2"] * 2 + ["SDI < 2", "SDI ≥ 2", "nan"]
+    assert list(g.cat.categories) == ["SDI < 2", "SDI ≥ 2"]
+    assert group_patients(PATIENTS, "hz_vaccinated").astype(str).tolist()[:3] == ["Yes", "No", "No"]
+    with pytest.raises(ExplorerError, match="choose a cut-off"):
+        group_patients(PATIENTS, "sdi")
+
+
+def test_explore_a_measure_equals_the_librarys_tests():
+    r = explore(_visits(), PATIENTS, "sdi", "sledai2k", [0, 12], cutoff=2)
+    t = r["table"].set_index("week")
+    assert r["groups"] == ["SDI < 2", "SDI ≥ 2"]
+    low = [2, 4, 6, 0]                                  # week 12, SDI < 2: P1, P2, P3, P6 (P8: SDI unknown)
+    high = [8, 2, 7]                                    # P4, P5, P7
+    assert t.at[12, "SDI < 2: n"] == 4 and t.at[12, "SDI < 2: median (IQR)"] == "3 (0.5–5.5)"
+    assert t.at[12, "p"] == pytest.approx(mann_whitney(low, high)["p"])
+    hl = hodges_lehmann_two_sample(low, high)
+    assert t.at[12, "HL difference (95% CI)"].startswith(f"{hl['estimate']:.3g} (")
+    assert any("1 visit(s) left out" in n or "2 visit(s) left out" in n for n in r["notes"])   # P8 at both weeks
+    assert r["long"]["patient_id"].eq("P8").sum() == 0
+
+
+def test_explore_a_state_gives_counts_wilson_and_fisher():
+    r = explore(_visits(), PATIENTS, "hz_vaccinated", "lldas", [12])
+    row = r["table"].iloc[0]
+    # week 12 LLDAS (SLEDAI-2K <= 4 here): vaccinated P1 (2), P4 (8), P5 (2), P8 (5) -> 2/4; not: P2 (4), P3, P6 (0), P7 -> 2/4
+    assert row["Yes: n/N (%)"] == "2/4 (50.0%)" and row["No: n/N (%)"] == "2/4 (50.0%)"
+    lo, hi = wilson_ci(2, 4)
+    assert row["Yes: 95% CI"] == f"{100 * lo:.1f}–{100 * hi:.1f}%"
+    assert row["p"] == pytest.approx(fisher_exact([[2, 2], [2, 2]]).pvalue) == 1.0
+
+
+def test_explore_says_what_cannot_be_answered():
+    v = _visits()
+    with pytest.raises(ExplorerError, match="leaves a single group"):
+        explore(v, PATIENTS, "sdi", "sledai2k", [0], cutoff=0)          # SDI >= 0: everyone
+    with pytest.raises(ExplorerError, match="no SLEDAI-2K value at the chosen visit"):
+        explore(v.assign(sledai2k=np.nan), PATIENTS, "sdi", "sledai2k", [0, 12], cutoff=2)
+    with pytest.raises(ExplorerError, match="choose at least one visit"):
+        explore(v, PATIENTS, "sdi", "sledai2k", [], cutoff=2)
+    with pytest.raises(ExplorerError, match="unknown outcome"):
+        explore(v, PATIENTS, "sdi", "sledia2k", [0], cutoff=2)
+    # a group under 3 patients: a note instead of a p-value
+    r = explore(v, PATIENTS, "sdi", "sledai2k", [12], cutoff=4)
+    assert r["table"].iloc[0]["p"] == "no p-value: fewer than 3 patients in SDI ≥ 4"
+    # more than two groups: no p-value, said so
+    r = explore(v.assign(patient_id=v["patient_id"]), PATIENTS.assign(center=["A", "A", "B", "B", "C", "C", "C", "A"]),
+                "center", "sledai2k", [12])
+    assert "p" not in r["table"] and "3 groups: p-values are given for two groups only." in r["notes"]
+
+
+def test_patient_course():
+    v = _visits().assign(treatment_status="on", sle_das=1.234, pga=0.5, prednisone_mg=5.0, clasi_activity=0,
+                         tender_joints=1, swollen_joints=0, sfi_flare=[np.nan, "none"] * 8)
+    ae = pd.DataFrame({"patient_id": ["P2"], "week": [12], "category": ["infection"], "term": ["herpes zoster"],
+                       "serious": [0], "action": ["temporary_suspension"]})
+    c = patient_course(v, ae, "P2")
+    assert c["visits"]["SLEDAI-2K"].tolist() == [10, 4] and c["visits"]["State"].tolist() == ["neither", "LLDAS"]
+    assert c["visits"]["Flare (SFI)"].tolist() == ["", ""]
+    assert c["events"].iloc[0].to_dict() == {"Week": 12, "Category": "infection", "Event": "herpes zoster",
+                                             "Serious": "no", "Action": "temporary suspension"}
+    with pytest.raises(ExplorerError, match="no patient"):
+        patient_course(v, ae, "P99")
