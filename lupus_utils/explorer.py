@@ -5,13 +5,14 @@ data frames out; a choice that cannot be answered raises :class:`ExplorerError` 
 reader understands."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
 
 from .codebook import load_codebook
-from .paths import EFFICACY_WEEKS, VISIT_WEEKS
+from .paths import EFFICACY_WEEKS
 
 #: Patient columns that are not baseline characteristics (follow-up and identity).
 NOT_BASELINE = ("patient_id", "anifrolumab_start", "follow_up_weeks", "anifrolumab_stop_week", "anifrolumab_stop_reason")
@@ -77,6 +78,16 @@ def groupings(patients: pd.DataFrame, codebook: pd.DataFrame | None = None) -> p
     return pd.DataFrame(rows)
 
 
+@functools.lru_cache(maxsize=1)
+def _patient_column_kinds() -> dict:
+    """Column -> 'binary', 'category' or 'number' for the codebook's baseline columns (the
+    codebook is read once: it is the package's own file)."""
+    cb = load_codebook()
+    spec = cb[(cb["table"] == "patients") & ~cb["column"].isin(NOT_BASELINE)]
+    kinds = {"binary": "binary", "category": "category", "integer": "number", "number": "number"}
+    return {c: kinds[t] for c, t in zip(spec["column"], spec["type"]) if t in kinds}
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
@@ -89,8 +100,7 @@ def group_patients(patients: pd.DataFrame, column: str, cutoff: float | None = N
         raise ExplorerError(f"the cohort has no column {column!r}")
     values = patients.set_index("patient_id")[column]
     num = pd.to_numeric(values, errors="coerce")
-    kinds = groupings(patients).set_index("column")["kind"]
-    kind = kinds.get(column)
+    kind = _patient_column_kinds().get(column)
     if kind == "number":
         if cutoff is None or (isinstance(cutoff, float) and math.isnan(cutoff)):
             raise ExplorerError(f"choose a cut-off for {_label(column)}")
@@ -132,7 +142,8 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
 
     Returns {'table': frame (column 'week' then the statistics), 'groups': the group labels,
     'kind': 'measure' or 'state', 'outcome_label', 'grouping_label', 'notes': list of texts,
-    'long': the per-visit values behind the table (patient_id, week, group, value)}. Raises
+    'long': the per-visit values behind the table (patient_id, week, group, value), 'chart': per
+    group and week n, centre and spread (median and IQR; or % and Wilson CI) for a figure}. Raises
     :class:`ExplorerError` for a choice that cannot be answered."""
     from scipy.stats import fisher_exact
 
@@ -152,34 +163,44 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     label = _label(column)
     groups = group_patients(patients, column, cutoff)
     levels = _check_groups(groups, label)
-    v = visits[visits["on_treatment"] & visits["week"].isin(weeks)]
+    v = visits.loc[visits["on_treatment"].to_numpy(dtype=bool) & visits["week"].isin(weeks).to_numpy(),
+                   ["patient_id", "week", outcome]]
+    group_of_visit = v["patient_id"].map(groups)
     long = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(), "week": v["week"].to_numpy(),
-                         "group": v["patient_id"].map(groups).to_numpy(),
+                         "group": group_of_visit.to_numpy(),
                          "value": pd.to_numeric(v[outcome], errors="coerce").to_numpy(dtype="float64")})
-    long = long[long["group"].notna()]
+    long = long[group_of_visit.notna().to_numpy()]
     if long["value"].notna().sum() == 0:
         raise ExplorerError(f"no {outcome_label} value at the chosen visit(s) ({', '.join(f'week {w}' for w in weeks)}) "
                             "among the patients on anifrolumab: choose other visits or another outcome")
-    rows, notes = [], []
-    no_group = int(v["patient_id"].map(groups).isna().sum())
+    rows, notes, chart = [], [], []
+    no_group = int(group_of_visit.isna().sum())
     if no_group:
         notes.append(f"{no_group} visit(s) left out: the patient's {label.lower()} is not recorded.")
+    week_of, group_of, value_of = long["week"].to_numpy(), long["group"].astype(str).to_numpy(), long["value"].to_numpy()
     for w in weeks:
-        at = long[long["week"] == w]
+        at_week = week_of == w
         row = {"week": w}
         samples = []
         for lv in levels:
-            x = at.loc[at["group"] == lv, "value"].dropna()
+            x = value_of[at_week & (group_of == str(lv))]
+            x = x[~np.isnan(x)]
             samples.append(x)
             if kind == "measure":
                 d = describe(x)
                 row[f"{lv}: n"] = int(d["n"])
                 row[f"{lv}: median (IQR)"] = iqr_text(d["median"], d["q1"], d["q3"]) if d["n"] else "–"
+                if d["n"]:
+                    chart.append({"group": lv, "week": w, "n": int(d["n"]), "centre": d["median"], "low": d["q1"],
+                                  "high": d["q3"]})
             else:
                 n, den = int(x.sum()), int(x.size)
                 row[f"{lv}: n/N (%)"] = f"{n}/{den} ({pct_text(100 * n / den)}%)" if den else "– (nobody assessed)"
                 lo, hi = wilson_ci(n, den) if den else (np.nan, np.nan)
                 row[f"{lv}: 95% CI"] = f"{pct_text(100 * lo)}–{pct_text(100 * hi)}%" if den else "–"
+                if den:
+                    chart.append({"group": lv, "week": w, "n": den, "centre": 100 * n / den, "low": 100 * lo,
+                                  "high": 100 * hi})
         small = [lv for lv, x in zip(levels, samples) if len(x) < MIN_GROUP_FOR_P]
         if len(levels) == 2:
             if small:
@@ -196,16 +217,26 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
                 table = [[int(samples[i].sum()), int(samples[i].size - samples[i].sum())] for i in (0, 1)]
                 row["p"] = float(fisher_exact(table).pvalue)
         rows.append(row)
+    table = pd.DataFrame(rows)
     if len(levels) == 2:
+        from .inference import holm_adjust
+
+        numeric = pd.to_numeric(table["p"], errors="coerce")
+        holm = pd.Series(np.nan, index=table.index)
+        if numeric.notna().any():
+            holm[numeric.notna()] = holm_adjust(numeric[numeric.notna()].to_numpy(dtype="float64"))
+        table.insert(table.columns.get_loc("p") + 1, "Holm p", [h if not math.isnan(h) else "–" for h in holm])
         notes.append("p: Mann–Whitney U (SPSS asymptotic); HL difference: Hodges–Lehmann estimate of "
                      f"'{levels[1]}' minus '{levels[0]}' with its 95% CI." if kind == "measure" else
                      "p: Fisher's exact test; 95% CI: Wilson score interval.")
+        notes.append("Holm p: adjusted across the visits of this view (Holm's step-down).")
     else:
         notes.append(f"{len(levels)} groups: p-values are given for two groups only.")
     notes.append(f"Unadjusted: with {len(weeks)} visit(s) and many possible groupings, some p-values "
                  "below 0.05 are expected by chance alone.")
-    return {"table": pd.DataFrame(rows), "groups": levels, "kind": kind, "outcome_label": outcome_label,
-            "grouping_label": label, "notes": notes, "long": long}
+    return {"table": table, "groups": levels, "kind": kind, "outcome_label": outcome_label,
+            "grouping_label": label, "notes": notes, "long": long,
+            "chart": pd.DataFrame(chart, columns=["group", "week", "n", "centre", "low", "high"])}
 
 
 def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_id: str) -> dict:
@@ -227,3 +258,50 @@ def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_i
                            "Event": ev["term"].to_numpy(), "Serious": np.where(ev["serious"] == 1, "yes", "no"),
                            "Action": ev["action"].str.replace("_", " ").to_numpy()})
     return {"visits": course, "events": events}
+
+
+def view_html(res: dict, note: str = "Synthetic data") -> str:
+    """One explorer view as HTML, the same in the live explorer and in the book's static one: the
+    chart (:func:`lupus_utils.plots.svg_chart`), the table and the notes."""
+    import html
+
+    from .plots import UNITS, svg_chart
+    from .tables import plain_table_html
+
+    title = f"{res['outcome_label']} by {res['grouping_label']}"
+    if res["kind"] == "measure":
+        measure = next((k for k, v in MEASURES.items() if v == res["outcome_label"]), "")
+        ylabel = f"{UNITS.get(measure, 'value')}: median (IQR)"
+    else:
+        ylabel = "% of patients assessed (95% CI)"
+    notes = "".join(f"<p>{html.escape(n, quote=False)}</p>" for n in res["notes"])
+    return (f'<div class="explorer-view">{svg_chart(res["chart"], title, ylabel, note)}'
+            f'{plain_table_html(res["table"])}<div class="table-notes">{notes}</div></div>')
+
+
+def message_html(text: str) -> str:
+    """A choice the explorer cannot answer, said in the page (never a traceback)."""
+    import html
+
+    return (f'<p class="explorer-message" style="padding:0.6rem;border-left:4px solid #DE8F05;background:#fff6e5">'
+            f"{html.escape(str(text), quote=False)}</p>")
+
+
+#: Table 1's binary baseline characteristics that are columns of the patients table.
+TABLE1_BINARY = ("sex", "ethnicity", "mucocutaneous_ever", "mucocutaneous_active", "articular_ever", "articular_active",
+                 "haematological_ever", "haematological_active", "renal_ever", "renal_active", "serositis_ever",
+                 "serositis_active", "neuropsychiatric_ever", "neuropsychiatric_active", "secondary_aps",
+                 "secondary_sjogren", "concomitant_hcq", "concomitant_mtx", "concomitant_aza", "concomitant_mmf",
+                 "concomitant_cyclosporin", "reason_for_anifrolumab")
+
+
+def static_groupings(patients: pd.DataFrame) -> list[tuple[str, str, float | None]]:
+    """The groupings of the book's static explorer, (label, column, cut-off): every binary
+    baseline characteristic of Table 1, SDI >= 1, 2 and 3, and age and disease duration split at
+    the cohort's median."""
+    out = [(_label(c), c, None) for c in TABLE1_BINARY if c in patients]
+    out += [(f"SDI ≥ {k}", "sdi", float(k)) for k in (1, 2, 3)]
+    for c in ("age_years", "disease_duration_years"):
+        med = float(pd.to_numeric(patients[c], errors="coerce").median())
+        out.append((f"{_label(c)}: at or above the median ({med:g})", c, med))
+    return out

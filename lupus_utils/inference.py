@@ -19,6 +19,7 @@ it. Each docstring states the method exactly and cites where it is defined.
 """
 from __future__ import annotations
 
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -233,7 +234,8 @@ def hodges_lehmann_paired(x, y, level: float = 0.95) -> dict:
                   "method": base + how + " (Hollander & Wolfe 3.3)"}
 
 
-def _rank_sum_null_counts(m: int, n: int) -> list[int]:
+@functools.lru_cache(maxsize=256)
+def _rank_sum_null_counts(m: int, n: int) -> tuple[int, ...]:
     """Counts of the Mann-Whitney U statistic (0..mn) under the null for untied samples of sizes m
     and n: the coefficients of the Gaussian binomial [m+n choose m]_q, built as
     prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i) in exact integers."""
@@ -247,7 +249,7 @@ def _rank_sum_null_counts(m: int, n: int) -> list[int]:
     for i in range(1, m + 1):  # divide by (1 - q^i): a running sum with stride i
         for k in range(i, size):
             poly[k] += poly[k - i]
-    return poly
+    return tuple(poly)
 
 
 def hodges_lehmann_two_sample(a, b, level: float = 0.95) -> dict:

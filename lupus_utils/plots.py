@@ -2,9 +2,9 @@
 PNG (300 dpi) and SVG. Every function returns a matplotlib Figure and draws nothing else."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import io
+import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -349,3 +349,63 @@ def forest_figure(diffs: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NO
             fig.text(0.99, 0.005, note, ha="right", va="bottom", fontsize=7, color="grey")
         fig.tight_layout()
     return fig
+
+
+def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETIC_NOTE, width: int = 560,
+              height: int = 300) -> str:
+    """A small inline SVG of a :func:`lupus_utils.explorer.explore` chart (per group and week:
+    centre with its spread as a whisker, a line per group, the n under each point), for the
+    static explorer's hundreds of views, where a matplotlib figure each would take minutes to
+    build and megabytes to ship. Text is escaped; nothing is loaded."""
+    import html
+
+    esc = lambda t: html.escape(str(t), quote=True)  # noqa: E731
+    left, right, top, bottom = 56, 150, 28, 62
+    weeks = sorted(chart["week"].unique()) if len(chart) else [0]
+    groups = list(dict.fromkeys(chart["group"]))
+    lo = min(0.0, float(chart["low"].min())) if len(chart) else 0.0
+    hi = float(chart["high"].max()) if len(chart) else 1.0
+    hi = hi if hi > lo else lo + 1
+    span = hi - lo
+    step = next(s for s in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200) if span / s <= 6)
+    ticks = np.arange(math.floor(lo / step) * step, hi + step * 0.999, step)
+    y_top = float(ticks[-1])
+    y_bottom = float(ticks[0])
+    pw, ph = width - left - right, height - top - bottom
+    wmin, wmax = min(weeks), max(weeks)
+    xs = lambda w: left + (pw * (w - wmin) / (wmax - wmin) if wmax > wmin else pw / 2)  # noqa: E731
+    ys = lambda v: top + ph * (y_top - v) / (y_top - y_bottom)  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="explorer-chart" viewBox="0 0 {width} {height}" '
+           f'width="100%" style="max-width:{width}px" role="img" aria-label="{esc(title)}">',
+           f'<text x="4" y="16" font-size="13" font-weight="bold">{esc(title)}</text>']
+    for t in ticks:
+        y = ys(t)
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{t:g}</text>')
+    out.append(f'<text x="12" y="{top + ph / 2:.0f}" font-size="10" text-anchor="middle" '
+               f'transform="rotate(-90 12 {top + ph / 2:.0f})">{esc(ylabel)}</text>')
+    for w in weeks:
+        out.append(f'<text x="{xs(w):.1f}" y="{top + ph + 14}" font-size="10" text-anchor="middle">{w:g}</text>')
+    out.append(f'<text x="{left + pw / 2:.0f}" y="{top + ph + 28}" font-size="10" text-anchor="middle">'
+               'Weeks since the first anifrolumab infusion</text>')
+    offsets = np.linspace(-4, 4, len(groups)) if len(groups) > 1 else [0.0]
+    for i, (g, off) in enumerate(zip(groups, offsets)):
+        colour = PALETTE[i % len(PALETTE)]
+        d = chart[chart["group"] == g].sort_values("week")
+        pts = [(xs(w) + off, ys(c)) for w, c in zip(d["week"], d["centre"])]
+        if len(pts) > 1:
+            out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                       + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+        for (x, y), l, h in zip(pts, d["low"], d["high"]):
+            out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{ys(l):.1f}" y2="{ys(h):.1f}" stroke="{colour}"/>'
+                       f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
+        y_n = top + ph + 42 + 10 * i
+        out.append(f'<text x="{left - 6}" y="{y_n}" font-size="9" text-anchor="end" fill="{colour}">n</text>')
+        for w, n in zip(d["week"], d["n"]):
+            out.append(f'<text x="{xs(w):.1f}" y="{y_n}" font-size="9" text-anchor="middle" fill="{colour}">{int(n)}</text>')
+        out.append(f'<rect x="{left + pw + 12}" y="{top + 14 * i}" width="10" height="10" fill="{colour}"/>'
+                   f'<text x="{left + pw + 26}" y="{top + 9 + 14 * i}" font-size="10">{esc(g)}</text>')
+    if note:
+        out.append(f'<text x="{width - 4}" y="{height - 4}" font-size="9" fill="grey" text-anchor="end">{esc(note)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -50,9 +50,10 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
     for a number), an outcome, the visits, and a patient picker; every change recomputes the
     view with :func:`lupus_utils.explorer.explore` / :func:`~lupus_utils.explorer.patient_course`.
     A choice that cannot be answered shows its message; nothing shows a traceback."""
-    from .explorer import MEASURES, STATES, ExplorerError, explore, groupings, patient_course
-    from .plots import trajectory_figure
+    from .explorer import MEASURES, STATES, ExplorerError, explore, groupings, message_html, patient_course, view_html
     from .tables import journal_html
+
+    synthetic = cohort_name == "Synthetic cohort"
 
     patients = tables["patients"]
     options = groupings(patients)
@@ -77,8 +78,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
     course_out.add_class("live-explorer-course")
 
     def message(text: str) -> HTML:
-        return HTML(f'<p class="explorer-message" style="padding:0.6rem;border-left:4px solid #DE8F05;'
-                    f'background:#fff6e5">{_html_escape(text)}</p>')
+        return HTML(message_html(text))
 
     def set_slider(*_):
         row = by_label.loc[grouping.value]
@@ -107,13 +107,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
             except Exception as err:  # never a traceback in the page
                 display(message(f"This choice could not be computed ({type(err).__name__}: {err})."))
                 return
-            title = f"{res['outcome_label']} by {res['grouping_label']}"
-            long = res["long"].rename(columns={"value": outcome.value})
-            if res["kind"] == "measure" and len(res["groups"]) <= 8:
-                fig = trajectory_figure(long, [outcome.value], group="group", title=title, patients=False)
-                display(fig)
-                plt.close(fig)
-            display(HTML(journal_html(res["table"], "live-explorer-table", title, res["notes"])))
+            display(HTML(view_html(res, "Synthetic data" if synthetic else "")))
 
     def show_patient(*_):
         from IPython.display import display
@@ -149,3 +143,46 @@ def _html_escape(text: str) -> str:
     import html
 
     return html.escape(str(text), quote=False)
+
+
+def static_explorer(tables: dict, visits: pd.DataFrame, synthetic: bool = True) -> tuple[widgets.VBox, int, list]:
+    """The book's explorer, for a page without a kernel: every grouping of
+    :func:`lupus_utils.explorer.static_groupings` x every outcome, each view built by the same
+    :func:`~lupus_utils.explorer.explore` and :func:`~lupus_utils.explorer.view_html` as the
+    live explorer, switched in the browser (:func:`explorer`). A grouping that puts everyone in
+    one group is not offered. Returns the widget, the number of p-values its views show (for the
+    page's word on multiplicity) and the groupings left out with the reason."""
+    from .explorer import MEASURES, STATES, ExplorerError, explore, message_html, static_groupings, view_html
+
+    from .explorer import group_patients
+
+    views, n_p, left_out = {}, 0, []
+    for label, column, cutoff in static_groupings(tables["patients"]):
+        sizes = group_patients(tables["patients"], column, cutoff).value_counts()
+        if (sizes > 0).sum() < 2:
+            left_out.append(f"{label} (everyone with a value is in one group)")
+            continue
+        views[label] = {}
+        for outcome, olabel in {**MEASURES, **STATES}.items():
+            try:
+                res = explore(visits, tables["patients"], column, outcome, cutoff=cutoff)
+                views[label][olabel] = [HTML(view_html(res, "Synthetic data" if synthetic else ""))]
+                if "p" in res["table"]:
+                    n_p += int(pd.to_numeric(res["table"]["p"], errors="coerce").notna().sum())
+            except ExplorerError as err:
+                views[label][olabel] = [HTML(message_html(str(err)))]
+    return explorer(views), n_p, left_out
+
+
+def patient_picker(tables: dict, visits: pd.DataFrame) -> widgets.VBox:
+    """One patient's course (visits and adverse events), chosen in a dropdown: static, no kernel."""
+    from .explorer import patient_course
+    from .tables import plain_table_html
+
+    views = {}
+    for pid in tables["patients"]["patient_id"].astype(str):
+        c = patient_course(visits, tables["adverse_events"], pid)
+        events = plain_table_html(c["events"]) if len(c["events"]) else "<p>No adverse event recorded.</p>"
+        views[pid] = [HTML(f"<p><strong>{_html_escape(pid)}: visits</strong></p>{plain_table_html(c['visits'])}"
+                           f"<p><strong>{_html_escape(pid)}: adverse events</strong></p>{events}")]
+    return switcher(views, "Patient:", css="patient-picker")

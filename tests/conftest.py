@@ -122,3 +122,22 @@ def regenerated_cohort(tmp_path_factory):
     code = int((out / "exit_code").read_text().strip() or "1")
     assert code == 0, (out / "generator.log").read_text()[-3000:]
     return out / "tables"
+
+
+# ---- one headless Chromium per test process ------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, shared by every browser test of the process (a
+    second sync Playwright in one process is refused)."""
+    import os
+    import shutil
+
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package (pinned in the dev extra) is not installed")
+    if not (shutil.which(CHROMIUM) or os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM=...)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

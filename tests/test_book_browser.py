@@ -19,14 +19,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, PageProbe, html_pages, serve
+from browser_support import PageProbe, html_pages, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BOOK_HTML = ROOT / "build" / "_build" / "html"
@@ -63,18 +62,6 @@ def book_html() -> Path:
 def base_url(book_html):
     with serve(book_html) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package (pinned in the dev extra) is not installed")
-    if not (shutil.which(CHROMIUM) or os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM=...)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")
@@ -209,8 +196,67 @@ _VISIBLE_SIGNATURE_JS = """
 """
 
 
+_VISIBLE_VIEW_JS = """
+(stack) => {
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+      && getComputedStyle(el).visibility !== 'hidden';
+  const views = Array.from(stack.querySelectorAll('.explorer-view, .explorer-message, .jp-OutputArea-output'))
+      .filter(visible);
+  return views.map((v) => v.innerText.trim()).join('\\n---\\n');
+}
+"""
+
+_RESOURCES_JS = """
+() => [location.href, ...performance.getEntriesByType('resource').map((r) => r.name)]
+"""
+
+
+def _page_weight(page, book_html: Path) -> dict:
+    """What loading the page fetches: the bytes as stored and as a web server sends them gzipped
+    (GitHub Pages does): every URL the page requested, read back from the built book."""
+    import gzip
+    from urllib.parse import unquote, urlparse
+
+    raw = packed = 0
+    urls = sorted(set(page.evaluate(_RESOURCES_JS)))
+    for url in urls:
+        path = book_html / unquote(urlparse(url).path).lstrip("/")
+        if path.is_file():
+            data = path.read_bytes()
+            raw += len(data)
+            packed += len(gzip.compress(data, compresslevel=6))
+    return {"raw": raw, "gzip": packed, "requests": len(urls)}
+
+
+def _switch_every_option(page, select, stack, where, must_show):
+    """Select each option of ``select``: the visible part of ``stack`` must change at once (the
+    switch happens in the browser: no kernel, no request) and show ``must_show(label)``."""
+    labels = [t.replace("\xa0", " ").strip() for t in select.locator("option").all_inner_texts()]
+    assert len(labels) >= 2, f"{where}: fewer than two options: {labels}"
+    seen = {}
+    for i, label in enumerate(labels):
+        before = stack.evaluate(_VISIBLE_VIEW_JS)
+        select.select_option(index=i)
+        if i:  # wait (briefly) for the visible view to change
+            stack.evaluate(f"(s) => new Promise((ok) => {{ const t0 = Date.now(); const f = () => "
+                           f"((({_VISIBLE_VIEW_JS.strip()})(s)) !== {before!r} || Date.now() - t0 > 3000) ? ok() : "
+                           f"requestAnimationFrame(f); f(); }})")
+        text = stack.evaluate(_VISIBLE_VIEW_JS)
+        assert text, f"{where}, option {label!r}: nothing is shown"
+        for needle in must_show(label):
+            assert needle in text, f"{where}, option {label!r}: {needle!r} is not shown:\n{text[:400]}"
+        assert text not in seen, f"{where}, option {label!r} shows the same view as {seen.get(text)!r}"
+        seen[text] = label
+    return labels
+
+
 def test_explorer_dropdown_switches_stack(browser, base_url, book_html, screenshots):
-    """Each explorer option shows its own table/figure in the stack and hides the others'."""
+    """Every option of the static explorer switches its view in the browser without a kernel:
+    every grouping, every outcome of every grouping (each view names its outcome and grouping,
+    or says why it cannot be shown), and every patient of the patient picker. Prints the page's
+    weight and load time, which must stay at or under 5 MB."""
+    import time
+
     pages = _explorer_pages(book_html)
     if not pages:
         message = (f"no page of the book at {book_html} contains an explorer (CSS class "
@@ -225,40 +271,34 @@ def test_explorer_dropdown_switches_stack(browser, base_url, book_html, screensh
         probe = PageProbe(browser)
         page = probe.page
         try:
+            t0 = time.monotonic()
             probe.goto(base_url + page_path)
-            selects = page.locator(f".{EXPLORER_CLASS} select")
-            # rendered in the browser from the saved widget state by the html-manager, not a kernel
-            expect(selects.first).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
-            for n in range(selects.count()):
-                select = selects.nth(n)
-                # the Stack is a sibling of the dropdown inside the explorer's box
-                stack = select.locator(
-                    "xpath=ancestor::*[.//*[contains(concat(' ', normalize-space(@class), ' '), "
-                    "' explorer-stack ')]][1]").locator(".explorer-stack").first
-                expect(stack).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
-                labels = [t.strip() for t in select.locator("option").all_inner_texts()]
-                assert len(labels) >= 2, f"{page_path}: explorer #{n} has fewer than two options: {labels}"
-                seen = {}
-                for i, label in enumerate(labels):
-                    select.select_option(index=i)
-                    page.wait_for_timeout(200)
-                    probe.settle()
-                    sig = stack.evaluate(_VISIBLE_SIGNATURE_JS)
-                    where = f"{page_path}, explorer #{n}, option {label!r}"
-                    assert sig["tables"] or sig["captions"] or sig["images"], \
-                        f"{where}: the stack shows no table, caption or figure:\n{sig['text'][:500]}"
-                    assert not sig["brokenImages"], f"{where}: {sig['brokenImages']} figure(s) did not load"
-                    shown_elsewhere = [o for o in labels
-                                       if o != label and o not in label and o in sig["text"]]
-                    assert not shown_elsewhere, \
-                        f"{where}: the stack still shows other options' labels {shown_elsewhere}"
-                    key = (tuple(sig["tables"]), tuple(sig["captions"]), tuple(sig["images"]))
-                    assert key not in seen, \
-                        f"{where}: the stack shows the same table/caption/figure as option {seen[key]!r}"
-                    seen[key] = label
-                    page.screenshot(path=str(screenshots / f"explorer_{_shot_name(page_path)}_{n}_{i}_"
-                                                           f"{_shot_name(label)}.png"))
+            outer = page.locator(f".{EXPLORER_CLASS} select").first
+            expect(outer).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
+            expect(page.locator(".explorer-view").first).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
+            loaded = time.monotonic() - t0
+            weight = _page_weight(page, book_html)
+            print(f"\n{page_path}: {weight['gzip'] / 1e6:.2f} MB sent gzipped ({weight['raw'] / 1e6:.2f} MB as "
+                  f"stored) in {weight['requests']} requests, explorer shown {loaded:.1f} s after navigation")
+            assert weight["gzip"] <= 5e6, f"{page_path} weighs {weight['gzip'] / 1e6:.2f} MB gzipped (limit 5 MB)"
+            box = outer.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget-vbox ')][1]")
+            outer_stack = box.locator(".explorer-stack").first
+            groupings = [t.strip() for t in outer.locator("option").all_inner_texts()]
+            for g, grouping in enumerate(groupings):
+                outer.select_option(index=g)
+                inner = outer_stack.locator(".explorer-outcome-dropdown select").filter(visible=True).first
+                expect(inner).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
+                inner_box = inner.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget-vbox ')][1]")
+                _switch_every_option(page, inner, inner_box.locator(".explorer-outcome-stack").first,
+                                     f"{page_path}, grouping {grouping!r}",
+                                     lambda outcome: [outcome.split(" (")[0]])
                 checked += 1
+            page.screenshot(path=str(screenshots / f"explorer_{_shot_name(page_path)}.png"))
+            picker = page.locator(".patient-picker-dropdown select").first
+            if picker.count():
+                pbox = picker.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget-vbox ')][1]")
+                _switch_every_option(page, picker, pbox.locator(".patient-picker-stack").first,
+                                     f"{page_path}, patient picker", lambda pid: [pid])
             assert not probe.problems(), f"{page_path} after using the explorer:\n  " + "\n  ".join(probe.problems())
         finally:
             probe.close()

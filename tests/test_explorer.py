@@ -2,7 +2,6 @@
 comparison of a measure or a state between groups, the messages for choices that cannot be
 answered, and one patient's course; hand-made patients, values by hand or by the library's own
 tested functions."""
-import math
 
 import numpy as np
 import pandas as pd

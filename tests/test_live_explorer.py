@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, PageProbe
+from browser_support import CHROMIUM, PageProbe
 
 ROOT = Path(__file__).resolve().parent.parent
 CENTRE = ROOT / "build" / "explore test" / "Centro Esplora Pisà"
@@ -95,14 +95,14 @@ def _table(page) -> dict:
 
 
 def _expected(res) -> dict:
-    from lupus_utils.tables import display_number, p_text
+    from lupus_utils.tables import P_COLUMN, display_number, header, p_text
     out = {}
     for row in res["table"].to_dict("records"):
         cells = {}
         for k, v in row.items():
             if k == "week":
                 continue
-            cells[k] = p_text(v) if k == "p" and not isinstance(v, str) else (v if isinstance(v, str) else display_number(v))
+            cells[header(k)] = (v if isinstance(v, str) else p_text(v) if P_COLUMN.search(k) else display_number(v))
         out[str(row["week"])] = cells
     return out
 
@@ -131,56 +131,53 @@ def _message(page, text):
     expect(page.locator(".live-explorer-view .explorer-message")).to_contain_text(text, timeout=TIMEOUT_MS)
 
 
-def test_make_explore_drives_every_control_on_a_centres_cohort(server):
+def test_make_explore_drives_every_control_on_a_centres_cohort(server, browser):
     sync_api = pytest.importorskip("playwright.sync_api")
     from lupus_utils.explorer import explore, patient_course
     tables, visits = _cohort()
     patients = tables["patients"]
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        probe = PageProbe(browser, viewport=(1400, 1000))
-        page = probe.page
-        try:
-            page.goto(server["url"], wait_until="load", timeout=120_000)
-            sync_api.expect(page.locator(".live-explorer-view table")).to_be_visible(timeout=120_000)
-            assert NAME in page.inner_text("body")
-            selects = page.locator(".live-explorer-control select")
-            grouping, outcome, picker = selects.nth(0), selects.nth(1), selects.nth(2)
-            weeks = [0, 4, 12, 24, 36]
-            # 1. a continuous grouping with a cut-off: SDI >= 2
-            _set_cutoff(page, 2)
-            _assert_same(page, explore(visits, patients, "sdi", "sledai2k", weeks, cutoff=2), "SDI ≥ 2, SLEDAI-2K")
-            # 2. a categorical grouping
-            grouping.select_option(label="Reason for anifrolumab")
-            _assert_same(page, explore(visits, patients, "reason_for_anifrolumab", "sledai2k", weeks), "reason, SLEDAI-2K")
-            # 3. a state outcome
-            outcome.select_option(label="LLDAS")
-            _assert_same(page, explore(visits, patients, "reason_for_anifrolumab", "lldas", weeks), "reason, LLDAS")
-            # 4. the patient picker: the first pseudonymised patient's course
-            pid = sorted(patients["patient_id"])[0]
-            assert pid.startswith("P0"), "the centre's ids are pseudonymised before anything is shown"
-            picker.select_option(label=pid)
-            course = patient_course(visits, tables["adverse_events"], pid)["visits"]
-            sync_api.expect(page.locator(".live-explorer-course table").first).to_be_visible(timeout=TIMEOUT_MS)
-            rows = page.locator(".live-explorer-course table").first.locator("tbody tr")
-            assert rows.count() == len(course)
-            first = rows.nth(0).inner_text().split("\t")
-            assert first[:3] == [str(course["Week"].iloc[0]), course["Anifrolumab"].iloc[0], str(course["SLEDAI-2K"].iloc[0])]
-            # the choices that cannot be answered: a message each, never a traceback
-            grouping.select_option(label="SLICC/ACR damage index (SDI)")
-            _set_cutoff(page, 0)                                     # SDI >= 0: nobody below
-            _message(page, "leaves a single group")
-            _set_cutoff(page, 1)
-            outcome.select_option(label="SLEDAI-2K")
-            for w in weeks:                                          # no visit chosen
-                page.get_by_label(f"Week {w}", exact=True).uncheck()
-            _message(page, "choose at least one visit")
-            text = page.inner_text("body")
-            assert "Traceback" not in text and "Error" not in text.replace("ExplorerError", "")
-            assert not probe.problems(), probe.problems()
-        finally:
-            probe.close()
-            browser.close()
+    probe = PageProbe(browser, viewport=(1400, 1000))
+    page = probe.page
+    try:
+        page.goto(server["url"], wait_until="load", timeout=120_000)
+        sync_api.expect(page.locator(".live-explorer-view table")).to_be_visible(timeout=120_000)
+        assert NAME in page.inner_text("body")
+        selects = page.locator(".live-explorer-control select")
+        grouping, outcome, picker = selects.nth(0), selects.nth(1), selects.nth(2)
+        weeks = [0, 4, 12, 24, 36]
+        # 1. a continuous grouping with a cut-off: SDI >= 2
+        _set_cutoff(page, 2)
+        _assert_same(page, explore(visits, patients, "sdi", "sledai2k", weeks, cutoff=2), "SDI ≥ 2, SLEDAI-2K")
+        # 2. a categorical grouping
+        grouping.select_option(label="Reason for anifrolumab")
+        _assert_same(page, explore(visits, patients, "reason_for_anifrolumab", "sledai2k", weeks), "reason, SLEDAI-2K")
+        # 3. a state outcome
+        outcome.select_option(label="LLDAS")
+        _assert_same(page, explore(visits, patients, "reason_for_anifrolumab", "lldas", weeks), "reason, LLDAS")
+        # 4. the patient picker: the first pseudonymised patient's course
+        pid = sorted(patients["patient_id"])[0]
+        assert pid.startswith("P0"), "the centre's ids are pseudonymised before anything is shown"
+        picker.select_option(label=pid)
+        course = patient_course(visits, tables["adverse_events"], pid)["visits"]
+        sync_api.expect(page.locator(".live-explorer-course table").first).to_be_visible(timeout=TIMEOUT_MS)
+        rows = page.locator(".live-explorer-course table").first.locator("tbody tr")
+        assert rows.count() == len(course)
+        first = rows.nth(0).inner_text().split("\t")
+        assert first[:3] == [str(course["Week"].iloc[0]), course["Anifrolumab"].iloc[0], str(course["SLEDAI-2K"].iloc[0])]
+        # the choices that cannot be answered: a message each, never a traceback
+        grouping.select_option(label="SLICC/ACR damage index (SDI)")
+        _set_cutoff(page, 0)                                     # SDI >= 0: nobody below
+        _message(page, "leaves a single group")
+        _set_cutoff(page, 1)
+        outcome.select_option(label="SLEDAI-2K")
+        for w in weeks:                                          # no visit chosen
+            page.get_by_label(f"Week {w}", exact=True).uncheck()
+        _message(page, "choose at least one visit")
+        text = page.inner_text("body")
+        assert "Traceback" not in text and "Error" not in text.replace("ExplorerError", "")
+        assert not probe.problems(), probe.problems()
+    finally:
+        probe.close()
 
 
 def test_ctrl_c_stops_the_server_and_frees_the_port(server):

@@ -291,7 +291,7 @@ def _synthetic_results():
 
 
 def test_table2_puts_exactly_the_librarys_numbers_in_its_cells_with_n_in_the_header():
-    from lupus_utils.tables import TABLE2_ROWS, WEEK_LABELS, iqr_text
+    from lupus_utils.tables import TABLE2_ROWS, WEEK_LABELS
     from lupus_utils.paths import EFFICACY_WEEKS
     res = _synthetic_results()
     t2 = table2(res)
