@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # kernel would otherwise compile lupus_utils again.
 export PYTHONDONTWRITEBYTECODE =
 
-.PHONY: book test setup browser bench golden synthetic template clean explore
+.PHONY: book test setup browser bench golden synthetic template clean explore redcap
 
 setup: $(STAMP)
 
@@ -47,15 +47,22 @@ explore: $(STAMP)
 	   --Voila.ip=127.0.0.1 --template=offline \
 	   --show_tracebacks=False --VoilaConfiguration.file_allowlist='[]'
 
+# A REDCap project generated from the codebook: data dictionary, events, designations, repeating
+# adverse events (build/redcap/*.csv).
+redcap: $(STAMP)
+	@$(BIN)/python -m lupus_utils.redcap build/redcap
+
 # An Excel template generated from the codebook, to fill with a centre's data.
 template: $(STAMP)
 	@$(BIN)/python -m lupus_utils.template build/cohort_template.xlsx
 
 # The browser test opens the book built from the current sources (make book skips when up to date).
-# The generator's byte-for-byte check regenerates the cohort in the background meanwhile
-# (two minutes of one core); pytest runs on two workers, a file (a notebook) per worker at a time.
+# The generator's byte-for-byte check regenerates the cohort, and the wheel check installs the
+# library into a fresh venv, in the background meanwhile; pytest runs on two workers, a file (a
+# notebook) per worker at a time.
 test: $(STAMP) browser
 	@$(BIN)/python tests/regenerate_cohort.py
+	@$(BIN)/python tests/test_wheel.py
 	@$(BIN)/python book/build.py
 	@$(BIN)/python tests/own_data_book.py
 	@$(BIN)/python -m pytest tests notebooks --nbval-lax -n 2 --dist loadfile

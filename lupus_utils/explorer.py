@@ -37,6 +37,9 @@ CUTOFF_NAMES = {"sdi": "SDI", "age_years": "Age", "disease_duration_years": "Dis
 MEASURES = {"sledai2k": "SLEDAI-2K", "sle_das": "SLE-DAS", "pga": "PGA (0-3)", "prednisone_mg": "Prednisone (mg/day)",
             "clasi_activity": "CLASI-A", "tender_joints": "Tender joints", "swollen_joints": "Swollen joints"}
 STATES = {"lldas": "LLDAS", "doris_remission": "DORIS remission"}
+#: Laboratory values, optional in the data: outcomes of the live explorer (not of the book's).
+LABORATORY = {"haemoglobin_g_l": "Haemoglobin (g/L)", "platelets_10e9_l": "Platelets (10⁹/L)",
+              "leukocytes_10e9_l": "Leukocytes (10⁹/L)", "proteinuria_g_24h": "Proteinuria (g/24 h)"}
 #: Fewer patients than this in a group: no p-value, a note instead.
 MIN_GROUP_FOR_P = 3
 
@@ -149,14 +152,14 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
 
     from .inference import hodges_lehmann_two_sample, wilson_ci
     from .stats import describe, mann_whitney
-    from .tables import iqr_text, pct_text
+    from .tables import in_sentence, iqr_text, pct_text
 
-    if outcome in MEASURES:
-        kind, outcome_label = "measure", MEASURES[outcome]
+    if outcome in MEASURES or outcome in LABORATORY:
+        kind, outcome_label = "measure", {**MEASURES, **LABORATORY}[outcome]
     elif outcome in STATES:
         kind, outcome_label = "state", STATES[outcome]
     else:
-        raise ExplorerError(f"unknown outcome {outcome!r}: choose one of {', '.join([*MEASURES, *STATES])}")
+        raise ExplorerError(f"unknown outcome {outcome!r}: choose one of {', '.join([*MEASURES, *LABORATORY, *STATES])}")
     weeks = list(EFFICACY_WEEKS if weeks is None else weeks)
     if not weeks:
         raise ExplorerError("choose at least one visit")
@@ -171,12 +174,14 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
                          "value": pd.to_numeric(v[outcome], errors="coerce").to_numpy(dtype="float64")})
     long = long[group_of_visit.notna().to_numpy()]
     if long["value"].notna().sum() == 0:
-        raise ExplorerError(f"no {outcome_label} value at the chosen visit(s) ({', '.join(f'week {w}' for w in weeks)}) "
+        raise ExplorerError(f"no {outcome_label} value at the chosen visit{'s' if len(weeks) != 1 else ''} "
+                            f"({', '.join(f'week {w}' for w in weeks)}) "
                             "among the patients on anifrolumab: choose other visits or another outcome")
     rows, notes, chart = [], [], []
     no_group = int(group_of_visit.isna().sum())
     if no_group:
-        notes.append(f"{no_group} visit(s) left out: the patient's {label.lower()} is not recorded.")
+        notes.append(f"{no_group} visit{'s' if no_group != 1 else ''} left out: the patient's {in_sentence(label)} "
+                     "is not recorded.")
     week_of, group_of, value_of = long["week"].to_numpy(), long["group"].astype(str).to_numpy(), long["value"].to_numpy()
     for w in weeks:
         at_week = week_of == w
@@ -232,8 +237,8 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
         notes.append("Holm p: adjusted across the visits of this view (Holm's step-down).")
     else:
         notes.append(f"{len(levels)} groups: p-values are given for two groups only.")
-    notes.append(f"Unadjusted: with {len(weeks)} visit(s) and many possible groupings, some p-values "
-                 "below 0.05 are expected by chance alone.")
+    notes.append(f"Unadjusted p: with {len(weeks)} visit{'s' if len(weeks) != 1 else ''} and many possible "
+                 "groupings, some p-values below 0.05 are expected by chance alone.")
     return {"table": table, "groups": levels, "kind": kind, "outcome_label": outcome_label,
             "grouping_label": label, "notes": notes, "long": long,
             "chart": pd.DataFrame(chart, columns=["group", "week", "n", "centre", "low", "high"])}
@@ -270,7 +275,7 @@ def view_html(res: dict, note: str = "Synthetic data") -> str:
 
     title = f"{res['outcome_label']} by {res['grouping_label']}"
     if res["kind"] == "measure":
-        measure = next((k for k, v in MEASURES.items() if v == res["outcome_label"]), "")
+        measure = next((k for k, v in {**MEASURES, **LABORATORY}.items() if v == res["outcome_label"]), "")
         ylabel = f"{UNITS.get(measure, 'value')}: median (IQR)"
     else:
         ylabel = "% of patients assessed (95% CI)"

@@ -550,7 +550,8 @@ def _fill_center(raw: dict, files: dict, tag: str, notes: list) -> None:
 
 
 def read_center(path, center: str | None = None):
-    """Read one centre: an ``.xlsx`` workbook or a folder of the three CSV files.
+    """Read one centre: an ``.xlsx`` workbook, a folder of the three CSV files, or a folder holding
+    one workbook (read as that workbook; a folder with a workbook and CSV tables is an error).
 
     Returns ``(raw, files, notes)``: ``raw`` maps each table found to a frame of text cells indexed
     by spreadsheet row number (index name ``"row"``); ``files`` maps every table to the label that
@@ -569,7 +570,22 @@ def read_center(path, center: str | None = None):
     if not path.exists():
         problems.append(_problem(str(path), None, "", "", "not found: no such file or folder"))
     elif path.is_dir():
-        raw, files = _read_csv_folder(path, problems, notes)
+        books = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
+                       and not p.name.startswith("~$"))  # Excel's lock files are not workbooks
+        tables_csv = sorted(p.name for p in path.iterdir() if p.is_file() and p.name.strip().lower() in
+                            {f"{t}.csv" for t in TABLES})
+        if books and tables_csv:
+            problems.append(_problem(path.name, None, "", "", f"the folder holds both a workbook ({', '.join(b.name for b in books)}) "
+                                     f"and CSV tables ({', '.join(tables_csv)}): keep one form of the data, or give the "
+                                     "workbook itself"))
+        elif len(books) > 1:
+            problems.append(_problem(path.name, None, "", "", f"the folder holds {len(books)} workbooks "
+                                     f"({', '.join(b.name for b in books)}): give one workbook per centre"))
+        elif books:
+            notes.append(f"{path.name}: a folder holding one workbook, read as {books[0].name}")
+            raw, files = _read_workbook(books[0], problems, notes)
+        else:
+            raw, files = _read_csv_folder(path, problems, notes)
     elif path.suffix.lower() in WORKBOOK_SUFFIXES:
         raw, files = _read_workbook(path, problems, notes)
     else:

@@ -5,7 +5,10 @@ from pathlib import Path
 
 #: The project root (the folder holding ``pyproject.toml``).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
+#: The data the library reads (codebook, published targets, synthetic cohort): ``lupus_utils/_data``,
+#: which in the repository is a link to the project's ``data/`` and in an installed wheel is the
+#: package's own copy.
+DATA_DIR = (Path(__file__).resolve().parent / "_data").resolve()
 CODEBOOK_FILE = DATA_DIR / "codebook.csv"
 TARGETS_FILE = DATA_DIR / "targets.csv"
 SYNTHETIC_DIR = DATA_DIR / "synthetic"

@@ -41,7 +41,8 @@ def trajectory_summary(visits: pd.DataFrame, measure: str, group: str | None = N
 UNITS = {
     "sledai2k": "points (0–105)", "sle_das": "points", "clasi_activity": "points (0–70)",
     "tender_joints": "joints (of 28)", "swollen_joints": "joints (of 28)", "pga": "points (0–3)",
-    "prednisone_mg": "mg/day prednisone equivalent",
+    "prednisone_mg": "mg/day prednisone equivalent", "haemoglobin_g_l": "g/L", "platelets_10e9_l": "10⁹/L",
+    "leukocytes_10e9_l": "10⁹/L", "proteinuria_g_24h": "g/24 h",
 }
 #: The book's figure style: seaborn's white-grid theme at a reading size, and the colour-blind-safe
 #: palette (seaborn 'colorblind', the Okabe-Ito colours); applied per figure, never globally.

@@ -50,7 +50,8 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
     for a number), an outcome, the visits, and a patient picker; every change recomputes the
     view with :func:`lupus_utils.explorer.explore` / :func:`~lupus_utils.explorer.patient_course`.
     A choice that cannot be answered shows its message; nothing shows a traceback."""
-    from .explorer import MEASURES, STATES, ExplorerError, explore, groupings, message_html, patient_course, view_html
+    from .explorer import (LABORATORY, MEASURES, STATES, ExplorerError, explore, groupings, message_html, patient_course,
+                           view_html)
     from .tables import journal_html
 
     synthetic = cohort_name == "Synthetic cohort"
@@ -63,7 +64,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
                                 description="Grouping:", style={"description_width": "initial"}, layout={"width": "max-content"})
     cutoff = widgets.FloatSlider(description="Cut-off (≥):", continuous_update=False, style={"description_width": "initial"},
                                  layout={"width": "28rem"})
-    outcome = widgets.Dropdown(options=[(v, k) for k, v in {**MEASURES, **STATES}.items()], value="sledai2k",
+    outcome = widgets.Dropdown(options=[(v, k) for k, v in {**MEASURES, **STATES, **LABORATORY}.items()], value="sledai2k",
                                description="Outcome:", style={"description_width": "initial"})
     weeks = sorted(int(w) for w in visits["week"].unique())
     visit_boxes = [widgets.Checkbox(value=w in (0, 4, 12, 24, 36), description=f"Week {w}", indent=False,

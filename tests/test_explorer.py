@@ -52,7 +52,7 @@ def test_explore_a_measure_equals_the_librarys_tests():
     assert t.at[12, "p"] == pytest.approx(mann_whitney(low, high)["p"])
     hl = hodges_lehmann_two_sample(low, high)
     assert t.at[12, "HL difference (95% CI)"].startswith(f"{hl['estimate']:.3g} (")
-    assert any("1 visit(s) left out" in n or "2 visit(s) left out" in n for n in r["notes"])   # P8 at both weeks
+    assert "2 visits left out: the patient's SLICC/ACR damage index (SDI) is not recorded." in r["notes"]   # P8, both weeks
     assert r["long"]["patient_id"].eq("P8").sum() == 0
 
 

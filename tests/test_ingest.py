@@ -3,6 +3,7 @@ pseudonymisation, several centres, warnings and the report."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from datetime import datetime
 
 import pandas as pd
@@ -353,3 +354,30 @@ def test_report_html_is_self_contained_and_escaped(tmp_path):
     assert "1 error(s)" in page
     back = pd.read_csv(paths["csv"])
     assert back.columns.tolist() == ["severity", "file", "row", "column", "value", "rule"] and back["row"].tolist() == [3]
+
+
+def test_a_folder_holding_one_workbook_is_read_as_that_workbook(tmp_path):
+    """Issue 18: a centre that hands over a folder with its workbook gets the workbook read, not
+    an empty CSV folder; a folder with a workbook and CSV tables, or two workbooks, is an error
+    that says so."""
+    import shutil
+
+    from lupus_utils.data import CohortValidationError
+    from lupus_utils.ingest import read_center
+    book = Path(__file__).parent / "bad_inputs" / "ok_xlsx_units_row" / "ok_xlsx_units_row.xlsx"
+    folder = tmp_path / "Centro"
+    folder.mkdir()
+    shutil.copyfile(book, folder / "export.xlsx")
+    raw, files, notes = read_center(folder)
+    direct, _, _ = read_center(book)
+    assert set(raw) == set(direct) == {"patients", "visits", "adverse_events"}
+    for t in raw:
+        assert raw[t].drop(columns="center", errors="ignore").equals(direct[t].drop(columns="center", errors="ignore"))
+    assert any("read as export.xlsx" in n for n in notes)
+    (folder / "visits.csv").write_text("patient_id,week\n")
+    with pytest.raises(CohortValidationError, match="both a workbook .export.xlsx. and CSV tables .visits.csv."):
+        read_center(folder)
+    (folder / "visits.csv").unlink()
+    shutil.copyfile(book, folder / "second.xlsx")
+    with pytest.raises(CohortValidationError, match="holds 2 workbooks"):
+        read_center(folder)

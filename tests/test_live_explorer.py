@@ -3,7 +3,8 @@ synthetic cohort handed over as a folder with a space and an accent, so the same
 validation as ``make book DATA=...`` run first) on a free port of 127.0.0.1, driven in Debian's
 Chromium: a continuous cut-off, a categorical grouping, a state outcome and the patient picker,
 each compared with what lupus_utils computes for that choice; then the choices that cannot be
-answered (a cut-off that leaves a group empty, no visit chosen, an outcome with no value) must
+answered (a cut-off that leaves a group empty, an outcome with every value missing: the centre
+never recorded haemoglobin; no visit chosen) must
 show a message, never a traceback. The server is stopped with Ctrl-C (SIGINT) and the port must
 be free again, with nothing left running."""
 from __future__ import annotations
@@ -48,8 +49,13 @@ def server():
     if not (shutil.which(CHROMIUM) or os.access(CHROMIUM, os.X_OK)):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     CENTRE.mkdir(parents=True, exist_ok=True)
-    for t in ("patients", "visits", "adverse_events"):
+    for t in ("patients", "adverse_events"):
         shutil.copyfile(ROOT / "data" / "synthetic" / f"{t}.csv", CENTRE / f"{t}.csv")
+    # the centre never records haemoglobin (an optional column, left empty): an outcome with no value
+    import pandas as pd
+    visits = pd.read_csv(ROOT / "data" / "synthetic" / "visits.csv", dtype=str, keep_default_na=False)
+    visits["haemoglobin_g_l"] = ""
+    visits.to_csv(CENTRE / "visits.csv", index=False)
     port = _free_port()
     log = open(ROOT / "build" / "explore_test.log", "w")
     proc = subprocess.Popen(["make", "-s", "explore", f"DATA={CENTRE}", f"NAME={NAME}", f"PORT={port}"], cwd=ROOT,
@@ -169,6 +175,8 @@ def test_make_explore_drives_every_control_on_a_centres_cohort(server, browser):
         _set_cutoff(page, 0)                                     # SDI >= 0: nobody below
         _message(page, "leaves a single group")
         _set_cutoff(page, 1)
+        outcome.select_option(label="Haemoglobin (g/L)")                   # every value missing
+        _message(page, "no Haemoglobin (g/L) value at the chosen visits")
         outcome.select_option(label="SLEDAI-2K")
         for w in weeks:                                          # no visit chosen
             page.get_by_label(f"Week {w}", exact=True).uncheck()

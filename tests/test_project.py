@@ -8,21 +8,40 @@ import yaml
 from lupus_utils.paths import PROJECT_ROOT
 
 
-def _pyproject_pins() -> dict[str, str]:
+def _pyproject_requirements() -> dict:
+    from packaging.requirements import Requirement
+
     meta = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(meta["dependencies"])
     for extra in meta["optional-dependencies"].values():
         reqs += extra
-    pins = {}
-    for r in reqs:
-        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s;]+)", r)
-        assert m, f"pyproject.toml: '{r}' is not pinned with =="
-        pins[m[1].lower()] = m[2]
-    return pins
+    return {Requirement(r).name.lower().replace("_", "-"): Requirement(r) for r in reqs}
 
 
-def test_every_dependency_is_pinned_and_environment_yml_agrees():
-    pins = _pyproject_pins()
+def _constraints() -> dict[str, str]:
+    lines = (PROJECT_ROOT / "constraints.txt").read_text().splitlines()
+    frozen = dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
+    return {name.lower().replace("_", "-"): version for name, version in frozen.items()}
+
+
+def test_library_dependencies_are_ranges_and_python_is_not_capped():
+    """Issue 18: the library installs beside other packages and on newer Pythons: every
+    dependency has a lower bound and none is pinned exactly; Python has no upper cap."""
+    meta = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["requires-python"] == ">=3.11"
+    for name, req in _pyproject_requirements().items():
+        ops = {s.operator for s in req.specifier}
+        assert ">=" in ops and "==" not in ops and "===" not in ops, f"{name}: '{req}' is not a range with a lower bound"
+
+
+def test_constraints_and_environment_yml_pin_versions_within_the_ranges():
+    """make installs with -c constraints.txt: each direct dependency is pinned there, within its
+    range, and environment.yml pins the same versions."""
+    frozen = _constraints()
+    reqs = _pyproject_requirements()
+    for name, req in reqs.items():
+        assert name in frozen, f"{name} is not pinned in constraints.txt"
+        assert req.specifier.contains(frozen[name], prereleases=True), f"{name}=={frozen[name]} is outside '{req}'"
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
     conda = {}
     for d in env["dependencies"]:
@@ -30,21 +49,12 @@ def test_every_dependency_is_pinned_and_environment_yml_agrees():
             name, version = d.split("=", 1)
             conda[name.lower()] = version
     conda.pop("python")
-    assert conda == pins
-
-
-def test_constraints_pin_the_same_versions_as_pyproject():
-    """make installs with -c constraints.txt: a direct dependency pinned differently there would
-    silently win over pyproject.toml."""
-    lines = (PROJECT_ROOT / "constraints.txt").read_text().splitlines()
-    frozen = dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
-    frozen = {name.lower().replace("_", "-"): version for name, version in frozen.items()}
-    pins = _pyproject_pins()
-    assert {name: frozen.get(name) for name in pins} == pins
+    assert conda == {name: frozen[name] for name in reqs}
 
 
 def test_jupyter_book_is_version_1():
-    assert _pyproject_pins()["jupyter-book"].startswith("1.")
+    assert _constraints()["jupyter-book"].startswith("1.")
+    assert not _pyproject_requirements()["jupyter-book"].specifier.contains("2.0.0")
 
 
 def test_fixed_layout_exists():
