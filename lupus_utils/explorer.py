@@ -29,6 +29,13 @@ BASELINE_LABELS = {
     "concomitant_cyclosporin": "Cyclosporin", "previous_belimumab_failure": "Previous belimumab failure",
     "previous_rituximab_failure": "Previous rituximab failure",
 }
+#: Table 1's yes/no characteristics that are read from the baseline visit or from several
+#: columns (:func:`with_baseline_flags`), not columns of the patients table.
+DERIVED_BINARY = {
+    "active_serology_baseline": "Active serology at baseline", "concomitant_gc": "Glucocorticoids at baseline",
+    "concomitant_immunosuppressant": "Immunosuppressants at baseline",
+    "antimalarial_or_gc_only": "Antimalarials or glucocorticoids only",
+}
 #: Short names for cut-off labels ("SDI ≥ 2").
 CUTOFF_NAMES = {"sdi": "SDI", "age_years": "Age", "disease_duration_years": "Disease duration",
                 "weight_kg": "Weight", "cumulative_gc_g": "Cumulative glucocorticoids",
@@ -48,9 +55,27 @@ class ExplorerError(ValueError):
     """A choice of the explorer that cannot be answered (an empty group, no values)."""
 
 
+def with_baseline_flags(patients: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """``patients`` with the derived yes/no characteristics of Table 1 (:data:`DERIVED_BINARY`,
+    0/1; missing where the baseline visit is): active serology and glucocorticoids at the week-0
+    visit (``visits``: derived visits), any immunosuppressant, antimalarials or glucocorticoids
+    only (no immunosuppressant), as :func:`lupus_utils.results.patient_results` counts them."""
+    out = patients.copy()
+    base = visits[visits["week"] == 0].drop_duplicates("patient_id").set_index("patient_id").reindex(out["patient_id"])
+    immuno = out[["concomitant_mtx", "concomitant_aza", "concomitant_mmf", "concomitant_cyclosporin"]].eq(1).any(axis=1)
+    out["active_serology_baseline"] = pd.array(base["active_serology"].map({True: 1, False: 0}).to_numpy(), dtype="Int64")
+    out["concomitant_gc"] = pd.array((base["prednisone_mg"] > 0).where(base["prednisone_mg"].notna())
+                                     .map({True: 1, False: 0}).to_numpy(), dtype="Int64")
+    out["concomitant_immunosuppressant"] = immuno.astype(int).to_numpy()
+    out["antimalarial_or_gc_only"] = (~immuno).astype(int).to_numpy()
+    return out
+
+
 def _label(column: str) -> str:
     if column in BASELINE_LABELS:
         return BASELINE_LABELS[column]
+    if column in DERIVED_BINARY:
+        return DERIVED_BINARY[column]
     for prefix, name in (("_ever", "ever"), ("_active", "at baseline")):
         if column.endswith(prefix):
             return f"{column[: -len(prefix)].replace('_', ' ').capitalize()} involvement, {name}"
@@ -78,6 +103,10 @@ def groupings(patients: pd.DataFrame, codebook: pd.DataFrame | None = None) -> p
                 continue
             row.update(min=float(x.min()), max=float(x.max()), median=float(x.median()))
         rows.append(row)
+    for column, label in DERIVED_BINARY.items():
+        if column in patients:
+            rows.append({"column": column, "label": label, "kind": "binary", "unit": "", "min": np.nan, "max": np.nan,
+                         "median": np.nan, "integer": False})
     return pd.DataFrame(rows)
 
 
@@ -103,7 +132,7 @@ def group_patients(patients: pd.DataFrame, column: str, cutoff: float | None = N
         raise ExplorerError(f"the cohort has no column {column!r}")
     values = patients.set_index("patient_id")[column]
     num = pd.to_numeric(values, errors="coerce")
-    kind = _patient_column_kinds().get(column)
+    kind = "binary" if column in DERIVED_BINARY else _patient_column_kinds().get(column)
     if kind == "number":
         if cutoff is None or (isinstance(cutoff, float) and math.isnan(cutoff)):
             raise ExplorerError(f"choose a cut-off for {_label(column)}")
@@ -113,6 +142,9 @@ def group_patients(patients: pd.DataFrame, column: str, cutoff: float | None = N
         out = pd.Series(pd.Categorical(out.where(num.notna()), categories=[lo, hi]), index=values.index)
     elif kind == "binary":
         out = pd.Series(pd.Categorical(num.map({0: "No", 1: "Yes"}), categories=["No", "Yes"]), index=values.index)
+    elif kind == "category" and column == "sex":
+        out = pd.Series(pd.Categorical(values.map({"F": "Female", "M": "Male"}), categories=["Female", "Male"]),
+                        index=values.index)
     elif kind == "category":
         levels = sorted(values.dropna().astype(str).unique())
         out = pd.Series(pd.Categorical(values.astype("string").str.replace("_", " "),
@@ -302,9 +334,10 @@ TABLE1_BINARY = ("sex", "ethnicity", "mucocutaneous_ever", "mucocutaneous_active
 
 def static_groupings(patients: pd.DataFrame) -> list[tuple[str, str, float | None]]:
     """The groupings of the book's static explorer, (label, column, cut-off): every binary
-    baseline characteristic of Table 1, SDI >= 1, 2 and 3, and age and disease duration split at
-    the cohort's median."""
-    out = [(_label(c), c, None) for c in TABLE1_BINARY if c in patients]
+    baseline characteristic of Table 1 (the derived ones when ``patients`` holds them:
+    :func:`with_baseline_flags`), SDI >= 1, 2 and 3, and age and disease duration split at the
+    cohort's median."""
+    out = [(_label(c), c, None) for c in (*TABLE1_BINARY, *DERIVED_BINARY) if c in patients]
     out += [(f"SDI ≥ {k}", "sdi", float(k)) for k in (1, 2, 3)]
     for c in ("age_years", "disease_duration_years"):
         med = float(pd.to_numeric(patients[c], errors="coerce").median())

@@ -401,7 +401,7 @@ def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETI
             out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{ys(l):.1f}" y2="{ys(h):.1f}" stroke="{colour}"/>'
                        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
         y_n = top + ph + 42 + 10 * i
-        out.append(f'<text x="{left - 6}" y="{y_n}" font-size="9" text-anchor="end" fill="{colour}">n</text>')
+        out.append(f'<text x="{left - 16}" y="{y_n}" font-size="9" text-anchor="end" fill="{colour}">n</text>')
         for w, n in zip(d["week"], d["n"]):
             out.append(f'<text x="{xs(w):.1f}" y="{y_n}" font-size="9" text-anchor="middle" fill="{colour}">{int(n)}</text>')
         out.append(f'<rect x="{left + pw + 12}" y="{top + 14 * i}" width="10" height="10" fill="{colour}"/>'

@@ -56,7 +56,9 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
 
     synthetic = cohort_name == "Synthetic cohort"
 
-    patients = tables["patients"]
+    from .explorer import with_baseline_flags
+
+    patients = with_baseline_flags(tables["patients"], visits)
     options = groupings(patients)
     by_label = options.set_index("label")
     grouping = widgets.Dropdown(options=list(options["label"]), value=by_label.index[by_label.index.str.startswith("SLICC")][0]
@@ -155,18 +157,19 @@ def static_explorer(tables: dict, visits: pd.DataFrame, synthetic: bool = True) 
     page's word on multiplicity) and the groupings left out with the reason."""
     from .explorer import MEASURES, STATES, ExplorerError, explore, message_html, static_groupings, view_html
 
-    from .explorer import group_patients
+    from .explorer import group_patients, with_baseline_flags
 
+    patients = with_baseline_flags(tables["patients"], visits)
     views, n_p, left_out = {}, 0, []
-    for label, column, cutoff in static_groupings(tables["patients"]):
-        sizes = group_patients(tables["patients"], column, cutoff).value_counts()
+    for label, column, cutoff in static_groupings(patients):
+        sizes = group_patients(patients, column, cutoff).value_counts()
         if (sizes > 0).sum() < 2:
             left_out.append(f"{label} (everyone with a value is in one group)")
             continue
         views[label] = {}
         for outcome, olabel in {**MEASURES, **STATES}.items():
             try:
-                res = explore(visits, tables["patients"], column, outcome, cutoff=cutoff)
+                res = explore(visits, patients, column, outcome, cutoff=cutoff)
                 views[label][olabel] = [HTML(view_html(res, "Synthetic data" if synthetic else ""))]
                 if "p" in res["table"]:
                     n_p += int(pd.to_numeric(res["table"]["p"], errors="coerce").notna().sum())

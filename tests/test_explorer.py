@@ -97,3 +97,20 @@ def test_patient_course():
                                              "Serious": "no", "Action": "temporary suspension"}
     with pytest.raises(ExplorerError, match="no patient"):
         patient_course(v, ae, "P99")
+
+
+def test_derived_table1_characteristics_are_groupings_too():
+    from lupus_utils.explorer import DERIVED_BINARY, static_groupings, with_baseline_flags
+    p = PATIENTS.assign(concomitant_mtx=[1, 0, 0, 0, 0, 0, 0, 0], concomitant_aza=0, concomitant_mmf=[0, 1, 0, 0, 0, 0, 0, 0],
+                        concomitant_cyclosporin=0, age_years=40, disease_duration_years=10)
+    v = _visits().assign(active_serology=lambda f: f["patient_id"].isin(["P1", "P3"]),
+                         prednisone_mg=lambda f: np.where(f["patient_id"] == "P2", 0.0, 5.0))
+    flags = with_baseline_flags(p, v).set_index("patient_id")
+    assert flags["active_serology_baseline"].tolist() == [1, 0, 1, 0, 0, 0, 0, 0]
+    assert flags["concomitant_gc"].tolist() == [1, 0, 1, 1, 1, 1, 1, 1]
+    assert flags["concomitant_immunosuppressant"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    assert (flags["antimalarial_or_gc_only"] == 1 - flags["concomitant_immunosuppressant"]).all()
+    labels = [g[0] for g in static_groupings(with_baseline_flags(p, v))]
+    assert set(DERIVED_BINARY.values()) <= set(labels)
+    r = explore(v, with_baseline_flags(p, v), "active_serology_baseline", "sledai2k", [0])
+    assert r["groups"] == ["No", "Yes"] and r["table"].iloc[0]["Yes: n"] == 2
