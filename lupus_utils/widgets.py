@@ -28,7 +28,7 @@ def switcher(views: dict, description: str, css: str = "explorer") -> widgets.VB
     stack = widgets.Stack(children, selected_index=0)
     stack.add_class(f"{css}-stack")
     dropdown = widgets.Dropdown(options=list(views), index=0, description=description,
-                                style={"description_width": "initial"}, layout={"width": "max-content"})
+                                style={"description_width": "initial"}, layout={"width": "max-content", "max_width": "100%"})
     dropdown.add_class(f"{css}-dropdown")
     widgets.jslink((dropdown, "index"), (stack, "selected_index"))
     return widgets.VBox([dropdown, stack])
@@ -63,7 +63,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
     by_label = options.set_index("label")
     grouping = widgets.Dropdown(options=list(options["label"]), value=by_label.index[by_label.index.str.startswith("SLICC")][0]
                                 if by_label.index.str.startswith("SLICC").any() else options["label"].iloc[0],
-                                description="Grouping:", style={"description_width": "initial"}, layout={"width": "max-content"})
+                                description="Grouping:", style={"description_width": "initial"}, layout={"width": "max-content", "max_width": "100%"})
     cutoff = widgets.FloatSlider(description="Cut-off (≥):", continuous_update=False, style={"description_width": "initial"},
                                  layout={"width": "28rem"})
     outcome = widgets.Dropdown(options=[(v, k) for k, v in {**MEASURES, **STATES, **LABORATORY}.items()], value="sledai2k",
