@@ -20,29 +20,52 @@ STATE_NOTES = {
 }
 
 
+def visit_state(visits: pd.DataFrame) -> pd.Series:
+    """The state of each visit (the book's one rule for it): 'Off anifrolumab' off treatment, else
+    'DORIS remission', else 'LLDAS, not remission' when LLDAS holds, else 'Neither'. ``visits``
+    are derived visits (``on_treatment``, ``doris_remission``, ``lldas``)."""
+    on = visits["on_treatment"].astype(bool).to_numpy()
+    rem = visits["doris_remission"].astype(bool).to_numpy()
+    lldas = visits["lldas"].astype(bool).to_numpy()
+    state = np.where(~on, "Off anifrolumab", np.where(rem, "DORIS remission",
+                                                      np.where(lldas, "LLDAS, not remission", "Neither")))
+    return pd.Series(state, index=visits.index, name="state")
+
+
+def _check_visits(visits: pd.DataFrame, patients: pd.DataFrame) -> None:
+    """Refuse what would otherwise be dropped or double-counted: a visit of a patient who is not
+    in ``patients``, a patient or a visit (patient, week) given twice; every case is listed."""
+    problems = []
+    dup_p = patients.loc[patients["patient_id"].duplicated(), "patient_id"].astype(str).tolist()
+    if dup_p:
+        problems.append(f"patient_id given more than once in patients: {', '.join(sorted(set(dup_p)))}")
+    unknown = sorted(set(visits["patient_id"].astype(str)) - set(patients["patient_id"].astype(str)))
+    if unknown:
+        problems.append(f"visits of patients not in patients: {', '.join(unknown)}")
+    dup_v = visits.loc[visits.duplicated(["patient_id", "week"]), ["patient_id", "week"]].astype(str)
+    if len(dup_v):
+        problems.append("visits given more than once: " + ", ".join(f"{p} week {w}" for p, w in dup_v.itertuples(index=False)))
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def visit_states(visits: pd.DataFrame, patients: pd.DataFrame, weeks=VISIT_WEEKS) -> pd.DataFrame:
     """One row per patient and scheduled week (``weeks``) with the patient's ``state``
     (:data:`STATES`). ``visits`` are derived visits (:func:`lupus_utils.results.derive_visits`:
     ``doris_remission``, ``lldas``, ``on_treatment``). A week with no visit is 'Off anifrolumab'
     when the drug was stopped at or before it, 'Not yet due' when the follow-up ended before it,
     else 'Visit missed'; a visit off treatment is 'Off anifrolumab'. Nobody is dropped: every
-    patient has a row at every week."""
-    v = visits.set_index(["patient_id", "week"])
+    patient has a row at every week. A visit of an unknown patient, or a patient or visit given
+    twice, raises ``ValueError`` listing every case."""
+    _check_visits(visits, patients)
+    at = dict(zip(zip(visits["patient_id"], visits["week"]), visit_state(visits)))
     rows = []
     for p in patients.itertuples(index=False):
         stop = p.anifrolumab_stop_week
         for w in weeks:
             key = (p.patient_id, w)
-            if key in v.index:
-                r = v.loc[key]
-                if not bool(r["on_treatment"]):
-                    state = "Off anifrolumab"
-                elif bool(r["doris_remission"]):
-                    state = "DORIS remission"
-                elif bool(r["lldas"]):
-                    state = "LLDAS, not remission"
-                else:
-                    state = "Neither"
+            if key in at:
+                state = at[key]
             elif pd.notna(stop) and stop <= w:
                 state = "Off anifrolumab"
             elif w > p.follow_up_weeks:
@@ -119,11 +142,7 @@ def course_marks(visits: pd.DataFrame, adverse_events: pd.DataFrame) -> pd.DataF
     'mild/moderate' or 'severe'; the adverse-event category; the suspended visit) and detail (the
     adverse event's term)."""
     rows = []
-    for r in visits.itertuples(index=False):
-        if r.on_treatment:
-            state = "DORIS remission" if r.doris_remission else "LLDAS, not remission" if r.lldas else "Neither"
-        else:
-            state = "Off anifrolumab"
+    for r, state in zip(visits.itertuples(index=False), visit_state(visits)):
         rows.append({"patient_id": r.patient_id, "week": r.week, "kind": "state", "value": state, "detail": ""})
         if r.sfi_flare in ("mild_moderate", "severe"):
             rows.append({"patient_id": r.patient_id, "week": r.week, "kind": "flare",

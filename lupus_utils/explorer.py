@@ -51,6 +51,10 @@ LABORATORY = {"haemoglobin_g_l": "Haemoglobin (g/L)", "platelets_10e9_l": "Plate
 MIN_GROUP_FOR_P = 3
 
 
+#: How the explorer groups by each codebook type (a number is split at a cut-off).
+_KINDS = {"binary": "binary", "category": "category", "integer": "number", "number": "number"}
+
+
 class ExplorerError(ValueError):
     """A choice of the explorer that cannot be answered (an empty group, no values)."""
 
@@ -92,7 +96,7 @@ def groupings(patients: pd.DataFrame, codebook: pd.DataFrame | None = None) -> p
     for r in spec.itertuples(index=False):
         if r.column not in patients:
             continue
-        kind = {"binary": "binary", "category": "category", "integer": "number", "number": "number"}.get(r.type)
+        kind = _KINDS.get(r.type)
         if kind is None:
             continue
         row = {"column": r.column, "label": _label(r.column), "kind": kind, "unit": r.unit if isinstance(r.unit, str) else "",
@@ -116,8 +120,7 @@ def _patient_column_kinds() -> dict:
     codebook is read once: it is the package's own file)."""
     cb = load_codebook()
     spec = cb[(cb["table"] == "patients") & ~cb["column"].isin(NOT_BASELINE)]
-    kinds = {"binary": "binary", "category": "category", "integer": "number", "number": "number"}
-    return {c: kinds[t] for c, t in zip(spec["column"], spec["type"]) if t in kinds}
+    return {c: _KINDS[t] for c, t in zip(spec["column"], spec["type"]) if t in _KINDS}
 
 
 def _fmt(x: float) -> str:
@@ -130,6 +133,9 @@ def group_patients(patients: pd.DataFrame, column: str, cutoff: float | None = N
     A patient whose value is missing has no group (NaN)."""
     if column not in patients:
         raise ExplorerError(f"the cohort has no column {column!r}")
+    dup = patients.loc[patients["patient_id"].duplicated(), "patient_id"].astype(str)
+    if len(dup):
+        raise ExplorerError(f"patient_id given more than once: {', '.join(sorted(set(dup)))}: every patient needs one row")
     values = patients.set_index("patient_id")[column]
     num = pd.to_numeric(values, errors="coerce")
     kind = "binary" if column in DERIVED_BINARY else _patient_column_kinds().get(column)
@@ -141,6 +147,10 @@ def group_patients(patients: pd.DataFrame, column: str, cutoff: float | None = N
         out = pd.Series(np.where(num >= cutoff, hi, lo), index=values.index, dtype=object)
         out = pd.Series(pd.Categorical(out.where(num.notna()), categories=[lo, hi]), index=values.index)
     elif kind == "binary":
+        bad = values[values.notna() & ~num.isin([0, 1])]
+        if len(bad):
+            raise ExplorerError(f"{_label(column)} must be 0 or 1; "
+                                + ", ".join(f"{pid}: {v!r}" for pid, v in bad.items()))
         out = pd.Series(pd.Categorical(num.map({0: "No", 1: "Yes"}), categories=["No", "Yes"]), index=values.index)
     elif kind == "category" and column == "sex":
         out = pd.Series(pd.Categorical(values.map({"F": "Female", "M": "Male"}), categories=["Female", "Male"]),
@@ -200,6 +210,9 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     levels = _check_groups(groups, label)
     v = visits.loc[visits["on_treatment"].to_numpy(dtype=bool) & visits["week"].isin(weeks).to_numpy(),
                    ["patient_id", "week", outcome]]
+    unknown = sorted(set(v["patient_id"].astype(str)) - set(groups.index.astype(str)))
+    if unknown:
+        raise ExplorerError(f"visits of patients not in the patients table: {', '.join(unknown)}")
     group_of_visit = v["patient_id"].map(groups)
     long = pd.DataFrame({"patient_id": v["patient_id"].to_numpy(), "week": v["week"].to_numpy(),
                          "group": group_of_visit.to_numpy(),
@@ -282,13 +295,15 @@ def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_i
     v = visits[visits["patient_id"] == patient_id].sort_values("week")
     if v.empty:
         raise ExplorerError(f"no patient {patient_id!r} in this cohort")
-    state = np.where(v["doris_remission"], "DORIS remission", np.where(v["lldas"], "LLDAS", "neither"))
+    from .courses import visit_state
+
+    state = visit_state(v).to_numpy()
     course = pd.DataFrame({
         "Week": v["week"].to_numpy(), "Anifrolumab": v["treatment_status"].to_numpy(),
         "SLEDAI-2K": v["sledai2k"].to_numpy(), "SLE-DAS": v["sle_das"].round(2).to_numpy(), "PGA": v["pga"].to_numpy(),
         "Prednisone (mg/day)": v["prednisone_mg"].to_numpy(), "CLASI-A": v["clasi_activity"].to_numpy(),
         "Tender / swollen joints": [f"{t:g} / {s:g}" for t, s in zip(v["tender_joints"], v["swollen_joints"])],
-        "State": np.where(v["on_treatment"], state, "off anifrolumab"),
+        "State": state,
         "Flare (SFI)": v["sfi_flare"].astype("string").fillna("").str.replace("_", "/").replace("none", "").to_numpy()})
     ev = adverse_events[adverse_events["patient_id"] == patient_id].sort_values("week")
     events = pd.DataFrame({"Week": ev["week"].to_numpy(), "Category": ev["category"].to_numpy(),
@@ -300,10 +315,8 @@ def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_i
 def view_html(res: dict, note: str = "Synthetic data") -> str:
     """One explorer view as HTML, the same in the live explorer and in the book's static one: the
     chart (:func:`lupus_utils.plots.svg_chart`), the table and the notes."""
-    import html
-
     from .plots import UNITS, svg_chart
-    from .tables import plain_table_html
+    from .tables import _escape, plain_table_html
 
     title = f"{res['outcome_label']} by {res['grouping_label']}"
     if res["kind"] == "measure":
@@ -311,17 +324,17 @@ def view_html(res: dict, note: str = "Synthetic data") -> str:
         ylabel = f"{UNITS.get(measure, 'value')}: median (IQR)"
     else:
         ylabel = "% of patients assessed (95% CI)"
-    notes = "".join(f"<p>{html.escape(n, quote=False)}</p>" for n in res["notes"])
+    notes = "".join(f"<p>{_escape(n)}</p>" for n in res["notes"])
     return (f'<div class="explorer-view">{svg_chart(res["chart"], title, ylabel, note)}'
             f'{plain_table_html(res["table"])}<div class="table-notes">{notes}</div></div>')
 
 
 def message_html(text: str) -> str:
     """A choice the explorer cannot answer, said in the page (never a traceback)."""
-    import html
+    from .tables import _escape
 
     return (f'<p class="explorer-message" style="padding:0.6rem;border-left:4px solid #DE8F05;background:#fff6e5">'
-            f"{html.escape(str(text), quote=False)}</p>")
+            f"{_escape(text)}</p>")
 
 
 #: Table 1's binary baseline characteristics that are columns of the patients table.

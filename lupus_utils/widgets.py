@@ -8,6 +8,8 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import HTML
 
+from .tables import _escape
+
 
 def switcher(views: dict, description: str, css: str = "explorer") -> widgets.VBox:
     """A Dropdown over ``views`` (label -> list of objects to display, or a widget) and a Stack
@@ -136,16 +138,10 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
         w.observe(redraw, names="value")
     picker.observe(show_patient, names="value")
     redraw()
-    header = widgets.HTML(f"<p><strong>{_html_escape(cohort_name)}</strong>: {len(patients)} patients. Every view is "
+    header = widgets.HTML(f"<p><strong>{_escape(cohort_name)}</strong>: {len(patients)} patients. Every view is "
                           "recomputed by lupus_utils at each change.</p>")
     return widgets.VBox([header, grouping, cutoff, outcome, widgets.HBox(visit_boxes, layout={"flex_flow": "row wrap"}),
                          out, widgets.HTML("<h3>One patient's course</h3>"), picker, course_out])
-
-
-def _html_escape(text: str) -> str:
-    import html
-
-    return html.escape(str(text), quote=False)
 
 
 def static_explorer(tables: dict, visits: pd.DataFrame, synthetic: bool = True) -> tuple[widgets.VBox, int, list]:
@@ -187,6 +183,6 @@ def patient_picker(tables: dict, visits: pd.DataFrame) -> widgets.VBox:
     for pid in tables["patients"]["patient_id"].astype(str):
         c = patient_course(visits, tables["adverse_events"], pid)
         events = plain_table_html(c["events"]) if len(c["events"]) else "<p>No adverse event recorded.</p>"
-        views[pid] = [HTML(f"<p><strong>{_html_escape(pid)}: visits</strong></p>{plain_table_html(c['visits'])}"
-                           f"<p><strong>{_html_escape(pid)}: adverse events</strong></p>{events}")]
+        views[pid] = [HTML(f"<p><strong>{_escape(pid)}: visits</strong></p>{plain_table_html(c['visits'])}"
+                           f"<p><strong>{_escape(pid)}: adverse events</strong></p>{events}")]
     return switcher(views, "Patient:", css="patient-picker")

@@ -120,3 +120,23 @@ def test_trajectory_figure_draws_every_patient_and_the_n_under_each_visit():
     assert matplotlib.colors.to_hex(faint[0].get_color()) == PALETTE[0].lower()
     assert axis_label(["tender_joints", "swollen_joints"]) == "Joints (of 28): median (IQR)"
     assert axis_label(["prednisone_mg"], "mean") == "Prednisone (mg/day), mg/day prednisone equivalent: mean ± SD"
+
+
+def test_visit_states_refuse_what_they_would_drop_or_count_twice():
+    """A visit of an unknown patient would vanish from the chart and a duplicated visit would be
+    counted twice: both are refused, every case listed."""
+    bad = pd.concat([VISITS, VISITS.iloc[[0]], VISITS.iloc[[1]].assign(patient_id="Z")], ignore_index=True)
+    with pytest.raises(ValueError) as err:
+        visit_states(bad, PATIENTS, weeks=(0, 12, 24))
+    assert "visits of patients not in patients: Z" in str(err.value)
+    assert "visits given more than once: A week 0" in str(err.value)
+    with pytest.raises(ValueError, match="patient_id given more than once in patients: A"):
+        visit_states(VISITS, pd.concat([PATIENTS, PATIENTS.iloc[[0]]]), weeks=(0,))
+
+
+def test_one_state_rule_for_the_chart_the_swimmer_and_the_patient_course():
+    from lupus_utils.courses import visit_state
+    assert visit_state(VISITS).tolist() == ["Neither", "LLDAS, not remission", "DORIS remission", "Neither",
+                                            "Off anifrolumab", "Neither", "Neither", "LLDAS, not remission"]
+    marks = course_marks(VISITS, EVENTS)
+    assert marks.loc[marks.kind == "state", "value"].tolist() == visit_state(VISITS).tolist()

@@ -91,7 +91,7 @@ def test_patient_course():
     ae = pd.DataFrame({"patient_id": ["P2"], "week": [12], "category": ["infection"], "term": ["herpes zoster"],
                        "serious": [0], "action": ["temporary_suspension"]})
     c = patient_course(v, ae, "P2")
-    assert c["visits"]["SLEDAI-2K"].tolist() == [10, 4] and c["visits"]["State"].tolist() == ["neither", "LLDAS"]
+    assert c["visits"]["SLEDAI-2K"].tolist() == [10, 4] and c["visits"]["State"].tolist() == ["Neither", "LLDAS, not remission"]
     assert c["visits"]["Flare (SFI)"].tolist() == ["", ""]
     assert c["events"].iloc[0].to_dict() == {"Week": 12, "Category": "infection", "Event": "herpes zoster",
                                              "Serious": "no", "Action": "temporary suspension"}
@@ -114,3 +114,13 @@ def test_derived_table1_characteristics_are_groupings_too():
     assert set(DERIVED_BINARY.values()) <= set(labels)
     r = explore(v, with_baseline_flags(p, v), "active_serology_baseline", "sledai2k", [0])
     assert r["groups"] == ["No", "Yes"] and r["table"].iloc[0]["Yes: n"] == 2
+
+
+def test_explorer_refuses_inputs_it_would_misread():
+    v = _visits()
+    with pytest.raises(ExplorerError, match="patient_id given more than once: P1"):
+        explore(v, pd.concat([PATIENTS, PATIENTS.iloc[[0]]]), "sdi", "sledai2k", [0], cutoff=2)
+    with pytest.raises(ExplorerError, match="must be 0 or 1; P2: 2"):
+        explore(v, PATIENTS.assign(hz_vaccinated=[1, 2, 0, 1, 1, 0, 0, 1]), "hz_vaccinated", "sledai2k", [0])
+    with pytest.raises(ExplorerError, match="visits of patients not in the patients table: P9"):
+        explore(pd.concat([v, v.iloc[[0]].assign(patient_id="P9")]), PATIENTS, "sdi", "sledai2k", [0], cutoff=2)
