@@ -47,18 +47,17 @@ def caption(text: str) -> HTML:
     return HTML(f"<p class='explorer-caption'><strong>{text}</strong></p>")
 
 
-def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthetic cohort") -> widgets.VBox:
+def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthetic cohort",
+                  synthetic: bool = True) -> widgets.VBox:
     """The live explorer (``make explore``): a grouping by any baseline column (a cut-off slider
     for a number), an outcome, the visits, and a patient picker; every change recomputes the
     view with :func:`lupus_utils.explorer.explore` / :func:`~lupus_utils.explorer.patient_course`.
-    A choice that cannot be answered shows its message; nothing shows a traceback."""
+    A choice that cannot be answered shows its message; nothing shows a traceback. ``synthetic``
+    labels every chart 'Synthetic data'."""
     from .explorer import (LABORATORY, MEASURES, STATES, ExplorerError, explore, groupings, message_html, patient_course,
-                           view_html)
+                           view_html, with_baseline_flags)
+    from .paths import EFFICACY_WEEKS
     from .tables import journal_html
-
-    synthetic = cohort_name == "Synthetic cohort"
-
-    from .explorer import with_baseline_flags
 
     patients = with_baseline_flags(tables["patients"], visits)
     options = groupings(patients)
@@ -71,7 +70,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
     outcome = widgets.Dropdown(options=[(v, k) for k, v in {**MEASURES, **STATES, **LABORATORY}.items()], value="sledai2k",
                                description="Outcome:", style={"description_width": "initial"})
     weeks = sorted(int(w) for w in visits["week"].unique())
-    visit_boxes = [widgets.Checkbox(value=w in (0, 4, 12, 24, 36), description=f"Week {w}", indent=False,
+    visit_boxes = [widgets.Checkbox(value=w in EFFICACY_WEEKS, description=f"Week {w}", indent=False,
                                     layout={"width": "7rem"}) for w in weeks]
     out = widgets.Output(layout={"min_height": "20rem"})
     picker = widgets.Dropdown(options=["(choose a patient)", *patients["patient_id"].astype(str)], description="Patient:",
