@@ -6,7 +6,8 @@ The steps, in order (:func:`load_own_cohort` runs them all):
 1. **read** (:func:`read_center`, :func:`read_centers`): one ``.xlsx`` workbook (sheets
    ``patients``, ``visits``, ``adverse_events``; the template's units row 2 is recognised and
    skipped) or one folder of ``patients.csv``, ``visits.csv``, ``adverse_events.csv`` (``,``/``;``
-   /tab delimiter detected; UTF-8 with or without BOM, never a guessed encoding). Every cell stays
+   /tab delimiter detected; UTF-8 with or without BOM, never a guessed encoding), or one REDCap
+   records export (``.csv``, see :func:`lupus_utils.redcap.split_records`). Every cell stays
    text. Each frame is indexed by the spreadsheet row number of its rows (index name ``"row"``,
    header = row 1), so every problem names the row the user sees, units row or not.
 2. **identifier guard** (:func:`identifier_guard`): columns named like names, birth dates,
@@ -46,6 +47,7 @@ from .instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_
 from .data import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, capped, flag_cells,
                    format_problems, rule_counts, validate_cohort)
 from .paths import BUILD_DIR, TABLES
+from . import redcap
 from .template import units_row
 
 DEFAULT_OUT = BUILD_DIR / "own_data"
@@ -401,6 +403,47 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
     return raw, files
 
 
+def _read_redcap(path: Path, problems: list, notes: list):
+    """A REDCap records export (one CSV file): read as any CSV (encoding, delimiter, ragged rows),
+    then mapped onto the three tables by :func:`lupus_utils.redcap.split_records`."""
+    label = f"{path.name} (REDCap)"
+    text = _read_csv_text(path, label, problems, notes)
+    if text is None:
+        return {}, {}
+    grid, spanned = _csv_grid(text, label, problems, notes) if text.strip() else ([], set())
+    header = [c.strip() for c in grid[0]] if grid else []
+    if not redcap.is_records_export(header):
+        problems.append(_problem(path.name, None, "", "", "not a REDCap records export: a single CSV file is read as one "
+                                 "(its header has redcap_event_name), and this one is not; give the folder holding "
+                                 "patients.csv, visits.csv and adverse_events.csv, or export the records from REDCap"))
+        return {}, {}
+    grid[0], label_headers = redcap.raw_headers(header, _codebook())  # label headers repeat "Complete?"
+    frame = _grid_to_frame(grid, "redcap", label, problems, notes, ragged=True, reported=spanned)
+    if frame is None:
+        return {}, {}
+    raw, files, more_notes, found = redcap.split_records(frame, label, _codebook(), label_headers)
+    notes += more_notes
+    problems += found
+    return raw, files
+
+
+def name_records(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.DataFrame:
+    """Problems in a REDCap export's tables name the record and the event of their line too."""
+    if problems is None or not len(problems):
+        return problems
+    out = problems.copy()
+    for t, frame in raw.items():
+        lines = frame.attrs.get("records")
+        if not lines or t not in files:
+            continue
+        label = files[t]
+        for i in np.flatnonzero((out["file"] == label).to_numpy()):
+            line = out["row"].iloc[i]
+            if pd.notna(line) and int(line) in lines:
+                out.iloc[i, out.columns.get_loc("file")] = redcap.where(label, *lines[int(line)])
+    return out
+
+
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
@@ -588,9 +631,12 @@ def read_center(path, center: str | None = None):
             raw, files = _read_csv_folder(path, problems, notes)
     elif path.suffix.lower() in WORKBOOK_SUFFIXES:
         raw, files = _read_workbook(path, problems, notes)
+    elif path.suffix.lower() == ".csv":
+        raw, files = _read_redcap(path, problems, notes)
     else:
-        problems.append(_problem(path.name, None, "", "", "unsupported input: give one .xlsx workbook or one folder holding "
-                                 "patients.csv, visits.csv and adverse_events.csv (.xls/.ods: save as .xlsx)"))
+        problems.append(_problem(path.name, None, "", "", "unsupported input: give one .xlsx workbook, one folder holding "
+                                 "patients.csv, visits.csv and adverse_events.csv, or one REDCap records export (.csv) "
+                                 "(.xls/.ods: save as .xlsx)"))
     if problems:
         raise CohortValidationError(_frame(problems))
     _fill_center(raw, files, center or (path.stem if path.is_file() else path.name), notes)
@@ -1446,7 +1492,8 @@ def load_own_cohort(paths, codebook: pd.DataFrame | None = None):
     stage = _Stage(problems)
     ids = _input_patient_ids({t: f for c in centres for t, f in c.raw.items()}) if centres else frozenset()
     for c in centres:
-        problems.append(stage("identifier guard", c.files["patients"], identifier_guard, c.raw, c.files, ids, default=_frame([])))
+        found = stage("identifier guard", c.files["patients"], identifier_guard, c.raw, c.files, ids, default=_frame([]))
+        problems.append(name_records(found, c.raw, c.files))
     problems.append(_frame(_same_patients(centres)))
     _raise_if_any(problems)
     checked = []
@@ -1462,15 +1509,15 @@ def load_own_cohort(paths, codebook: pd.DataFrame | None = None):
         typed, found = stage("validation", label, validate_cohort, raw, c.files, cb, default=(None, _frame([])))
         if typed is None:
             continue
-        found = stage("row numbers", label, renumber, found, raw, c.files, default=found)
+        found = name_records(stage("row numbers", label, renumber, found, raw, c.files, default=found), c.raw, c.files)
         extra = [_problem(c.files[t], None, "", "", f"empty table: {t} has a header row but no data rows")
                  for t in ("patients", "visits") if t in raw and len(raw[t]) == 0]
         problems += [found, _frame(extra)]
         c.typed = typed
         checked.append((c, raw, typed))
     _raise_if_any(problems)
-    warnings = [stage("plausibility warnings", c.files["patients"], plausibility_warnings, typed, raw, c.files,
-                      default=_frame([])) for c, raw, typed in checked]
+    warnings = [name_records(stage("plausibility warnings", c.files["patients"], plausibility_warnings, typed, raw, c.files,
+                                   default=_frame([])), c.raw, c.files) for c, raw, typed in checked]
     _raise_if_any(problems)
     _unique_ids(centres, "typed")
     merged = {t: pd.concat([c.typed[t] for c in centres], ignore_index=True) for t in TABLES}
@@ -1620,8 +1667,8 @@ def _print_summary(kind: str, frame: pd.DataFrame) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m lupus_utils.ingest",
-        description="Check a centre's own cohort (an .xlsx workbook or a folder of patients.csv, visits.csv, "
-                    "adverse_events.csv; several for several centres), write the validation report and, when "
+        description="Check a centre's own cohort (an .xlsx workbook, a folder of patients.csv, visits.csv, "
+                    "adverse_events.csv, or a REDCap records export .csv; several for several centres), write the validation report and, when "
                     "there is no error, the pseudonymised tables for the book.")
     ap.add_argument("paths", nargs="+", help="workbook(s) or folder(s), one per centre")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")

@@ -8,8 +8,14 @@ import pandas as pd
 
 from lupus_utils.codebook import load_codebook
 from lupus_utils.paths import VISIT_WEEKS
+import pytest
+
+from lupus_utils.data import read_cohort
+from lupus_utils.ingest import load_own_cohort, main as ingest_main
+from lupus_utils.paths import SYNTHETIC_DIR, TABLES
 from lupus_utils.redcap import (DICTIONARY_COLUMNS, FIELD_TYPES, VALIDATION_TYPES, data_dictionary, designations,
-                                events, repeating_instruments, write_project)
+                                events, export_columns, records_export, repeating_instruments, split_records,
+                                write_project)
 
 #: REDCap's data-dictionary template header, as its "Download the current Data Dictionary" writes it.
 REDCAP_HEADER = ["Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -34,7 +40,7 @@ def test_dictionary_has_redcaps_columns_types_and_names():
 def test_dictionary_carries_every_codebook_column():
     cb = load_codebook()
     d = data_dictionary().set_index("Variable / Field Name")
-    expected = {c for t, c in zip(cb["table"], cb["column"]) if not (c == "week" and t == "visits")}
+    expected = {c for t, c in zip(cb["table"], cb["column"]) if c != "week"}   # a visit's week is its event
     assert set(d.index) == expected
     sex = d.loc["sex"]
     assert sex["Field Type"] == "dropdown" and sex["Choices, Calculations, OR Slider Labels"] == "f, F | m, M"
@@ -64,3 +70,86 @@ def test_events_designations_and_repeating_adverse_events(tmp_path):
     paths = write_project(tmp_path)
     back = pd.read_csv(paths["data_dictionary"], dtype=str, keep_default_na=False)
     assert list(back.columns) == REDCAP_HEADER and len(back) == len(data_dictionary())
+
+
+def _synthetic_text() -> dict[str, pd.DataFrame]:
+    return {t: pd.read_csv(SYNTHETIC_DIR / f"{t}.csv", dtype=str, keep_default_na=False) for t in TABLES}
+
+
+def _unpseudonymised(tables, mapping) -> dict[str, pd.DataFrame]:
+    back = {col: {v: k for k, v in m.items()} for col, m in mapping.items()}
+    out = {}
+    for t, f in tables.items():
+        f = f.copy()
+        for col in ("patient_id", "event_id"):
+            if col in f:
+                f[col] = f[col].map(back[col]).astype(f[col].dtype)
+        out[t] = f
+    return out
+
+
+def _sorted(f: pd.DataFrame, t: str) -> pd.DataFrame:
+    key = {"patients": ["patient_id"], "visits": ["patient_id", "week"], "adverse_events": ["event_id"]}[t]
+    return f.sort_values(key).reset_index(drop=True)
+
+
+def test_export_layout_is_redcaps_flat_records_export():
+    e = records_export(_synthetic_text())
+    assert list(e.columns) == export_columns()
+    assert list(e.columns[:4]) == ["patient_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
+    assert e.columns[-1] == "adverse_events_complete" and "patients_complete" in e and "visits_complete" in e
+    # one row per record and visit, one per adverse event; the patients form only at week 0
+    assert len(e) == 117 + 27
+    ae = e[e["redcap_repeat_instrument"] == "adverse_events"]
+    assert len(ae) == 27 and set(ae["redcap_repeat_instance"]) >= {"1"}
+    base = e[e["redcap_repeat_instrument"] == ""]
+    assert (base["sex"] != "").sum() == 26 and set(base.loc[base["sex"] != "", "redcap_event_name"]) == {"week_0_arm_1"}
+    first = e.iloc[0]
+    assert (first["patient_id"], first["redcap_event_name"], first["sex"], first["ethnicity"]) == \
+        ("SYNTH-01", "week_0_arm_1", "f", "caucasian")
+    labels = records_export(_synthetic_text(), labels=True)
+    assert list(labels.columns[1:4]) == ["Event Name", "Repeat Instrument", "Repeat Instance"]
+    assert list(labels.columns).count("Complete?") == 3
+    assert labels.iloc[0]["Event Name"] == "Week 0" and labels.iloc[0]["Sex recorded in the clinical chart."] == "F"
+    assert set(labels["Repeat Instrument"]) == {"", "Adverse Events"}
+
+
+@pytest.mark.parametrize("labels", [False, True], ids=["raw", "labels"])
+def test_round_trip_synthetic_to_redcap_export_to_ingest_is_identical(tmp_path, labels):
+    path = tmp_path / "export.csv"
+    records_export(_synthetic_text(), labels=labels).to_csv(path, index=False)
+    tables, report = load_own_cohort([path])
+    assert report["rows_in"] == {"patients": 26, "visits": 117, "adverse_events": 27}
+    kind = "label" if labels else "raw"
+    assert any(f"({kind} values, {kind} headers)" in n for n in report["notes"])
+    ref = read_cohort(SYNTHETIC_DIR)
+    got = _unpseudonymised(tables, report["mapping"])
+    for t in TABLES:
+        pd.testing.assert_frame_equal(_sorted(got[t], t), _sorted(ref[t], t))
+
+
+def test_event_labels_with_the_arm_and_the_command_line(tmp_path, capsys):
+    e = records_export(_synthetic_text(), labels=True)
+    e["Event Name"] = e["Event Name"] + " (Arm 1: Arm 1)"   # how REDCap labels events of a project with arms
+    path = tmp_path / "labels export.csv"
+    e.to_csv(path, index=False)
+    assert ingest_main([str(path), "--out", str(tmp_path / "out")]) == 0
+    assert "No errors. Rows: patients 26 of 26, visits 117 of 117, adverse_events 27 of 27" in capsys.readouterr().out
+    back = pd.read_csv(tmp_path / "out" / "data" / "visits.csv")
+    assert len(back) == 117 and back["patient_id"].str.fullmatch(r"P\d{3}").all()
+
+
+def test_split_records_names_record_event_and_field_of_every_problem():
+    e = records_export(_synthetic_text())
+    e.loc[1, "redcap_event_name"] = "baseline_arm_1"          # line 3
+    e.loc[2, "redcap_repeat_instance"] = ""                   # line 4: SYNTH-01's adverse event
+    e.loc[4, "redcap_repeat_instance"] = "2"                  # line 6: an instance on a visit row
+    frame = e.set_axis(pd.Index(range(2, len(e) + 2), name="row"))
+    raw, files, notes, problems = split_records(frame, "x.csv (REDCap)")
+    got = {(p["file"], p["row"], p["column"], p["rule"].split(":")[0]) for p in problems}
+    assert got == {
+        ("x.csv (REDCap), record SYNTH-01, event baseline_arm_1", 3, "redcap_event_name", "unknown event"),
+        ("x.csv (REDCap), record SYNTH-01, event week_4_arm_1", 4, "redcap_repeat_instance", "repeat instance"),
+        ("x.csv (REDCap), record SYNTH-02, event week_4_arm_1", 6, "redcap_repeat_instance",
+         "repeat instance without its instrument"),
+    }

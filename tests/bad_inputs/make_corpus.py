@@ -790,6 +790,103 @@ def _(folder):
     return ["ok_utf16_bom"]
 
 
+# --- REDCap records exports ------------------------------------------------------------------
+# The base cohort exported (lupus_utils.redcap.records_export), header = line 1: SYNTH-01 lines
+# 2 (week 0: patients and visit), 3 (week 4), 4 (week 4, adverse event 1); SYNTH-02 lines 5-7
+# likewise; SYNTH-03 lines 8 (week 0), 9 (week 4), 10 (week 12), 11 (week 12, adverse event 1);
+# SYNTH-04 lines 12 (week 0), 13 (week 4), 14 (week 4, adverse event 1), 15 (week 12).
+
+def redcap_export(labels: bool = False) -> pd.DataFrame:
+    from lupus_utils.redcap import records_export
+
+    return records_export(base(), labels=labels)
+
+
+def redcap_case(name, outcome, description, expected=(), labels=False):
+    """A case that edits the base cohort's records export (line = spreadsheet row, header = 1)
+    and writes it as ``<name>/<name>.csv``."""
+    def register(edit):
+        def build(folder):
+            e = redcap_export(labels)
+            edit(e)
+            folder.mkdir(parents=True, exist_ok=True)
+            e.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            return [f"{name}/{name}.csv"]
+        CASES.append(dict(name=name, outcome=outcome, description=description, expected=list(expected), build=build))
+        return edit
+    return register
+
+
+def R(name, record, event, table=None):
+    """How a problem names a cell of an export: file (table), record, event."""
+    return f"{name}.csv (REDCap){', ' + table if table else ''}, record {record}, event {event}"
+
+
+@redcap_case("redcap_ok_raw", "ok", "REDCap records export, raw values and raw headers")
+def _(e):
+    pass
+
+
+@redcap_case("redcap_ok_labels", "ok", "REDCap records export, label values and label headers ('CSV (labels)')",
+             labels=True)
+def _(e):
+    pass
+
+
+@redcap_case("redcap_unknown_event", "error", "SYNTH-03's week-4 row at an event the project does not have",
+             [(R("redcap_unknown_event", "SYNTH-03", "week_8_arm_1"), "9", "redcap_event_name", "unknown event")])
+def _(e):
+    e.loc[9 - 2, "redcap_event_name"] = "week_8_arm_1"
+
+
+@redcap_case("redcap_unknown_field", "error", "a field the data dictionary does not have (smoking_status)",
+             [("redcap_unknown_field.csv (REDCap)", "1", "smoking_status", "unknown field")])
+def _(e):
+    e.insert(10, "smoking_status", "")
+    e.loc[0, "smoking_status"] = "never"
+
+
+@redcap_case("redcap_mixed_values", "error", "a raw export with one label value (sex 'F' instead of the code 'f')",
+             [(R("redcap_mixed_values", "SYNTH-03", "week_0_arm_1"), "8", "sex", "raw and label values mixed")])
+def _(e):
+    e.loc[8 - 2, "sex"] = "F"
+
+
+@redcap_case("redcap_instance_without_parent", "error",
+             "SYNTH-03's adverse event (instance 1) at week 24, where SYNTH-03 has no visit",
+             [(R("redcap_instance_without_parent", "SYNTH-03", "week_24_arm_1"), "11", "redcap_repeat_instrument",
+               "repeating instance without its parent")])
+def _(e):
+    e.loc[11 - 2, "redcap_event_name"] = "week_24_arm_1"
+
+
+@redcap_case("redcap_instance_number_missing", "error", "a repeating adverse-event row without its instance number",
+             [(R("redcap_instance_number_missing", "SYNTH-04", "week_4_arm_1"), "14", "redcap_repeat_instance",
+               "repeat instance")])
+def _(e):
+    e.loc[14 - 2, "redcap_repeat_instance"] = ""
+
+
+@redcap_case("redcap_pga_out_of_range", "error", "a validation problem in an export names the record and event: PGA 5",
+             [(R("redcap_pga_out_of_range", "SYNTH-03", "week_4_arm_1", "visits"), "9", "pga", "out of range")])
+def _(e):
+    e.loc[9 - 2, "pga"] = "5"
+
+
+@redcap_case("redcap_identifier_in_term", "error", "an adverse-event term holding a mobile number",
+             [(R("redcap_identifier_in_term", "SYNTH-02", "week_4_arm_1", "adverse_events"), "7", "term",
+               "direct identifier")])
+def _(e):
+    e.loc[7 - 2, "term"] = "called the patient on 333 1234567"
+
+
+@case("redcap_not_an_export", "error", "a single CSV that is not a REDCap export (a patients table given alone)",
+      [("patients.csv", "", "", "not a REDCap records export")])
+def _(folder):
+    write_csv_folder(folder, {"patients": base()["patients"]})
+    return ["redcap_not_an_export/patients.csv"]
+
+
 def main() -> None:
     for d in HERE.iterdir():
         if d.is_dir() and d.name != "__pycache__":
