@@ -62,12 +62,12 @@ def data_dictionary_page() -> str:
              "Every column of the three tables, generated from `data/codebook.csv` when the book is built.",
              "Validation (`lupus_utils.read_cohort`) applies exactly these types, ranges and allowed values.", ""]
     for table, rows in cb.groupby("table", sort=False):
-        lines += [f"## `{table}`", "", "| Column | Type | Unit | Allowed | Required | Description | Source |",
+        lines += [f"## `{table}`", "", "| Column | Type | Unit | Allowed | Required (why) | Description | Source |",
                   "|---|---|---|---|---|---|---|"]
         for r in rows.itertuples():
             allowed = ", ".join(r.allowed) if r.allowed else (
                 f"{'' if r.min != r.min else f'{r.min:g}'}–{'' if r.max != r.max else f'{r.max:g}'}" if (r.min == r.min or r.max == r.max) else "")
-            cells = [f"`{r.column}`", r.type, r.unit, allowed, "yes" if r.required else "no", r.description, r.source]
+            cells = [f"`{r.column}`", r.type, r.unit, allowed, f"yes: {r.required_because}" if r.required else "no", r.description, r.source]
             lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -10,13 +10,15 @@ import pandas as pd
 
 from .paths import CODEBOOK_FILE, TABLES
 
-CODEBOOK_FIELDS = ("table", "column", "type", "unit", "allowed", "min", "max", "required", "description", "source")
+CODEBOOK_FIELDS = ("table", "column", "type", "unit", "allowed", "min", "max", "required", "required_because", "description",
+                   "source")
 COLUMN_TYPES = ("string", "integer", "number", "binary", "category", "date")
 
 
 def load_codebook(path: Path | str = CODEBOOK_FILE) -> pd.DataFrame:
     """Read the codebook as a data frame; ``allowed`` becomes a tuple of strings (empty if free),
-    ``min``/``max`` floats (NaN if open) and ``required`` a bool. Raises ``ValueError`` listing
+    ``min``/``max`` floats (NaN if open) and ``required`` a bool (a required column says why in
+    ``required_because``; any other may be empty, a gap counted where it is used). Raises ``ValueError`` listing
     every malformed codebook row."""
     cb = pd.read_csv(path, dtype=str, keep_default_na=False)
     problems = []
@@ -30,6 +32,9 @@ def load_codebook(path: Path | str = CODEBOOK_FILE) -> pd.DataFrame:
             problems.append(f"{where}: type '{r['type']}' is not one of {', '.join(COLUMN_TYPES)}")
         if r["required"] not in ("yes", "no"):
             problems.append(f"{where}: required must be yes or no, not '{r['required']}'")
+        elif r["required"] == "yes" and not r["required_because"].strip():
+            problems.append(f"{where}: a required column says why in required_because (what cannot be computed or "
+                            "counted without it); an input whose absence only leaves a score unknown is not required")
         if r["type"] in ("category", "binary") and not r["allowed"]:
             problems.append(f"{where}: a {r['type']} column needs its allowed values")
     dup = cb[cb.duplicated(["table", "column"], keep=False)]

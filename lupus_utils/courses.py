@@ -9,11 +9,13 @@ import pandas as pd
 from .paths import VISIT_WEEKS
 
 #: The state of a patient at a scheduled visit, in the order the charts stack them.
-STATES = ("DORIS remission", "LLDAS, not remission", "Neither", "Off anifrolumab", "Not yet due", "Visit missed")
+STATES = ("DORIS remission", "LLDAS, not remission", "Neither", "State unknown", "Off anifrolumab", "Not yet due",
+          "Visit missed")
 STATE_NOTES = {
     "DORIS remission": "DORIS 2021 remission at the visit, on anifrolumab",
     "LLDAS, not remission": "LLDAS met, DORIS remission not met",
     "Neither": "assessed on anifrolumab, in neither state",
+    "State unknown": "assessed on anifrolumab, but an input the state needs (PGA, glucocorticoid dose) is missing",
     "Off anifrolumab": "anifrolumab stopped before the visit (discontinuation)",
     "Not yet due": "follow-up ended before the visit was due (administrative censoring, not dropout)",
     "Visit missed": "on anifrolumab and followed beyond the visit, with no visit recorded",
@@ -22,13 +24,19 @@ STATE_NOTES = {
 
 def visit_state(visits: pd.DataFrame) -> pd.Series:
     """The state of each visit (the book's one rule for it): 'Off anifrolumab' off treatment, else
-    'DORIS remission', else 'LLDAS, not remission' when LLDAS holds, else 'Neither'. ``visits``
-    are derived visits (``on_treatment``, ``doris_remission``, ``lldas``)."""
+    'DORIS remission', else 'LLDAS, not remission' when LLDAS holds, else 'Neither'; 'State
+    unknown' where remission, or LLDAS without remission, is unknown (an input is missing).
+    ``visits`` are derived visits (``on_treatment``, ``doris_remission``, ``lldas``)."""
     on = visits["on_treatment"].astype(bool).to_numpy()
-    rem = visits["doris_remission"].astype(bool).to_numpy()
-    lldas = visits["lldas"].astype(bool).to_numpy()
-    state = np.where(~on, "Off anifrolumab", np.where(rem, "DORIS remission",
-                                                      np.where(lldas, "LLDAS, not remission", "Neither")))
+    rem_s = pd.Series(visits["doris_remission"], dtype="boolean")
+    lldas_s = pd.Series(visits["lldas"], dtype="boolean")
+    rem, rem_unknown = rem_s.fillna(False).to_numpy(dtype=bool), rem_s.isna().to_numpy()
+    lldas, lldas_unknown = lldas_s.fillna(False).to_numpy(dtype=bool), lldas_s.isna().to_numpy()
+    state = np.where(~on, "Off anifrolumab",
+                     np.where(rem, "DORIS remission",
+                              np.where(rem_unknown, "State unknown",
+                                       np.where(lldas, "LLDAS, not remission",
+                                                np.where(lldas_unknown, "State unknown", "Neither")))))
     return pd.Series(state, index=visits.index, name="state")
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 from .codebook import load_codebook
 from .codebook import table_spec as _table_spec
 from .instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .data import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, capped, flag_cells,
+from .data import (GAP_INPUTS, PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, capped, flag_cells,
                    format_problems, rule_counts, validate_cohort)
 from .paths import BUILD_DIR, TABLES
 from . import redcap
@@ -1345,8 +1345,9 @@ EARLIEST_PLAUSIBLE_START = pd.Timestamp("2019-01-01")  # before approval (FDA 20
 
 def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame] | None = None,
                           files: dict[str, str] | None = None) -> pd.DataFrame:
-    """Plausible but unusual values of a valid cohort, as a frame like the problems (the rule
-    starts with ``unusual:``). They are listed for the centre to check, never errors."""
+    """Plausible but unusual values of a valid cohort, and gaps, as a frame like the problems (the
+    rule starts with ``unusual:`` or ``missing input:``). They are listed for the centre to check,
+    never errors."""
     from .instruments import prednisone_equivalent
 
     files = files or {t: f"{t}.csv" for t in TABLES}
@@ -1403,6 +1404,10 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
             "lupus (a drug, an infection) and neither SLEDAI-2K nor SLE-DAS counts it; check the attribution")
     add("visits", (v["sledai_arthritis"] == 1) & (v["tender_joints"] == 0) & (v["swollen_joints"] == 0), "sledai_arthritis",
         "sledai_arthritis", "unusual: SLEDAI arthritis recorded with 0 tender and 0 swollen joints; check the joint counts")
+    for col, (_, unknown) in GAP_INPUTS.items():
+        if col in v:
+            add("visits", v[col].isna(), col, col, f"missing input: {col} is not recorded; unknown at this visit: {unknown} "
+                                                   "(counted as missing, never as 0)")
     add("adverse_events", (ae["hospitalised"] == 1) & (ae["serious"] == 0), "serious", "serious",
         "unusual: an event that led to hospitalisation is serious by the ICH E2A definition; check 'serious'")
     ae_stop = ae["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])

@@ -209,7 +209,10 @@ def _context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
 
 #: Colours of the patient states (:data:`lupus_utils.courses.STATES`), colour-blind safe.
 STATE_COLOURS = {"DORIS remission": "#029E73", "LLDAS, not remission": "#56B4E9", "Neither": "#DE8F05",
-                 "Off anifrolumab": "#555555", "Not yet due": "#DDDDDD", "Visit missed": "#CC78BC"}
+                 "State unknown": "#FFFFFF", "Off anifrolumab": "#555555", "Not yet due": "#DDDDDD",
+                 "Visit missed": "#CC78BC"}
+#: A white marker needs an outline to be seen.
+_STATE_EDGE = {"State unknown": "#333333"}
 AE_MARKERS = {"infection": ("^", "#D55E00"), "cardiovascular": ("D", "#CC78BC"), "other": ("s", "#949494")}
 
 
@@ -241,8 +244,9 @@ def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", 
         for state, colour in STATE_COLOURS.items():
             s = states[states["value"] == state]
             if len(s):
-                ax.scatter(s["week"], s["patient_id"].map(lane), s=28, color=colour, edgecolor="white",
-                           linewidth=0.5, zorder=3)
+                ax.scatter(s["week"], s["patient_id"].map(lane), s=28, color=colour,
+                           edgecolor=_STATE_EDGE.get(state, "white"), linewidth=0.5 if state not in _STATE_EDGE else 0.9,
+                           zorder=3)
         susp = marks[marks["kind"] == "suspension"]
         ax.scatter(susp["week"] + 1.4, susp["patient_id"].map(lane), marker="|", s=90, color="white",
                    linewidth=2.2, zorder=2)
@@ -267,8 +271,8 @@ def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", 
                    Line2D([], [], color="#555555", label="Follow-up after stopping"),
                    Line2D([], [], marker="|", color="black", linestyle="", markersize=10, label="Stopped"),
                    Patch(facecolor="#B8C7D9", edgecolor="white", hatch="|", label="Temporary suspension (white gap)")]
-        handles += [Line2D([], [], marker="o", color=c, linestyle="", label=s) for s, c in STATE_COLOURS.items()
-                    if s in set(states["value"])]
+        handles += [Line2D([], [], marker="o", color=c, markeredgecolor=_STATE_EDGE.get(s, c), linestyle="", label=s)
+                    for s, c in STATE_COLOURS.items() if s in set(states["value"])]
         handles += [Line2D([], [], marker="*", markerfacecolor=face, markeredgecolor="#D55E00", color="#D55E00",
                            linestyle="", markersize=10, label=f"Flare, {sev}")
                     for sev, face in (("mild/moderate", "none"), ("severe", "#D55E00"))]
@@ -295,7 +299,8 @@ def transitions_figure(counts: pd.DataFrame, title: str = "", note: str = SYNTHE
             if state not in wide or wide[state].sum() == 0:
                 continue
             h = wide[state].to_numpy(dtype=float)
-            ax.bar(x, h, bottom=bottom, color=colour, label=state, width=0.7, edgecolor="white")
+            ax.bar(x, h, bottom=bottom, color=colour, label=state, width=0.7, edgecolor=_STATE_EDGE.get(state, "white"),
+                   hatch="//" if state in _STATE_EDGE else None)
             for xi, hi, bi in zip(x, h, bottom):
                 if hi >= 2:
                     ax.text(xi, bi + hi / 2, f"{int(hi)}", ha="center", va="center", fontsize=8,

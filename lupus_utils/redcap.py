@@ -98,7 +98,7 @@ def data_dictionary(codebook: pd.DataFrame | None = None) -> pd.DataFrame:
                 "Identifier?": "", "Branching Logic (Show field only if...)": "",
                 "Required Field?": "y" if r.required else "", "Custom Alignment": "",
                 "Question Number (surveys only)": "", "Matrix Group Name": "", "Matrix Ranking?": "",
-                "Field Annotation": "",
+                "Field Annotation": f"Required: {r.required_because}" if r.required else "",
             })
     out = pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
     first = out[out["Variable / Field Name"] == RECORD_ID]

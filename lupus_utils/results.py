@@ -75,12 +75,10 @@ def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     v["clinical_sledai"] = clinical_sledai(v)
     v["sle_das"] = sle_das(v)
     v["prednisone_mg"] = prednisone_equivalent(v)
-    for name, state in (("lldas", lldas(v)), ("doris_remission", doris_remission(v))):
-        unknown = state.isna().to_numpy()
-        if unknown.any():  # read_cohort requires every input, so only a direct caller gets here
-            rows = v.loc[unknown, ["patient_id", "week"]].astype(str).agg(" week ".join, axis=1).tolist()
-            raise ValueError(f"{name} is unknown (an input is missing) at {len(rows)} visit(s): {rows[:10]}")
-        v[name] = state.to_numpy(dtype=bool)
+    # a state is unknown (NA) where an input it needs is missing and the others do not decide it;
+    # the summaries count it as missing (``visit_flow`` says how many), never as False
+    v["lldas"] = lldas(v).astype("boolean")
+    v["doris_remission"] = doris_remission(v).astype("boolean")
     v["at_least_lldas"] = v["lldas"] | v["doris_remission"]
     v["sfi_flare"] = sfi_flare(v, p)
     v["active_serology"] = (v["sledai_low_complement"] == 1) | (v["sledai_increased_dna_binding"] == 1)
@@ -102,9 +100,12 @@ def _describe_rows(measure, population, week, values) -> list[dict]:
 
 def _count_rows(measure, population, week, flags, denominator=None) -> list[dict]:
     r = n_percent(flags, denominator)
-    return [_row(measure, population, week, "n", r["n"], r["denominator"]),
+    rows = [_row(measure, population, week, "n", r["n"], r["denominator"]),
             _row(measure, population, week, "pct", r["pct"], r["denominator"]),
             _row(measure, population, week, "denominator", r["denominator"])]
+    if r["n_missing"]:  # unknown where an input is missing: out of the denominator, and said
+        rows.append(_row(measure, population, week, "n_missing", r["n_missing"]))
+    return rows
 
 
 def patient_results(p: pd.DataFrame, baseline: pd.DataFrame) -> list[dict]:
@@ -164,7 +165,7 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
     at48 = eff[eff["week"] == 48]
     rows += _count_rows("doris_remission", "completed_48w", 48, at48["doris_remission"])
     # not in remission, but would be with prednisone <= 5 mg/day (every other DORIS criterion holds)
-    only_gc = ~at48["doris_remission"] & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0)).to_numpy(dtype=bool)
+    only_gc = ((~at48["doris_remission"]) & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0))).fillna(False)
     rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
     for measure, population in TABLE2_MEASURES.items():
         sub = population_visits(eff, measure)
@@ -523,3 +524,40 @@ def data_flow(tables: dict[str, pd.DataFrame], visits: pd.DataFrame,
     rows.append({"data": "patients in the non-responder rule", "rows in": len(p), "analysed": len(p) - short,
                  "excluded": short, "reason": f"followed for less than {min_follow_up_weeks} weeks (or follow-up unknown)"})
     return pd.DataFrame(rows)
+
+
+def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
+    """Per visit week (derived visits): the visits recorded, those excluded from the efficacy
+    analyses (anifrolumab stopped before the visit; kept for safety), those assessed on
+    anifrolumab, and among these the visits missing at least one gap input
+    (:data:`lupus_utils.data.GAP_INPUTS`) and where SLE-DAS, LLDAS or DORIS remission is unknown
+    for that reason (counted as missing in every summary, never as absent); an 'unknown' column
+    that is zero at every week is left out. Last row: all weeks."""
+    from .data import GAP_INPUTS
+
+    inputs = [c for c in GAP_INPUTS if c in visits]
+
+    def counts(g: pd.DataFrame, label: str) -> dict:
+        on = g[g["on_treatment"]]
+        return {"Visit": label, "Recorded": len(g), "Excluded (off drug)": len(g) - len(on),
+                "Assessed": len(on), "Missing an input": int(on[inputs].isna().any(axis=1).sum()),
+                "Unknown: SLE-DAS": int(on["sle_das"].isna().sum()), "Unknown: LLDAS": int(on["lldas"].isna().sum()),
+                "Unknown: DORIS": int(on["doris_remission"].isna().sum())}
+
+    rows = [counts(g, "Baseline" if w == 0 else f"Week {int(w)}") for w, g in visits.groupby("week", sort=True)]
+    rows.append(counts(visits, "All visits"))
+    out = pd.DataFrame(rows)
+    unknown = [c for c in out.columns if c.startswith("Unknown: ")]
+    return out.drop(columns=[c for c in unknown if not out[c].any()])  # a column of zeros says nothing
+
+
+def input_gap_table(visits: pd.DataFrame) -> pd.DataFrame:
+    """The gap inputs missing at one visit or more, among the visits assessed on anifrolumab:
+    the input, the visits without it (n of N, %) and what is unknown there. Empty when nothing
+    is missing."""
+    from .data import input_gaps
+
+    g = input_gaps(visits[visits["on_treatment"]])
+    g = g[g["missing"] > 0]
+    return pd.DataFrame({"Input": g["label"], "Visits without it": g["missing"], "Of": g["visits"],
+                         "%": g["pct"].round(1), "Unknown at those visits": g["unknown_without_it"]}).reset_index(drop=True)

@@ -271,7 +271,7 @@ def table2(results: pd.DataFrame, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
             n = _get(results, measure, pop, w, "n")
             n_visit = _get(results, "patients_at_visit", "observed_at_visit", w, "n")
             cell = iqr_text(med, q1, q3)
-            if pop != "observed_at_visit" and not math.isnan(n) and n != n_visit:
+            if not math.isnan(n) and n != n_visit:  # a subpopulation, or visits without the measure
                 cell += f", n={int(n)}"
             row[heads[w]] = cell
         rows.append(row)

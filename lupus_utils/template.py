@@ -68,7 +68,7 @@ INSTRUCTIONS = [
     "Columns (generated from data/codebook.csv, the single definition used by validation):",
 ]
 
-README_HEADER = ("table", "column", "type", "unit", "allowed / range", "required", "description", "source")
+README_HEADER = ("table", "column", "type", "unit", "allowed / range", "required (why)", "description", "source")
 
 _BOLD = Font(bold=True)
 _UNIT_FONT = Font(italic=True, color="555555")
@@ -181,10 +181,10 @@ def _readme_sheet(wb: Workbook, cb: pd.DataFrame) -> None:
         c.font, c.fill = _BOLD, _HEAD_FILL
     for r in cb.itertuples(index=False):
         ws.append([r.table, r.column, r.type, r.unit, allowed_text(pd.Series(r._asdict())),
-                   "yes" if r.required else "no", r.description, r.source])
+                   f"yes: {r.required_because}" if r.required else "no", r.description, r.source])
         for c in ws[ws.max_row]:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDEFGH", (15, 30, 10, 22, 34, 9, 70, 45)):
+    for letter, width in zip("ABCDEFGH", (15, 30, 10, 22, 34, 40, 70, 45)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"A{start + 1}"
 

@@ -32,6 +32,17 @@ EVENTS = pd.DataFrame({"patient_id": ["C", "A"], "week": [24, 12], "category": [
                        "term": ["herpes zoster", "headache"], "action": ["temporary_suspension", "none"]})
 
 
+def test_a_state_an_input_leaves_unknown_is_never_read_as_neither():
+    from lupus_utils.courses import visit_state
+
+    v = pd.DataFrame({"on_treatment": [True, True, True, True, False],
+                      "doris_remission": pd.array([pd.NA, False, False, True, pd.NA], dtype="boolean"),
+                      "lldas": pd.array([True, pd.NA, False, pd.NA, pd.NA], dtype="boolean")})
+    # remission unknown -> unknown, even with LLDAS; LLDAS unknown without remission -> unknown;
+    # remission known true decides; off treatment decides
+    assert visit_state(v).tolist() == ["State unknown", "State unknown", "Neither", "DORIS remission", "Off anifrolumab"]
+
+
 def test_visit_states_give_every_patient_a_state_at_every_week():
     s = visit_states(VISITS, PATIENTS, weeks=(0, 12, 24))
     got = s.pivot(index="patient_id", columns="week", values="state").astype(str)

@@ -75,14 +75,37 @@ def test_adverse_event_problems(tmp_path):
 def test_consistency_rules_between_items_and_laboratory_values(tmp_path):
     pts, vis, ae = good_cohort()
     vis[1].update(sledai_thrombocytopenia=1, platelets_10e9_l=150)   # item says < 100
-    vis[2].update(sledai_proteinuria=1, proteinuria_g_24h=None)      # value required
+    vis[2].update(sledai_proteinuria=1, proteinuria_g_24h=None)      # a gap, not an error (below)
     vis[3].update(gc_drug="none", gc_dose_mg=5)                      # dose without drug
     vis[4].update(vasculitis_type="systemic")                        # item absent
     folder = write_cohort(tmp_path / "c", pts, vis, ae)
     with pytest.raises(CohortValidationError) as info:
         read_cohort(folder)
     got = [(int(r.row), r.column) for r in info.value.problems.itertuples()]
-    assert sorted(got) == [(3, "platelets_10e9_l"), (4, "proteinuria_g_24h"), (5, "gc_dose_mg"), (6, "vasculitis_type")]
+    assert sorted(got) == [(3, "platelets_10e9_l"), (5, "gc_dose_mg"), (6, "vasculitis_type")]
+
+
+def test_a_missing_value_behind_a_present_item_is_a_gap_and_sle_das_is_unknown(tmp_path):
+    from lupus_utils import sle_das, sledai2k
+
+    pts, vis, ae = good_cohort()
+    vis[2].update(sledai_proteinuria=1, proteinuria_g_24h=None)
+    v = read_cohort(write_cohort(tmp_path / "g", pts, vis, ae))["visits"]
+    assert sledai2k(v).iloc[2] == sledai2k(v.assign(sledai_proteinuria=0)).iloc[2] + 4   # the descriptor still counts
+    assert pd.isna(sle_das(v).iloc[2]) and sle_das(v).drop(index=2).notna().all()       # the score that needs g/24 h
+
+
+def test_required_columns_say_why_and_gap_inputs_are_not_required():
+    from lupus_utils.codebook import load_codebook
+    from lupus_utils.data import GAP_INPUTS
+
+    cb = load_codebook()
+    required = cb[cb["required"]]
+    assert required["required_because"].str.len().gt(20).all()
+    assert (cb.loc[~cb["required"], "required_because"] == "").all()
+    visits = cb[cb["table"] == "visits"].set_index("column")
+    assert not visits.loc[list(GAP_INPUTS), "required"].any()
+    assert visits.loc[["week", "treatment_status", "sledai_arthritis", "gc_drug"], "required"].all()
 
 
 def test_cytopenia_not_attributed_to_lupus_is_accepted(tmp_path):

@@ -58,7 +58,7 @@ def test_template_is_generated_from_the_codebook(template):
     readme = [[c.value for c in r] for r in wb["README"].iter_rows()]
     text = " ".join(str(v) for r in readme for v in r if v)
     assert "row 3" in text and "pseudonymous" in text and "codice fiscale" in text and "DD/MM/YYYY" in text
-    header = readme.index(["table", "column", "type", "unit", "allowed / range", "required", "description", "source"])
+    header = readme.index(["table", "column", "type", "unit", "allowed / range", "required (why)", "description", "source"])
     described = {(r[0], r[1]) for r in readme[header + 1:]}
     assert described == set(zip(cb["table"], cb["column"]))
 

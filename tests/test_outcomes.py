@@ -313,12 +313,22 @@ def test_non_responder_stays_unknown_when_the_last_state_is_unknown():
     assert out.loc["F", "non_responder"] == True  # noqa: E712  stopping for a flare decides
 
 
-def test_derive_visits_names_the_visits_whose_state_is_unknown():
-    from lupus_utils.results import derive_visits
-    pts = pd.DataFrame([patient(patient_id="P1", follow_up_weeks=24)])
-    v = visits(visit(patient_id="P1", week=0), visit(patient_id="P1", week=24, pga=np.nan))
-    with pytest.raises(ValueError, match=r"lldas is unknown .* 1 visit\(s\): \['P1 week 24'\]"):
-        derive_visits({"patients": pts, "visits": v})
+def test_a_state_unknown_for_a_missing_pga_is_kept_unknown_and_counted():
+    from lupus_utils.results import derive_visits, visit_flow, visit_results
+    pts = pd.DataFrame([patient(patient_id="P1", follow_up_weeks=24), patient(patient_id="P2", follow_up_weeks=24)])
+    v = visits(visit(patient_id="P1", week=0), visit(patient_id="P1", week=24, pga=np.nan),
+               visit(patient_id="P2", week=0), visit(patient_id="P2", week=24))
+    d = derive_visits({"patients": pts, "visits": v}).set_index(["patient_id", "week"])
+    assert pd.isna(d.loc[("P1", 24), "lldas"]) and pd.isna(d.loc[("P1", 24), "doris_remission"])
+    assert d.loc[("P2", 24), "lldas"] == True and d.loc[("P1", 0), "lldas"] == True  # noqa: E712
+    flow = visit_flow(d.reset_index()).set_index("Visit")
+    assert flow.loc["Week 24", ["Assessed", "Missing an input", "Unknown: LLDAS", "Unknown: DORIS"]].tolist() == [2, 1, 1, 1]
+    assert flow.loc["Baseline", "Missing an input"] == 0
+    r = pd.DataFrame(visit_results(d.reset_index()))
+    at = r[(r.measure == "lldas") & (r.week == 24)].set_index("statistic")["value"]
+    assert (at["n"], at["denominator"], at["pct"], at["n_missing"]) == (1, 1, 100.0, 1)   # 1 of 1 known, 1 unknown
+    pga = r[(r.measure == "pga") & (r.week == 24) & (r.population == "observed_at_visit")].set_index("statistic")["value"]
+    assert pga["n"] == 1
 
 
 def test_non_responder_with_unknown_follow_up_is_not_eligible_and_data_flow_agrees():

@@ -887,6 +887,40 @@ def _(folder):
     return ["redcap_not_an_export/patients.csv"]
 
 
+# --- gaps: accepted with a warning per missing input (outcome "warning": exactly these) ---------
+
+@csv_case("gap_pga", "warning", "PGA not recorded at two visits (rows 3 and 7): a gap, not an error",
+          [(F("gap_pga", "visits"), "3", "pga", "missing input"), (F("gap_pga", "visits"), "7", "pga", "missing input")])
+def _(t):
+    cell(t, "visits", 3, "pga", "")
+    cell(t, "visits", 7, "pga", "")
+
+
+@csv_case("gap_lab_behind_item", "warning",
+          "SLEDAI-2K thrombocytopenia present without the platelet count (row 6; SLE-DAS unknown there), "
+          "haemoglobin not recorded (row 9)",
+          [(F("gap_lab_behind_item", "visits"), "6", "platelets_10e9_l", "missing input"),
+           (F("gap_lab_behind_item", "visits"), "9", "haemoglobin_g_l", "missing input")])
+def _(t):
+    cell(t, "visits", 6, "sledai_thrombocytopenia", "1")
+    cell(t, "visits", 6, "platelets_10e9_l", "")
+    cell(t, "visits", 9, "haemoglobin_g_l", "")
+
+
+@csv_case("gap_joints_clasi_dose", "warning", "joint counts, CLASI and the glucocorticoid dose not recorded at row 10",
+          [(F("gap_joints_clasi_dose", "visits"), "10", c, "missing input")
+           for c in ("gc_dose_mg", "tender_joints", "swollen_joints", "clasi_activity", "clasi_damage")])
+def _(t):
+    for c in ("tender_joints", "swollen_joints", "clasi_activity", "clasi_damage", "gc_dose_mg"):
+        cell(t, "visits", 10, c, "")
+
+
+@redcap_case("redcap_gap_pga", "warning", "a REDCap export with PGA not recorded at SYNTH-03's week-4 visit (line 9)",
+             [(R("redcap_gap_pga", "SYNTH-03", "week_4_arm_1", "visits"), "9", "pga", "missing input")])
+def _(e):
+    e.loc[9 - 2, "pga"] = ""
+
+
 def main() -> None:
     for d in HERE.iterdir():
         if d.is_dir() and d.name != "__pycache__":
@@ -900,6 +934,7 @@ def main() -> None:
     pd.DataFrame(cases).to_csv(HERE / "cases.csv", index=False, lineterminator="\n")
     pd.DataFrame(expected, columns=["case", "file", "row", "column", "rule"]).to_csv(HERE / "expected.csv", index=False, lineterminator="\n")
     print(f"{len(cases)} cases ({sum(c['outcome'] == 'error' for c in cases)} errors, "
+          f"{sum(c['outcome'] == 'warning' for c in cases)} accepted with warnings, "
           f"{sum(c['outcome'] == 'ok' for c in cases)} accepted), {len(expected)} expected problems -> {HERE}")
 
 
