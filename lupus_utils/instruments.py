@@ -153,14 +153,17 @@ def prednisone_equivalent(visits: pd.DataFrame) -> pd.Series:
     """Daily glucocorticoid dose in mg of prednisone equivalent.
 
     ``gc_dose_mg`` of ``gc_drug`` times 5 / (the drug's dose equivalent to 5 mg prednisone);
-    ``gc_drug == "none"`` gives 0. An unknown drug raises ``ValueError`` naming it.
+    ``gc_drug == "none"`` gives 0 (even with the dose left empty); a drug with its dose missing
+    gives NaN (unknown, never 0). An unknown drug raises ``ValueError`` naming it.
     Equivalences: Liu D et al. Allergy Asthma Clin Immunol 2013;9:30 (Table 1).
     """
     factor, unknown = coded(visits["gc_drug"], {k: 5.0 / v for k, v in PREDNISONE_EQUIVALENT_MG.items()} | {"none": 0.0})
     if unknown:
         raise ValueError(f"gc_drug has unknown glucocorticoid(s): {', '.join(unknown)}")
-    dose = pd.to_numeric(visits["gc_dose_mg"], errors="raise").astype("float64")
-    return pd.Series(np.round(dose.to_numpy() * factor, 4), index=visits.index, name="prednisone_mg")
+    dose = pd.to_numeric(visits["gc_dose_mg"], errors="raise").astype("float64").to_numpy()
+    # no glucocorticoid is 0 mg whatever the dose cell says; a drug without its dose is unknown
+    mg = np.where(factor == 0, 0.0, dose * factor)
+    return pd.Series(np.round(mg, 4), index=visits.index, name="prednisone_mg")
 
 
 #: SLE-DAS coefficients (Jesus D, Matos A, Henriques C, et al. Derivation and validation of the

@@ -289,15 +289,27 @@ def sfi_organ_items(visits: pd.DataFrame) -> pd.DataFrame:
     haemolysis = _col(visits, "haemolytic_anaemia") == 1
     haemolysis_before = _previous(_col(visits, "haemolytic_anaemia"), prev, 0.0) == 1
     crossed = (hb < SFI_HAEMOGLOBIN_BELOW) & ~(hb_prev < SFI_HAEMOGLOBIN_BELOW)
-    return pd.DataFrame({
+    nephritis_new = np.any([new(c) for c in RENAL_ITEMS], axis=0)
+    values = {
         "cns": np.any([new(c) for c in (*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC)], axis=0),
         "vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
-        "nephritis": np.any([new(c) for c in RENAL_ITEMS], axis=0) | worse_prot,
+        "nephritis": nephritis_new | worse_prot,
         "myositis": new("sledai_myositis"),
         "platelets_lt60": has_prev & low_platelets & ~_previous(low_platelets, prev, 0).astype(bool),
         "haemolytic_anaemia": has_prev & haemolysis & np.where(
             haemolysis_before, fall | crossed, (hb < SFI_HAEMOGLOBIN_BELOW) | fall),
-    }, index=visits.index)
+    }
+    # unknown where a value the item needs is missing and nothing else decides it
+    thromb_before = _previous(thromb, prev, 0.0) == 1
+    unknown = {
+        "nephritis": (has_prev & (prot_item == 1) & (_previous(prot_item, prev, 0.0) == 1)
+                      & (np.isnan(prot) | np.isnan(_previous(prot, prev)))),
+        "platelets_lt60": has_prev & (thromb == 1) & (np.isnan(platelets)
+                                                      | (thromb_before & np.isnan(_previous(platelets, prev)))),
+        "haemolytic_anaemia": has_prev & haemolysis & (np.isnan(hb) | np.isnan(hb_prev)),
+    }
+    return pd.DataFrame({k: _known_bool(v, unknown.get(k, np.zeros(len(v), dtype=bool)) & ~v)
+                         for k, v in values.items()}, index=visits.index)
 
 
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -325,7 +337,9 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     be "worse"; we do not invent a step, and a worsening the physician judged shows in the PGA rule.
 
     SLEDAI-2K stands in for SELENA-SLEDAI (the paper recorded SLEDAI-2K). The 0.5 mg/kg/day rules
-    need ``weight_kg`` from ``patients``; without a weight they are not applied.
+    need ``weight_kg`` from ``patients``; without a weight they are not applied. Criteria are
+    nullable booleans: unknown (``<NA>``) where a PGA, a glucocorticoid dose or a laboratory value
+    they need is missing at the visit or the previous one, and nothing else decides them.
     """
     prev = previous_visit_position(visits)
     has_prev = prev >= 0
@@ -348,18 +362,30 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     rash_rank = extent_rank(visits, "rash_extent")
     vasc = extent_rank(visits, "vasculitis_type")
     pred_up = has_prev & (pred > pred_prev)
+    pred_unknown = has_prev & (np.isnan(pred) | np.isnan(pred_prev))  # a dose missing now or before
+    pga_unknown = has_prev & (np.isnan(pga) | np.isnan(pga_prev))
     above_half = pred_up & (pred > half_mg_kg)
     hospitalised = has_prev & (_col(visits, "hospitalised_for_sle") == 1)
     requiring = (pred_up & (pred >= 2 * pred_prev)) | above_half | hospitalised
+    requiring_unknown = ~requiring & pred_unknown
     organ = sfi_organ_items(visits)
+
+    def kleene(values, unknown):
+        return _known_bool(values, unknown & ~values)
+
+    def organ_requiring(k):
+        item = organ[k].fillna(False).to_numpy(dtype=bool)
+        item_unknown = organ[k].isna().to_numpy()
+        value = item & requiring
+        return kleene(value, (item & requiring_unknown) | (item_unknown & (requiring | requiring_unknown)))
 
     crit = {
         "severe_sledai_gt12": has_prev & (score > 12) & (score > score_prev),
-        **{f"severe_{k}_requiring": organ[k].to_numpy() & requiring for k in organ.columns},
-        "severe_prednisone_gt_half_mg_kg": above_half,
+        **{f"severe_{k}_requiring": organ_requiring(k) for k in organ.columns},
+        "severe_prednisone_gt_half_mg_kg": kleene(above_half, pred_unknown & ~np.isnan(half_mg_kg)),
         "severe_hospitalised_for_sle": hospitalised,
         "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
-        "severe_pga_gt2_5": has_prev & (pga > 2.5) & (pga > pga_prev),
+        "severe_pga_gt2_5": kleene(has_prev & (pga > 2.5) & (pga > pga_prev), pga_unknown),
         "mild_sledai_up_ge3": has_prev & (score - score_prev >= SFI_MILD_SLEDAI_RISE),
         "mild_new_or_worse_rash": has_prev & (rash_rank > _previous(rash_rank, prev, 0.0)),
         "mild_new_cutaneous_vasculitis": has_prev & (vasc == 1) & (_previous(vasc, prev, 0.0) == 0),
@@ -368,22 +394,30 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
         "mild_new_pericarditis": new("sledai_pericarditis"),
         "mild_new_arthritis": new("sledai_arthritis"),
         "mild_new_fever": new("sledai_fever"),
-        "mild_prednisone_increased": pred_up,
+        "mild_prednisone_increased": kleene(pred_up, pred_unknown),
         "mild_hcq_or_nsaid_added": has_prev & ((_col(visits, "hcq_added") == 1) | (_col(visits, "nsaid_added") == 1)),
-        "mild_pga_up_ge1": has_prev & (pga - pga_prev >= 1.0),
+        "mild_pga_up_ge1": kleene(has_prev & (pga - pga_prev >= 1.0), pga_unknown),
     }
-    return pd.DataFrame(crit, index=visits.index)
+    return pd.DataFrame({k: pd.array(v, dtype="boolean") for k, v in crit.items()}, index=visits.index)
 
 
 def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.Series:
     """SELENA-SLEDAI Flare Index category at each visit versus the previous one:
     ``"severe"`` if any severe criterion of :func:`sfi_flare_criteria` holds, else
     ``"mild_moderate"`` if any mild/moderate one does, else ``"none"``; missing (``<NA>``) at a
-    patient's first visit, where there is nothing to compare with."""
+    patient's first visit, where there is nothing to compare with, and where a criterion that
+    could change the category is unknown (a PGA, a dose or a laboratory value missing now or at
+    the previous visit) while none of a higher category holds."""
     crit = sfi_flare_criteria(visits, patients)
-    severe = crit.filter(like="severe_").any(axis=1).to_numpy()
-    mild = crit.filter(like="mild_").any(axis=1).to_numpy()
-    codes = np.where(severe, 2, np.where(mild, 1, 0))
+
+    def any_of(prefix):  # Kleene OR: True if one holds, unknown if none holds but one is unknown
+        part = crit.filter(like=prefix)
+        true = part.fillna(False).any(axis=1).to_numpy(dtype=bool)
+        return true, ~true & part.isna().any(axis=1).to_numpy(dtype=bool)
+
+    severe, severe_unknown = any_of("severe_")
+    mild, mild_unknown = any_of("mild_")
+    codes = np.where(severe, 2, np.where(severe_unknown, -1, np.where(mild, 1, np.where(mild_unknown, -1, 0))))
     codes[previous_visit_position(visits) < 0] = -1
     cat = pd.Categorical.from_codes(codes, categories=list(SFI_LEVELS))
     return pd.Series(cat, index=visits.index, name="sfi_flare")

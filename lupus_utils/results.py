@@ -192,6 +192,11 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _first_visit(v: pd.DataFrame) -> pd.Series:
+    """Each patient's first visit, where the flare index has nothing to compare with."""
+    return v["week"] == v.groupby("patient_id")["week"].transform("min")
+
+
 def outcome_results(p: pd.DataFrame, v: pd.DataFrame) -> list[dict]:
     """Flares, non-responders, follow-up."""
     rows: list[dict] = []
@@ -201,6 +206,8 @@ def outcome_results(p: pd.DataFrame, v: pd.DataFrame) -> list[dict]:
     rows.append(_row("flares_severe", "all", np.nan, "count", int((flares["sfi_flare"] == "severe").sum())))
     for w, n in flares.groupby("week").size().items():
         rows.append(_row("flares", "all", w, "count", int(n)))
+    # later visits whose flare category an input leaves unknown: said, never counted as no flare
+    rows.append(_row("flares_unknown", "all", np.nan, "count", int((v["sfi_flare"].isna() & ~_first_visit(v)).sum())))
     stopped_flare = p["anifrolumab_stop_reason"].isin(["flare"])
     rows.append(_row("flare_discontinuations", "all", np.nan, "count", int(stopped_flare.sum()), len(flares)))
     rows.append(_row("flare_discontinuations", "all", np.nan, "denominator", len(flares)))
@@ -530,19 +537,22 @@ def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
     """Per visit week (derived visits): the visits recorded, those excluded from the efficacy
     analyses (anifrolumab stopped before the visit; kept for safety), those assessed on
     anifrolumab, and among these the visits missing at least one gap input
-    (:data:`lupus_utils.data.GAP_INPUTS`) and where SLE-DAS, LLDAS or DORIS remission is unknown
+    (:data:`lupus_utils.data.GAP_INPUTS`) and where SLE-DAS, LLDAS, DORIS remission or the flare
+    index (after a patient's first visit) is unknown
     for that reason (counted as missing in every summary, never as absent); an 'unknown' column
     that is zero at every week is left out. Last row: all weeks."""
     from .data import GAP_INPUTS
 
     inputs = [c for c in GAP_INPUTS if c in visits]
+    first = _first_visit(visits)
 
     def counts(g: pd.DataFrame, label: str) -> dict:
         on = g[g["on_treatment"]]
         return {"Visit": label, "Recorded": len(g), "Excluded (off drug)": len(g) - len(on),
                 "Assessed": len(on), "Missing an input": int(on[inputs].isna().any(axis=1).sum()),
                 "Unknown: SLE-DAS": int(on["sle_das"].isna().sum()), "Unknown: LLDAS": int(on["lldas"].isna().sum()),
-                "Unknown: DORIS": int(on["doris_remission"].isna().sum())}
+                "Unknown: DORIS": int(on["doris_remission"].isna().sum()),
+                "Unknown: flare index": int((on["sfi_flare"].isna() & ~first.loc[on.index]).sum())}
 
     rows = [counts(g, "Baseline" if w == 0 else f"Week {int(w)}") for w, g in visits.groupby("week", sort=True)]
     rows.append(counts(visits, "All visits"))

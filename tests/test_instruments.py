@@ -193,3 +193,12 @@ def test_sle_das_item_of_several_inputs_is_missing_not_absent_when_one_is_missin
     assert pd.isna(out.iloc[2])  # pleurisy still unknown; the vasculitis item itself is known (18)
     from lupus_utils.instruments import sle_das_items
     assert sle_das_items(v)["systemic_vasculitis"].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_prednisone_equivalent_no_drug_is_zero_and_a_missing_dose_is_unknown():
+    from lupus_utils import prednisone_equivalent
+
+    v = pd.DataFrame({"gc_drug": ["none", "none", "prednisone", "methylprednisolone"],
+                      "gc_dose_mg": [np.nan, 0.0, np.nan, 4.0]})
+    got = prednisone_equivalent(v).tolist()
+    assert got[:2] == [0.0, 0.0] and np.isnan(got[2]) and got[3] == 5.0   # 4 mg methylprednisolone = 5 mg

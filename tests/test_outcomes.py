@@ -359,3 +359,33 @@ def test_lldas_extent_rule_needs_its_columns_and_an_unknown_extent_is_unknown():
     assert lldas_criteria(v)["c2_no_new_activity"].tolist() == [True, pd.NA]
     with pytest.raises(KeyError):
         lldas(v.drop(columns=["rash_extent"]))
+
+
+def test_flare_index_is_unknown_where_a_missing_input_could_change_the_category():
+    # quiet visits on prednisone 5 mg/day; each patient's week 4 changes one thing
+    def pair(pid, **at4):
+        on = {"gc_drug": "prednisone", "gc_dose_mg": 5.0}
+        return [visit(patient_id=pid, week=0, **on), visit(patient_id=pid, week=4, **(on | at4))]
+    v = visits(*pair("arthritis_pga_missing", sledai_arthritis=1, tender_joints=2, swollen_joints=2, pga=np.nan),
+               *pair("arthritis_dose_missing", sledai_arthritis=1, tender_joints=2, swollen_joints=2, gc_dose_mg=np.nan),
+               *pair("quiet_dose_missing", gc_dose_mg=np.nan),
+               *pair("hospitalised_pga_missing", hospitalised_for_sle=1, pga=np.nan),
+               *pair("nephritis_dose_missing", sledai_proteinuria=1, proteinuria_g_24h=1.2, gc_dose_mg=np.nan),
+               *pair("quiet_pga_known"))
+    got = sfi_flare(v)[v["week"] == 4].astype(object).where(lambda s: s.notna(), None)
+    by = dict(zip(v.loc[v["week"] == 4, "patient_id"], got))
+    # the new arthritis is mild/moderate, but a PGA above 2.5 would make it severe: unknown
+    assert by["arthritis_pga_missing"] is None
+    # without a weight the 0.5 mg/kg rule does not apply, and no organ item needs the dose: mild
+    assert by["arthritis_dose_missing"] == "mild_moderate"
+    # nothing new, but a raised dose would be a mild/moderate flare: unknown, never 'none'
+    assert by["quiet_dose_missing"] is None
+    # hospitalisation decides severe whatever the PGA
+    assert by["hospitalised_pga_missing"] == "severe"
+    # new nephritis: severe if it required doubled prednisone, which the missing dose hides
+    assert by["nephritis_dose_missing"] is None
+    assert by["quiet_pga_known"] == "none"
+    # with a weight, a missing dose also hides the 0.5 mg/kg rule: the arthritis flare is unknown
+    pts = pd.DataFrame([patient(patient_id=p, weight_kg=60.0) for p in v["patient_id"].unique()])
+    with_weight = sfi_flare(v, pts)[v["week"] == 4]
+    assert pd.isna(with_weight[v.loc[v["week"] == 4, "patient_id"] == "arthritis_dose_missing"].iloc[0])

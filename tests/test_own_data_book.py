@@ -65,5 +65,12 @@ def test_the_book_counts_the_gaps_it_was_given(book):
     total = re.search(r"<td[^>]*>All visits</td>((?:\s*<td[^>]*>\d+</td>){4})", flow)
     assert [int(x) for x in re.findall(r">(\d+)<", total.group(1))] == [len(v), int((~assessed).sum()),
                                                                           int(assessed.sum()), missing_any]
+    # the flare index is unknown at some later visits: chapter 3 says how many, as chapter 1 counts them
+    flares = (html / "03_remission_flares.html").read_text(encoding="utf-8")
+    said = int(re.search(r"The category is unknown at (\d+) later visits", flares).group(1))
+    head = re.findall(r"<th[^>]*>(.*?)</th>", flow[:flow.index("</thead>")])
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", flow[flow.index("All visits") - 200:])
+    cells = cells[cells.index("All visits"):]
+    assert said > 0 and int(cells[head.index("Unknown: flare index")]) == said
     efficacy = (html / "02_efficacy.html").read_text(encoding="utf-8")
     assert ", n=" in efficacy   # Table 2 states n where a measure is missing at some visits
