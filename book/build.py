@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.metadata as md
+import os
 import platform
 import shutil
 import subprocess
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from lupus_utils.codebook import load_codebook  # noqa: E402
 from lupus_utils.data import CohortValidationError, read_cohort  # noqa: E402
 from lupus_utils.paths import BOOK_DIR, BUILD_DIR, NOTEBOOKS_DIR, SYNTHETIC_DIR, TABLES  # noqa: E402
-from lupus_utils.report import data_checksum  # noqa: E402
+from lupus_utils.report import COMPUTED_COHORT_ENV, data_checksum, write_computed_cohort  # noqa: E402
 
 BOOK_PACKAGES = ("jupyter-book", "myst-nb", "sphinx", "papermill", "ipywidgets", "numpy", "pandas", "scipy",
                  "matplotlib", "seaborn", "openpyxl")
@@ -216,16 +217,29 @@ def _run_chapter(nb: str, out: str, params: dict, timeout: int) -> str | None:
 
 def _quiet_stderr(log: str) -> None:
     """In a worker: send stderr (and so the kernels' start-up warnings) to ``log``."""
-    import os
-
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
 
 
-def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 300) -> list[tuple[Path, str | None]]:
+def chapter_seconds(src: Path) -> dict[str, float]:
+    """How long each chapter of the previous build ran (papermill's record), by file name."""
+    import json
+
+    out = {}
+    for nb in src.glob("[0-9][0-9]_*.ipynb"):
+        try:
+            out[nb.name] = float(json.loads(nb.read_text())["metadata"]["papermill"]["duration"] or 0)
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 300,
+                seconds: dict[str, float] | None = None) -> list[tuple[Path, str | None]]:
     """Run the chapters two at a time, each in its own kernel, from two worker processes that
-    import papermill once (a process per chapter cost about 0.7 s of CPU each); a cell running
+    import papermill once (a process per chapter cost about 0.7 s of CPU each), the longest first
+    by ``seconds`` (the last build's times) so that the two workers finish together; a cell running
     longer than ``timeout`` seconds fails its chapter. Returns (notebook, error or None) in order;
     papermill's injected parameters (local paths) are kept out of the book."""
     import multiprocessing as mp
@@ -236,9 +250,12 @@ def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 3
     log = src.parent / "chapter_kernels.log"  # the kernels' own chatter, out of the terminal
     with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork"), initializer=_quiet_stderr,
                              initargs=(str(log),)) as pool:
-        futures = [pool.submit(_run_chapter, str(nb), str(src / nb.name), params, timeout) for nb in notebooks]
+        seconds = seconds or {}
+        futures = {nb: pool.submit(_run_chapter, str(nb), str(src / nb.name), params, timeout)
+                   for nb in sorted(notebooks, key=lambda nb: -seconds.get(nb.name, 0.0))}
         results = []
-        for nb, fut in zip(notebooks, futures):
+        for nb in notebooks:
+            fut = futures[nb]
             error = fut.result()
             if error:
                 results.append((nb, f"{nb.name}: {error}"))
@@ -289,6 +306,7 @@ def main(argv=None) -> int:
         return 1
     print("    " + ", ".join(f"{t}: {len(f)} rows" for t, f in tables.items()), flush=True)
 
+    seconds = chapter_seconds(src)
     for stale in (src, html, stamp):
         if stale.is_dir():
             shutil.rmtree(stale)
@@ -312,11 +330,13 @@ def main(argv=None) -> int:
     (src / "cite.md").write_text(cite_page())
 
     notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    # the cohort computed once for the twelve chapters' kernels (they inherit the variable)
+    os.environ[COMPUTED_COHORT_ENV] = str(write_computed_cohort(data, out / "computed_cohort.pickle"))
     params = {"data_dir": str(data), "output_dir": str(exports), "cohort_name": name,
               "show_published": show_published}
     step(f"executing {len(notebooks)} chapters with papermill, two at a time")
     failures = []
-    for nb, error in execute_all(notebooks, src, params):
+    for nb, error in execute_all(notebooks, src, params, seconds=seconds):
         print(f"    {'FAILED' if error else 'ok    '} {nb.name}", flush=True)
         if error:
             failures.append(error)

@@ -174,7 +174,7 @@ def _check_groups(groups: pd.Series, label: str) -> list[str]:
 
 
 def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: str, weeks=None,
-            cutoff: float | None = None) -> dict:
+            cutoff: float | None = None, groups: pd.Series | None = None) -> dict:
     """Compare ``outcome`` between the groups of ``column`` (:func:`group_patients`) at ``weeks``,
     on the visits assessed on anifrolumab (``visits``: derived visits, with ``on_treatment``).
 
@@ -189,7 +189,8 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     'kind': 'measure' or 'state', 'outcome_label', 'grouping_label', 'notes': list of texts,
     'long': the per-visit values behind the table (patient_id, week, group, value), 'chart': per
     group and week n, centre and spread (median and IQR; or % and Wilson CI) for a figure}. Raises
-    :class:`ExplorerError` for a choice that cannot be answered."""
+    :class:`ExplorerError` for a choice that cannot be answered. ``groups``: the patients' groups
+    when the caller has them already (:func:`group_patients` of ``column`` and ``cutoff``)."""
     from scipy.stats import fisher_exact
 
     from .inference import hodges_lehmann_two_sample, wilson_ci
@@ -206,7 +207,7 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     if not weeks:
         raise ExplorerError("choose at least one visit")
     label = _label(column)
-    groups = group_patients(patients, column, cutoff)
+    groups = group_patients(patients, column, cutoff) if groups is None else groups
     levels = _check_groups(groups, label)
     v = visits.loc[visits["on_treatment"].to_numpy(dtype=bool) & visits["week"].isin(weeks).to_numpy(),
                    ["patient_id", "week", outcome]]

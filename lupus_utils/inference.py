@@ -26,10 +26,11 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from .paths import ANALYSIS_SEED
-from .stats import paired_differences, visits_wide, wilcoxon_vs_baseline
+from .stats import _Lazy, paired_differences, visits_wide, wilcoxon_vs_baseline
+
+_st = _Lazy("scipy.stats")
 
 #: Largest number of pairs for which the Hodges-Lehmann interval takes its order statistics from
 #: the exact null distribution of the signed-rank statistic; above it, the normal approximation.

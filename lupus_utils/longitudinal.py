@@ -18,9 +18,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _sps
 
 from .paths import ANALYSIS_SEED, EFFICACY_WEEKS, STATE_WEEKS, VISIT_WEEKS
+from .stats import _Lazy
+
+_sps = _Lazy("scipy.stats")
 
 #: The study's scheduled visit weeks (codebook ``visits.week``; one source: :mod:`lupus_utils.paths`).
 SCHEDULE = tuple(VISIT_WEEKS)

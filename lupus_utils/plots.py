@@ -6,12 +6,13 @@ import io
 import math
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Image
 
-from .stats import SPSS_PERCENTILE_METHOD
+from .stats import SPSS_PERCENTILE_METHOD, _Lazy
+
+plt = _Lazy("matplotlib.pyplot")
 
 LABELS = {
     "sledai2k": "SLEDAI-2K", "sle_das": "SLE-DAS", "clasi_activity": "CLASI-A", "tender_joints": "Tender joints",

@@ -99,17 +99,70 @@ class Chapter:
         display(HTML(download_links(paths)))
 
 
+#: The environment variable naming a computed cohort (:func:`write_computed_cohort`) that the
+#: chapters of one book build share.
+COMPUTED_COHORT_ENV = "LUPUS_COMPUTED_COHORT"
+
+
+def _library_digest() -> str:
+    """SHA-256 of the library's source files: a computed cohort is reused only by the code that
+    computed it."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def compute_cohort(data_dir: Path) -> dict:
+    """Read and validate the cohort, derive the visit scores and compute every result:
+    ``{'tables', 'derived', 'results'}``."""
+    tables = read_cohort(data_dir)
+    derived = derive_visits(tables)
+    return {"tables": tables, "derived": derived, "results": compute_results(tables, derived)}
+
+
+def write_computed_cohort(data_dir: Path, path: Path) -> Path:
+    """Compute the cohort once (:func:`compute_cohort`) and store it at ``path`` with the data's
+    and the library's checksums, for every chapter of a build to load instead of recomputing it
+    (the book's build sets :data:`COMPUTED_COHORT_ENV`; about 1 s of CPU saved per chapter)."""
+    import pickle
+
+    bundle = compute_cohort(data_dir) | {"data_dir": str(Path(data_dir).resolve()), "data": data_checksum(data_dir),
+                                          "library": _library_digest()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        pickle.dump(bundle, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _computed_cohort(data_dir: Path) -> dict | None:
+    """The build's computed cohort when it is of these data and this library, else None."""
+    import os
+    import pickle
+
+    path = os.environ.get(COMPUTED_COHORT_ENV)
+    if not path or not Path(path).is_file():
+        return None
+    with open(path, "rb") as fh:  # written by this project's build, never by a user
+        bundle = pickle.load(fh)
+    if (bundle.get("data_dir") != str(Path(data_dir).resolve()) or bundle.get("data") != data_checksum(data_dir)
+            or bundle.get("library") != _library_digest()):
+        return None
+    return bundle
+
+
 def open_chapter(data_dir=None, output_dir=None, cohort_name: str = "Synthetic cohort",
                  show_published: bool = True, name: str = "chapter") -> Chapter:
     """Read and validate the cohort (raises one error listing every problem), derive the visit
-    scores and compute every result. ``output_dir`` receives the CSV/XLSX/PNG/SVG exports;
-    ``name`` (the notebook's, e.g. ``01_cohort``) names the chapter's ledger of values shown."""
+    scores and compute every result (or load them, computed once for the whole build, when they
+    are of the same data and library: :func:`write_computed_cohort`). ``output_dir`` receives the
+    CSV/XLSX/PNG/SVG exports; ``name`` (the notebook's, e.g. ``01_cohort``) names the chapter's
+    ledger of values shown."""
     data_dir = Path(data_dir) if data_dir else SYNTHETIC_DIR
     exports = Path(output_dir) if output_dir else BUILD_DIR / "exports-interactive"
-    tables = read_cohort(data_dir)
-    derived = derive_visits(tables)
+    cohort = _computed_cohort(data_dir) or compute_cohort(data_dir)
+    tables, derived, results = cohort["tables"], cohort["derived"], cohort["results"]
     visits = add_groupings(derived, tables["patients"])
-    results = compute_results(tables, derived)
     targets = load_targets() if show_published else None
     return Chapter(tables, visits, results, targets, exports, cohort_name, data_dir, name)
 
@@ -161,8 +214,22 @@ def counted(n, noun: str, plural: str | None = None) -> str:
     return f"{'no' if n == 0 else n} {word}"
 
 
-def glue(key: str, value, display: bool = False) -> None:
-    """Glue a computed value for the prose (``{glue:md}`key```), shown as plain text."""
-    from myst_nb import glue as _glue
+#: The mime prefix of a value glued but not displayed (``myst_nb.ext.glue.GLUE_PREFIX``).
+GLUE_PREFIX = "application/papermill.record/"
 
-    _glue(key, Markdown(str(value)), display=display)
+
+def glue(key: str, value, display: bool = False) -> None:
+    """Glue a computed value for the prose (``{glue:md}`key```), shown as plain text.
+
+    The output is exactly what ``myst_nb.glue`` writes (its display bundle, with the
+    ``scrapbook`` metadata the book's glue roles read); it is written here because importing
+    ``myst_nb.glue`` imports nbformat and jsonschema, whose format checker compiles 38 grammars
+    at import: about 2 s in every chapter's kernel for nothing (tests/test_report.py checks the
+    two outputs are the same)."""
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as show
+
+    bundle, metadata = format_display_data(Markdown(str(value)))
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = {"name": key, "mime_prefix": prefix}
+    show({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)

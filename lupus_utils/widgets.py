@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import pandas as pd
-import matplotlib.pyplot as plt
 from IPython.display import HTML
 
+from .stats import _Lazy
 from .tables import _escape
+
+plt = _Lazy("matplotlib.pyplot")
 
 
 def switcher(views: dict, description: str, css: str = "explorer") -> widgets.VBox:
@@ -157,14 +159,14 @@ def static_explorer(tables: dict, visits: pd.DataFrame, synthetic: bool = True) 
     patients = with_baseline_flags(tables["patients"], visits)
     views, n_p, left_out = {}, 0, []
     for label, column, cutoff in static_groupings(patients):
-        sizes = group_patients(patients, column, cutoff).value_counts()
-        if (sizes > 0).sum() < 2:
+        groups = group_patients(patients, column, cutoff)
+        if (groups.value_counts() > 0).sum() < 2:
             left_out.append(f"{label} (everyone with a value is in one group)")
             continue
         views[label] = {}
         for outcome, olabel in {**MEASURES, **STATES}.items():
             try:
-                res = explore(visits, patients, column, outcome, cutoff=cutoff)
+                res = explore(visits, patients, column, outcome, cutoff=cutoff, groups=groups)
                 views[label][olabel] = [HTML(view_html(res, "Synthetic data" if synthetic else ""))]
                 if "p" in res["table"]:
                     n_p += int(pd.to_numeric(res["table"]["p"], errors="coerce").notna().sum())
