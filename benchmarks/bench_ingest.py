@@ -26,13 +26,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from lupus_utils.paths import SYNTHETIC_DIR, VISIT_WEEKS  # noqa: E402
+from lupus_utils.paths import SYNTHETIC_DIR, VISIT_WEEKS
 
 LIMIT_S, LIMIT_GB, LIMIT_LINES = 60, 2.0, 50
 JUNK_TOKENS = ["n/a", "?", "-1", "999", "1,5", "1.250", "abc", "x y z", "NULL", "0.5.1", "--", "TRUE", "W99",

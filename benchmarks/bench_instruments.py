@@ -14,17 +14,13 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import lupus_utils as lu  # noqa: E402
-from rowwise_reference import score_rows  # noqa: E402
-from synthetic_visits import random_visits  # noqa: E402
+import lupus_utils as lu
+from rowwise_reference import score_rows
+from synthetic_visits import random_visits
 
 
 def score_all(v: pd.DataFrame, patients: pd.DataFrame) -> dict:

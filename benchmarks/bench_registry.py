@@ -17,17 +17,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from lupus_utils import read_cohort  # noqa: E402
-from lupus_utils.codebook import columns  # noqa: E402
-from lupus_utils.paths import SAFETY_WEEKS, VISIT_WEEKS  # noqa: E402
-from lupus_utils.results import compute_results, derive_visits  # noqa: E402
-from synthetic_visits import random_visits  # noqa: E402
+from lupus_utils import read_cohort
+from lupus_utils.codebook import columns
+from lupus_utils.paths import SAFETY_WEEKS, VISIT_WEEKS
+from lupus_utils.results import compute_results, derive_visits
+from synthetic_visits import random_visits
 
 
 def write_extract(folder: Path, n_patients: int, seed: int = 3) -> dict[str, int]:

@@ -27,12 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from lupus_utils.codebook import load_codebook  # noqa: E402
-from lupus_utils.data import CohortValidationError, read_cohort  # noqa: E402
-from lupus_utils.paths import BOOK_DIR, BUILD_DIR, NOTEBOOKS_DIR, SYNTHETIC_DIR, TABLES  # noqa: E402
-from lupus_utils.report import COMPUTED_COHORT_ENV, data_checksum, write_computed_cohort  # noqa: E402
+from lupus_utils.codebook import load_codebook
+from lupus_utils.data import CohortValidationError, read_cohort
+from lupus_utils.paths import BOOK_DIR, BUILD_DIR, NOTEBOOKS_DIR, SYNTHETIC_DIR, TABLES
+from lupus_utils.report import COMPUTED_COHORT_ENV, data_checksum, write_computed_cohort
 
 BOOK_PACKAGES = ("jupyter-book", "myst-nb", "sphinx", "papermill", "ipywidgets", "numpy", "pandas", "scipy",
                  "matplotlib", "seaborn", "openpyxl")

@@ -268,7 +268,13 @@ def sfi_organ_items(visits: pd.DataFrame) -> pd.DataFrame:
     - ``haemolytic_anaemia``: haemolytic anaemia now with haemoglobin below 70 g/L or a fall of
       more than 30 g/L, and either new or, if present before, with that fall (or the fall below 70).
     """
-    prev = previous_visit_position(visits)
+    items = _sfi_organ_arrays(visits, previous_visit_position(visits))
+    return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in items.items()}, index=visits.index)
+
+
+def _sfi_organ_arrays(visits: pd.DataFrame, prev: np.ndarray) -> dict:
+    """:func:`sfi_organ_items` as numpy arrays: name -> (holds, unknown), ``unknown`` only where
+    the item does not hold."""
     has_prev = prev >= 0
 
     def new(col):
@@ -308,8 +314,7 @@ def sfi_organ_items(visits: pd.DataFrame) -> pd.DataFrame:
                                                       | (thromb_before & np.isnan(_previous(platelets, prev)))),
         "haemolytic_anaemia": has_prev & haemolysis & (np.isnan(hb) | np.isnan(hb_prev)),
     }
-    return pd.DataFrame({k: _known_bool(v, unknown.get(k, np.zeros(len(v), dtype=bool)) & ~v)
-                         for k, v in values.items()}, index=visits.index)
+    return {k: (v, unknown[k] & ~v if k in unknown else np.zeros(len(v), dtype=bool)) for k, v in values.items()}
 
 
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -341,6 +346,12 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     nullable booleans: unknown (``<NA>``) where a PGA, a glucocorticoid dose or a laboratory value
     they need is missing at the visit or the previous one, and nothing else decides them.
     """
+    crit = _sfi_criteria_arrays(visits, patients)
+    return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in crit.items()}, index=visits.index)
+
+
+def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None) -> dict:
+    """:func:`sfi_flare_criteria` as numpy arrays: name -> (holds, unknown)."""
     prev = previous_visit_position(visits)
     has_prev = prev >= 0
 
@@ -368,20 +379,20 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     hospitalised = has_prev & (_col(visits, "hospitalised_for_sle") == 1)
     requiring = (pred_up & (pred >= 2 * pred_prev)) | above_half | hospitalised
     requiring_unknown = ~requiring & pred_unknown
-    organ = sfi_organ_items(visits)
+    organ = _sfi_organ_arrays(visits, prev)
+    known = np.zeros(len(visits), dtype=bool)
 
     def kleene(values, unknown):
-        return _known_bool(values, unknown & ~values)
+        return values, unknown & ~values
 
     def organ_requiring(k):
-        item = organ[k].fillna(False).to_numpy(dtype=bool)
-        item_unknown = organ[k].isna().to_numpy()
+        item, item_unknown = organ[k]
         value = item & requiring
         return kleene(value, (item & requiring_unknown) | (item_unknown & (requiring | requiring_unknown)))
 
     crit = {
         "severe_sledai_gt12": has_prev & (score > 12) & (score > score_prev),
-        **{f"severe_{k}_requiring": organ_requiring(k) for k in organ.columns},
+        **{f"severe_{k}_requiring": organ_requiring(k) for k in organ},
         "severe_prednisone_gt_half_mg_kg": kleene(above_half, pred_unknown & ~np.isnan(half_mg_kg)),
         "severe_hospitalised_for_sle": hospitalised,
         "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
@@ -398,7 +409,7 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
         "mild_hcq_or_nsaid_added": has_prev & ((_col(visits, "hcq_added") == 1) | (_col(visits, "nsaid_added") == 1)),
         "mild_pga_up_ge1": kleene(has_prev & (pga - pga_prev >= 1.0), pga_unknown),
     }
-    return pd.DataFrame({k: pd.array(v, dtype="boolean") for k, v in crit.items()}, index=visits.index)
+    return {k: (v if isinstance(v, tuple) else (np.asarray(v, dtype=bool), known)) for k, v in crit.items()}
 
 
 def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.Series:
@@ -408,12 +419,12 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.
     patient's first visit, where there is nothing to compare with, and where a criterion that
     could change the category is unknown (a PGA, a dose or a laboratory value missing now or at
     the previous visit) while none of a higher category holds."""
-    crit = sfi_flare_criteria(visits, patients)
+    crit = _sfi_criteria_arrays(visits, patients)
 
     def any_of(prefix):  # Kleene OR: True if one holds, unknown if none holds but one is unknown
-        part = crit.filter(like=prefix)
-        true = part.fillna(False).any(axis=1).to_numpy(dtype=bool)
-        return true, ~true & part.isna().any(axis=1).to_numpy(dtype=bool)
+        parts = [vu for k, vu in crit.items() if k.startswith(prefix)]
+        true = np.logical_or.reduce([v for v, _ in parts])
+        return true, ~true & np.logical_or.reduce([u for _, u in parts])
 
     severe, severe_unknown = any_of("severe_")
     mild, mild_unknown = any_of("mild_")

@@ -141,3 +141,22 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+def load_script(path, name: str | None = None):
+    """Import a script of the project (a benchmark, the corpus generator, the book's build) as a
+    module without touching ``sys.path``; it is registered under its file name, so that a script
+    that imports a sibling finds the sibling loaded first."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(path)
+    name = name or path.stem
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import load_script
 from lupus_utils import CohortValidationError, read_cohort
 from lupus_utils.ingest import load_own_cohort
 
@@ -45,11 +46,7 @@ def test_corpus_is_complete_and_matches_its_generator():
         assert all(p.exists() for p in _inputs(case)), case
     listed = set(CASES.loc[CASES["outcome"] != "ok", "case"])
     assert listed == set(EXPECTED["case"]), "every error or warning case lists its problems; accepted cases list none"
-    sys.path.insert(0, str(CORPUS))
-    try:
-        import make_corpus
-    finally:
-        sys.path.remove(str(CORPUS))
+    make_corpus = load_script(CORPUS / "make_corpus.py")
     generated = {(c["name"], str(f), str(r), col, rule) for c in make_corpus.CASES for f, r, col, rule in c["expected"]}
     committed = {tuple(r) for r in EXPECTED[["case", "file", "row", "column", "rule"]].itertuples(index=False)}
     assert generated == committed, "expected.csv is stale: run tests/bad_inputs/make_corpus.py"
@@ -159,11 +156,7 @@ def _base_typed() -> dict[str, pd.DataFrame]:
     """The corpus's base (SYNTH-01..04 of the synthetic cohort), typed by the library's reader."""
     from lupus_utils.paths import SYNTHETIC_DIR, TABLES
 
-    sys.path.insert(0, str(CORPUS))
-    try:
-        import make_corpus
-    finally:
-        sys.path.remove(str(CORPUS))
+    make_corpus = load_script(CORPUS / "make_corpus.py")
     full = read_cohort(SYNTHETIC_DIR)
     return {t: full[t][full[t]["patient_id"].isin(make_corpus.BASE_IDS)].reset_index(drop=True) for t in TABLES}
 
@@ -235,9 +228,5 @@ def test_command_line_writes_what_it_read_and_never_leaves_stale_tables(tmp_path
         report = pd.read_csv(out / "validation_report.csv", dtype=str, keep_default_na=False)
         assert (report["severity"] == "error").sum() == len(_expected(case))
         assert len(bad.stdout.splitlines()) <= 50, "the terminal summary stays short"
-    sys.path.insert(0, str(CORPUS))
-    try:
-        from make_corpus import JUNK
-    finally:
-        sys.path.remove(str(CORPUS))
+    JUNK = load_script(CORPUS / "make_corpus.py").JUNK
     assert f"by rule: wrong type {JUNK}; required {JUNK}; unknown patient {JUNK}" in bad.stdout

@@ -1,10 +1,10 @@
 """The project keeps its promises: layout, pins in step, two-command Quick start."""
-import sys
 import re
 import tomllib
 
 import yaml
 
+from conftest import load_script
 from lupus_utils.paths import PROJECT_ROOT
 
 
@@ -88,8 +88,7 @@ def test_workflows_run_make_test_and_publish_what_make_book_writes():
     steps = pages["jobs"]["build"]["steps"]
     assert any(s.get("run", "").split()[:2] == ["make", "book"] for s in steps)
     upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact")]
-    sys.path.insert(0, str(PROJECT_ROOT / "book"))
-    import build
+    build = load_script(PROJECT_ROOT / "book" / "build.py", "book_build")
     written = (build.BUILD_DIR / "_build" / "html").relative_to(PROJECT_ROOT).as_posix()
     assert [s["with"]["path"] for s in upload] == [written] == ["build/_build/html"]
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in pages["jobs"]["deploy"]["steps"])
@@ -99,8 +98,7 @@ def test_workflows_run_make_test_and_publish_what_make_book_writes():
 def test_launch_buttons_point_at_the_repository_only_when_it_is_known(monkeypatch):
     import yaml
 
-    sys.path.insert(0, str(PROJECT_ROOT / "book"))
-    import build
+    build = load_script(PROJECT_ROOT / "book" / "build.py", "book_build")
     monkeypatch.setenv("GITHUB_REPOSITORY", "someone/anifrolumab-book")
     monkeypatch.delenv("BOOK_REPOSITORY_URL", raising=False)
     url = build.repository_url()

@@ -1,14 +1,15 @@
 """The vectorised library agrees with the independent row-by-row reference of benchmarks/ on
 random visits (a cross-check of every rule, not a timing)."""
-import sys
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from bench_instruments import score_all  # noqa: E402
-from rowwise_reference import score_rows  # noqa: E402
-from synthetic_visits import random_visits  # noqa: E402
+from conftest import load_script
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+score_rows = load_script(BENCH / "rowwise_reference.py").score_rows
+random_visits = load_script(BENCH / "synthetic_visits.py").random_visits
+score_all = load_script(BENCH / "bench_instruments.py").score_all
 
 
 def _same(a, b) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -28,10 +27,9 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
 
-from lupus_utils.paths import SYNTHETIC_DIR, TABLES  # noqa: E402
-from lupus_utils.template import write_template  # noqa: E402
+from lupus_utils.paths import SYNTHETIC_DIR, TABLES
+from lupus_utils.template import write_template
 
 BASE_IDS = ("SYNTH-01", "SYNTH-02", "SYNTH-03", "SYNTH-04")
 GENERATED = ("cases.csv", "expected.csv")

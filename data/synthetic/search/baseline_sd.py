@@ -65,19 +65,17 @@ import math
 import sys
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from lupus_utils import read_cohort  # noqa: E402
-from lupus_utils.instruments import SEROLOGY_ITEMS, SLEDAI2K_WEIGHTS, beyond_lab_threshold, sle_das  # noqa: E402
-from lupus_utils.outcomes import SFI_LEVELS, SFI_MILD_SLEDAI_RISE  # noqa: E402
-from lupus_utils.paths import SYNTHETIC_DIR  # noqa: E402
-from lupus_utils.results import derive_visits  # noqa: E402
-from lupus_utils.scorecard import load_targets, round_half_up  # noqa: E402
-from lupus_utils.synth import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS  # noqa: E402
+from lupus_utils import read_cohort
+from lupus_utils.instruments import SEROLOGY_ITEMS, SLEDAI2K_WEIGHTS, beyond_lab_threshold, sle_das
+from lupus_utils.outcomes import SFI_LEVELS, SFI_MILD_SLEDAI_RISE
+from lupus_utils.paths import SYNTHETIC_DIR
+from lupus_utils.results import derive_visits
+from lupus_utils.scorecard import load_targets, round_half_up
+from lupus_utils.synth import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS
 
 #: the generator's involvement groups (lupus_utils.synth.GROUP, GROUP_FLAG): serology ("all") is
 #: open to anyone; mucocutaneous and haematological descriptors may change, articular and renal
