@@ -95,6 +95,14 @@ def _new_item(visits: pd.DataFrame, column: str, prev: np.ndarray) -> np.ndarray
     return (prev >= 0) & (now > 0) & (_previous(now, prev, 0.0) == 0)
 
 
+def _derived(visits: pd.DataFrame, column: str, compute) -> np.ndarray:
+    """A score the visits already carry (``derive_visits`` adds ``sledai2k``, ``clinical_sledai``
+    and ``prednisone_mg`` before the states), used as given so that the visits table flows one
+    way; computed from the items when absent."""
+    values = visits[column] if column in visits else compute(visits)
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _known_bool(values: np.ndarray, missing: np.ndarray) -> pd.arrays.BooleanArray:
     """``values`` as a nullable boolean array, missing (``<NA>``) where ``missing`` is True."""
     return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), np.asarray(missing, dtype=bool))
@@ -109,7 +117,7 @@ def _all_of(criteria: pd.DataFrame, name: str) -> pd.Series:
     return out.rename(name)
 
 
-def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
+def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.DataFrame:
     """The five LLDAS criteria per visit, as booleans (Franklyn K et al. Ann Rheum Dis
     2016;75:1615-21).
 
@@ -132,8 +140,10 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
 
     Each criterion is a nullable boolean, missing (``<NA>``) where an input it needs is missing
     (a descriptor, PGA, the glucocorticoid, ``new_immunosuppressant``), never a silent False.
+    ``sledai2k`` and ``prednisone_mg`` are taken from ``visits`` when it carries them; ``prev``
+    is :func:`previous_visit_position` when the caller has it already.
     """
-    score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
+    score = _derived(visits, "sledai2k", sledai2k)
     major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [OTHER_NEUROPSYCHIATRIC,
         "sledai_pleurisy", "sledai_pericarditis", "sledai_vasculitis", "sledai_fever",
         "cardiopulmonary_involvement", "haemolytic_anaemia", *GASTROINTESTINAL_ITEMS,
@@ -144,7 +154,7 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
         values = _col(visits, c)
         major_active |= values > 0
         major_unknown |= np.isnan(values)
-    prev = previous_visit_position(visits)
+    prev = previous_visit_position(visits) if prev is None else prev
     has_prev = prev >= 0
     safe_prev = np.where(has_prev, prev, 0)
     new_any = np.zeros(len(visits), dtype=bool)
@@ -162,7 +172,7 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     new_any &= has_prev
     new_unknown &= has_prev & ~new_any
     pga = _col(visits, "pga")
-    pred = prednisone_equivalent(visits).to_numpy(dtype="float64", na_value=np.nan)
+    pred = _derived(visits, "prednisone_mg", prednisone_equivalent)
     maintenance = _col(visits, "new_immunosuppressant")
     c1_false = (score > LLDAS_SLEDAI2K_MAX) | major_active
     return pd.DataFrame(
@@ -177,11 +187,11 @@ def lldas_criteria(visits: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def lldas(visits: pd.DataFrame) -> pd.Series:
+def lldas(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.Series:
     """Lupus Low Disease Activity State at each visit: all five criteria of
     :func:`lldas_criteria` hold (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21). A nullable
     boolean: False when a known criterion fails, missing when none fails but one is unknown."""
-    return _all_of(lldas_criteria(visits), "lldas")
+    return _all_of(lldas_criteria(visits, prev), "lldas")
 
 
 def doris_remission(visits: pd.DataFrame) -> pd.Series:
@@ -195,9 +205,9 @@ def doris_remission(visits: pd.DataFrame) -> pd.Series:
     definition of remission in SLE. Lupus Sci Med 2021;8:e000538. A nullable boolean, like
     :func:`lldas`: missing when no criterion fails but an input is missing.
     """
-    score = clinical_sledai(visits).to_numpy(dtype="float64", na_value=np.nan)
+    score = _derived(visits, "clinical_sledai", clinical_sledai)
     pga = _col(visits, "pga")
-    pred = prednisone_equivalent(visits).to_numpy(dtype="float64", na_value=np.nan)
+    pred = _derived(visits, "prednisone_mg", prednisone_equivalent)
     maintenance = _col(visits, "new_immunosuppressant")
     hcq = _col(visits, "hcq_added")
     stable = (maintenance == 0) & (hcq == 0)
@@ -317,7 +327,8 @@ def _sfi_organ_arrays(visits: pd.DataFrame, prev: np.ndarray) -> dict:
     return {k: (v, unknown[k] & ~v if k in unknown else np.zeros(len(v), dtype=bool)) for k, v in values.items()}
 
 
-def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
+def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None,
+                       prev: np.ndarray | None = None) -> pd.DataFrame:
     """Each SELENA-SLEDAI Flare Index criterion per visit, compared with the patient's previous
     visit (Petri M et al. N Engl J Med 2005;353:2550-8; Buyon JP et al. Ann Intern Med
     2005;142:953-62). Columns starting ``severe_`` define a severe flare, ``mild_`` a
@@ -346,23 +357,23 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     nullable booleans: unknown (``<NA>``) where a PGA, a glucocorticoid dose or a laboratory value
     they need is missing at the visit or the previous one, and nothing else decides them.
     """
-    crit = _sfi_criteria_arrays(visits, patients)
+    crit = _sfi_criteria_arrays(visits, patients, prev)
     return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in crit.items()}, index=visits.index)
 
 
-def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None) -> dict:
+def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: np.ndarray | None = None) -> dict:
     """:func:`sfi_flare_criteria` as numpy arrays: name -> (holds, unknown)."""
-    prev = previous_visit_position(visits)
+    prev = previous_visit_position(visits) if prev is None else prev
     has_prev = prev >= 0
 
     def new(col):
         return _new_item(visits, col, prev)
 
-    score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
+    score = _derived(visits, "sledai2k", sledai2k)
     score_prev = _previous(score, prev)
     pga = _col(visits, "pga")
     pga_prev = _previous(pga, prev)
-    pred = prednisone_equivalent(visits).to_numpy()
+    pred = _derived(visits, "prednisone_mg", prednisone_equivalent)
     pred_prev = _previous(pred, prev)
     if patients is not None and "weight_kg" in patients.columns:
         weight = visits["patient_id"].map(patients.set_index("patient_id")["weight_kg"]).to_numpy(
@@ -412,14 +423,15 @@ def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None) ->
     return {k: (v if isinstance(v, tuple) else (np.asarray(v, dtype=bool), known)) for k, v in crit.items()}
 
 
-def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.Series:
+def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: np.ndarray | None = None) -> pd.Series:
     """SELENA-SLEDAI Flare Index category at each visit versus the previous one:
     ``"severe"`` if any severe criterion of :func:`sfi_flare_criteria` holds, else
     ``"mild_moderate"`` if any mild/moderate one does, else ``"none"``; missing (``<NA>``) at a
     patient's first visit, where there is nothing to compare with, and where a criterion that
     could change the category is unknown (a PGA, a dose or a laboratory value missing now or at
     the previous visit) while none of a higher category holds."""
-    crit = _sfi_criteria_arrays(visits, patients)
+    prev = previous_visit_position(visits) if prev is None else prev
+    crit = _sfi_criteria_arrays(visits, patients, prev)
 
     def any_of(prefix):  # Kleene OR: True if one holds, unknown if none holds but one is unknown
         parts = [vu for k, vu in crit.items() if k.startswith(prefix)]
@@ -429,7 +441,7 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.
     severe, severe_unknown = any_of("severe_")
     mild, mild_unknown = any_of("mild_")
     codes = np.where(severe, 2, np.where(severe_unknown, -1, np.where(mild, 1, np.where(mild_unknown, -1, 0))))
-    codes[previous_visit_position(visits) < 0] = -1
+    codes[prev < 0] = -1
     cat = pd.Categorical.from_codes(codes, categories=list(SFI_LEVELS))
     return pd.Series(cat, index=visits.index, name="sfi_flare")
 
@@ -473,14 +485,16 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
     2024, Methods). Returns ``patient_id``, ``follow_up_weeks``, ``eligible``, ``last_week``,
     ``at_least_lldas_last``, ``stopped_for_activity`` and ``non_responder`` (missing when not
     eligible, or when the state at the last visit is unknown and the patient did not stop for
-    activity).
+    activity). ``lldas`` and ``doris_remission`` are taken from ``visits`` when it carries them.
     """
     _check_visit_keys(visits)
     codes, uniques = pd.factorize(visits["patient_id"])
     order = np.lexsort((visits["week"].to_numpy(dtype="int64"), codes))
     is_last = np.r_[codes[order][1:] != codes[order][:-1], True][: len(order)]  # empty visits: no last rows
     last_rows = order[is_last]
-    at_least = (lldas(visits) | doris_remission(visits)).array
+    states = [visits[c].astype("boolean") if c in visits else f(visits) for c, f in (("lldas", lldas),
+                                                                                       ("doris_remission", doris_remission))]
+    at_least = (states[0] | states[1]).array
     last = pd.DataFrame({"week": visits["week"].to_numpy()[last_rows], "at_least_lldas": at_least[last_rows]},
                         index=pd.Index(uniques[codes[last_rows]], name="patient_id"))
     out = patients[["patient_id", "follow_up_weeks"]].copy()

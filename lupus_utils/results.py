@@ -21,7 +21,7 @@ import pandas as pd
 
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, doris_remission,
-                       lldas, non_response_eligible, non_responder, sfi_flare)
+                       lldas, non_response_eligible, non_responder, previous_visit_position, sfi_flare)
 from .paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
@@ -77,10 +77,11 @@ def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     v["prednisone_mg"] = prednisone_equivalent(v)
     # a state is unknown (NA) where an input it needs is missing and the others do not decide it;
     # the summaries count it as missing (``visit_flow`` says how many), never as False
-    v["lldas"] = lldas(v).astype("boolean")
+    prev = previous_visit_position(v)  # one sort by patient and week, shared by the states
+    v["lldas"] = lldas(v, prev).astype("boolean")
     v["doris_remission"] = doris_remission(v).astype("boolean")
     v["at_least_lldas"] = v["lldas"] | v["doris_remission"]
-    v["sfi_flare"] = sfi_flare(v, p)
+    v["sfi_flare"] = sfi_flare(v, p, prev)
     v["active_serology"] = (v["sledai_low_complement"] == 1) | (v["sledai_increased_dna_binding"] == 1)
     v["haematological_activity"] = (v[list(HAEMATOLOGICAL_ITEMS)] == 1).any(axis=1)
     v["on_treatment"] = v["treatment_status"] != "discontinued"
@@ -165,7 +166,7 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
     at48 = eff[eff["week"] == 48]
     rows += _count_rows("doris_remission", "completed_48w", 48, at48["doris_remission"])
     # not in remission, but would be with prednisone <= 5 mg/day (every other DORIS criterion holds)
-    only_gc = ((~at48["doris_remission"]) & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0))).fillna(False)
+    only_gc = ((~at48["doris_remission"]) & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0, prednisone_mg=0.0))).fillna(False)
     rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
     for measure, population in TABLE2_MEASURES.items():
         sub = population_visits(eff, measure)

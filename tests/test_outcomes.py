@@ -389,3 +389,21 @@ def test_flare_index_is_unknown_where_a_missing_input_could_change_the_category(
     pts = pd.DataFrame([patient(patient_id=p, weight_kg=60.0) for p in v["patient_id"].unique()])
     with_weight = sfi_flare(v, pts)[v["week"] == 4]
     assert pd.isna(with_weight[v.loc[v["week"] == 4, "patient_id"] == "arthritis_dose_missing"].iloc[0])
+
+
+def test_states_take_the_scores_the_visits_already_carry_and_agree_with_computing_them():
+    from lupus_utils.results import derive_visits
+
+    pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24)])
+    v = visits(visit(patient_id="A", week=0, sledai_arthritis=1, tender_joints=2, swollen_joints=2, pga=1.5),
+               visit(patient_id="A", week=12, pga=0.3), visit(patient_id="A", week=24, pga=0.3))
+    d = derive_visits({"patients": pts, "visits": v})
+    # one way: the derived table gives what computing from the items gives
+    assert d["lldas"].tolist() == lldas(v).tolist() == [False, True, True]
+    assert d["doris_remission"].tolist() == doris_remission(v).tolist() == [False, True, True]
+    assert d["sfi_flare"].astype(str).tolist() == sfi_flare(v).astype(str).tolist()
+    prev = previous_visit_position(v)
+    assert prev.tolist() == [-1, 0, 1] and lldas(v, prev).tolist() == lldas(v).tolist()
+    # a carried score is used as given, not recomputed from the items
+    assert lldas(v.assign(sledai2k=[10, 10, 10])).tolist() == [False, False, False]
+    assert doris_remission(v.assign(prednisone_mg=[0.0, 20.0, 0.0])).tolist() == [False, False, True]
