@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .inference import wilson_ci
-from .scorecard import round_half_up
+from .numbers import half_up as round_half_up
 from .tables import pct_text
 
 #: The measures this cohort has (``context_percentages``), in the order of the chart's panels.

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import functools
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
 from .paths import ANALYSIS_SEED
+from .numbers import half_up_decimal
 from .stats import _Lazy, paired_differences, visits_wide, wilcoxon_vs_baseline
 
 _st = _Lazy("scipy.stats")
@@ -388,7 +388,7 @@ def poisson_rate_ci(events: int, exposure: float, per: float = 100.0, level: flo
 def _scaled(value: float, decimals: int) -> int:
     """The reported number as an integer count of 10^-decimals (5.19, 2 -> 519), read from its
     decimal text so that binary floating point does not move it."""
-    return int(Decimal(repr(float(value))).scaleb(decimals).to_integral_value(rounding=ROUND_HALF_UP))
+    return int(half_up_decimal(value, decimals).scaleb(decimals))
 
 
 def _round_half_up_scaled(q: Fraction, decimals: int) -> int:

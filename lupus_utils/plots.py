@@ -416,3 +416,70 @@ def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETI
         out.append(f'<text x="{width - 4}" y="{height - 4}" font-size="9" fill="grey" text-anchor="end">{esc(note)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def km_figure(results: dict[str, dict], title: str = "", cumulative: bool = False,
+              note: str | None = None, xlabel: str = "Weeks since anifrolumab start",
+              ylabel: str | None = None):
+    """In the book's figure style (:func:`lupus_utils.plots.figure_style`): see :func:`_km_figure`."""
+    with plt.rc_context(figure_style()):
+        return _km_figure(results=results, title=title, cumulative=cumulative, note=note, xlabel=xlabel, ylabel=ylabel)
+
+
+def _km_figure(results: dict[str, dict], title: str = "", cumulative: bool = False,
+              note: str | None = None, xlabel: str = "Weeks since anifrolumab start",
+              ylabel: str | None = None):
+    """Kaplan-Meier step curves with their CI bands and a numbers-at-risk table under the x axis.
+
+    ``results`` maps a curve label to a :func:`lupus_utils.longitudinal.kaplan_meier` result. The curves are drawn from
+    each result's fitter, as S(t) or, with ``cumulative=True``, as 1 - S(t) (CI flipped),
+    whichever way the result was computed. The table has one text row per curve with the
+    ``at_risk`` counts of the result at its ``week`` times (also the x ticks). A small grey
+    ``note`` (e.g. "Synthetic data") is written in the bottom-right corner only if given.
+
+    Returns a ``matplotlib.figure.Figure`` built without pyplot (no global figure state).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import blended_transform_factory
+
+    from .longitudinal import _km_curve
+
+    n = len(results)
+    fig = Figure(figsize=(6.4, 4.0 + 0.28 * (n + 1)))
+    bottom = (0.62 + 0.28 * (n + 1)) / fig.get_figheight()
+    fig.subplots_adjust(left=0.22, right=0.97, top=0.9, bottom=bottom)
+    ax = fig.add_subplot(1, 1, 1)
+    ticks: list[float] = []
+    colours = []
+    for label, res in results.items():
+        curve = _km_curve(res["fitter"], cumulative)
+        (line,) = ax.step(curve["timeline"], curve["estimate"], where="post", label=label)
+        colours.append(line.get_color())
+        ax.fill_between(curve["timeline"], curve["ci_low"], curve["ci_high"], step="post",
+                        alpha=0.2, color=line.get_color(), linewidth=0)
+        ticks = sorted(set(ticks) | set(float(t) for t in res["at_risk"]["week"]))
+    ax.set_ylim(-0.02, 1.02)
+    if ticks:
+        ax.set_xticks(ticks)
+        ax.set_xlim(min(ticks) - 1, max(ticks) + 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or ("Cumulative incidence" if cumulative else "Proportion without event"))
+    if title:
+        ax.set_title(title)
+    if n:
+        ax.legend(loc="best", fontsize=8, frameon=False)
+    trans = blended_transform_factory(ax.transData, fig.transFigure)
+    label_trans = blended_transform_factory(ax.transAxes, fig.transFigure)
+    row_h = 0.28 / fig.get_figheight()
+    top = bottom - 0.5 / fig.get_figheight()
+    ax.text(-0.02, top, "Number at risk", transform=label_trans, ha="right", va="center",
+            fontsize=8, fontweight="bold")
+    for i, ((label, res), colour) in enumerate(zip(results.items(), colours)):
+        y = top - (i + 1) * row_h
+        ax.text(-0.02, y, label, transform=label_trans, ha="right", va="center", fontsize=8,
+                color=colour)
+        for t, k in zip(res["at_risk"]["week"], res["at_risk"]["at_risk"]):
+            ax.text(float(t), y, str(int(k)), transform=trans, ha="center", va="center", fontsize=8)
+    if note:
+        fig.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="grey")
+    return fig

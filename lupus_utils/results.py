@@ -311,7 +311,7 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
     :data:`SMALL_GROUP` patients (a p-value there says little)."""
     from .inference import holm_adjust
     from .stats import describe, mann_whitney
-    from .tables import iqr_text
+    from .numbers import iqr_text
 
     eff = visits[visits["on_treatment"]]
     levels = sorted(eff[group].dropna().unique())
@@ -399,7 +399,7 @@ def result_value(results: pd.DataFrame, measure: str, population: str = "all", w
 
 
 def _ci_text(low: float, high: float) -> str:
-    from .tables import pct_text
+    from .numbers import pct_text
 
     return "–" if np.isnan(low) or np.isnan(high) else f"{pct_text(low)}–{pct_text(high)}"
 
@@ -414,7 +414,7 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
     what was asked for.
     """
     from .inference import proportion_with_ci
-    from .tables import pct_text
+    from .numbers import pct_text
 
     rows = []
     for label, measure, population, wk in items:
@@ -438,7 +438,7 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
     ``responses`` maps a boolean (or nullable boolean) column of ``visits`` to its label.
     """
     from .inference import proportion_with_ci
-    from .tables import pct_text
+    from .numbers import pct_text
 
     on = visits[visits["on_treatment"]]
     rows = []

@@ -24,10 +24,10 @@ the target is named by an entry.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from .numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
 from .paths import DATA_DIR, TARGETS_FILE
 
 INCONSISTENCIES_FILE = DATA_DIR / "paper_inconsistencies.csv"
@@ -53,13 +53,6 @@ def load_readings(path=READINGS_FILE) -> pd.DataFrame:
     """The paper's other reading of each target an inconsistency names: target_id, issue_id, the
     value (``low`` = ``high``) or range the target takes under it, and its basis in words."""
     return pd.read_csv(path, dtype={"target_id": str, "issue_id": str, "low": float, "high": float, "basis": str})
-
-
-def round_half_up(x: float, decimals: int) -> float:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return float("nan")
-    q = Decimal(1).scaleb(-int(decimals))
-    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
 def _lookup(results: pd.DataFrame) -> dict:

@@ -13,7 +13,7 @@ from .instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
 from .outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
                        _new_item, _previous, non_responder, previous_visit_position, sfi_flare_criteria)
 from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
-from .scorecard import round_half_up
+from .numbers import display_number, iqr_text, p_text, pct_text, shown_values, stat_text  # noqa: F401 (re-exported)
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
 
@@ -66,30 +66,6 @@ TABLE2_ROWS = [
 ]
 
 
-def pct_text(pct: float) -> str:
-    """A computed percentage, one decimal, rounded half-up ('33.3'); '–' when missing."""
-    if pct is None or (isinstance(pct, float) and math.isnan(pct)):
-        return "–"
-    return f"{round_half_up(pct, 1):.1f}"
-
-
-def stat_text(value: float, statistic: str) -> str:
-    """A computed statistic as every page of the book shows it, at its own precision, so that the
-    same statistic never reads two ways: a p-value as SPSS prints it (:func:`p_text`), a
-    percentage with one decimal (:func:`pct_text`), anything else by :func:`display_number`
-    (counts whole, other values to three decimals without trailing zeros). Agreement with the
-    paper's printed precision is judged in the scorecard, never by rounding here."""
-    if statistic == "p":
-        return p_text(value)
-    if statistic == "pct":
-        return pct_text(value)
-    return display_number(value)
-
-
-def iqr_text(med: float, q1: float, q3: float) -> str:
-    return f"{stat_text(med, 'median')} ({stat_text(q1, 'q1')}–{stat_text(q3, 'q3')})"
-
-
 def _get(results: pd.DataFrame, measure, population, week, statistic):
     m = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == statistic)
     m &= results["week"].isna() if week is None else (results["week"] == week)
@@ -107,15 +83,6 @@ def _lookup_published(targets: pd.DataFrame, source: str, measure, population, w
     if population is not None and (t["population"] == population).any():
         t = t[t["population"] == population]
     return t["display"].iloc[0] if len(t) else None
-
-
-def p_text(p: float) -> str:
-    """A p-value as SPSS prints it and papers copy it: three decimals rounded half-up, and
-    "<0.001" for what SPSS shows as ".000" (p below 0.0005); 0.00057 is "0.001"."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    shown = round_half_up(p, 3)
-    return "<0.001" if shown == 0 else f"{shown:.3f}"
 
 
 def _audit_entries(targets: pd.DataFrame, readings: pd.DataFrame, measures) -> str:
@@ -206,14 +173,6 @@ def remission_lldas_keys(results: pd.DataFrame) -> list[tuple]:
             for measure, pop in (("doris_remission", "completed_48w" if w in completed else "observed_at_visit"),
                                  ("lldas", "observed_at_visit"))
             for key in ((measure, pop, w, "n"), (measure, pop, w, "denominator"), (measure, pop, w, "pct"))]
-
-
-def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (columns measure, population, week, statistic, value) with the text the book
-    shows for each value (:func:`stat_text`) in a column ``shown``: a chapter's ledger rows."""
-    out = frame[["measure", "population", "week", "statistic", "value"]].copy()
-    out["shown"] = [stat_text(v, s) for v, s in zip(out["value"], out["statistic"])]
-    return out
 
 
 def keyed_values(results: pd.DataFrame, keys) -> pd.DataFrame:
@@ -510,23 +469,6 @@ def events_by_term(adverse_events: pd.DataFrame, category: str) -> pd.DataFrame:
     out = at.groupby("term").size().rename("Events").reset_index().rename(columns={"term": "Term"})
     out = out.assign(_key=out["Term"].str.lower()).sort_values(["Events", "_key"], ascending=[False, True], kind="stable")
     return out.drop(columns="_key").reset_index(drop=True)
-
-
-def display_number(x) -> str:
-    """A number as a table shows it, rounded half-up: whole values without decimals (counts that
-    became floats beside a missing value), values below 1 to three significant digits (0.0495
-    stays below 0.05; 0.0000324, never 3.24e-05), others to three decimals without trailing
-    zeros; missing as a dash. P-values are better shown with :func:`p_text`."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    x = float(x)
-    if x == 0:
-        return "0"
-    if x.is_integer():
-        return f"{x:.0f}"
-    decimals = 3 if abs(x) >= 1 else 2 - math.floor(math.log10(abs(x)))
-    text = f"{round_half_up(x, decimals):.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 #: Column names the book shows as p-values (``p``, ``Mann-Whitney p``, ``exact p``, ``p_exact``).

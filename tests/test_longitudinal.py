@@ -14,6 +14,7 @@ pytest.importorskip("lifelines")
 
 from lupus_utils import longitudinal as L  # noqa: E402
 from lupus_utils.paths import SYNTHETIC_DIR  # noqa: E402
+from lupus_utils.plots import km_figure  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ def test_km_figure_curves_table_and_note():
     a = L.kaplan_meier(SIX_MP, "6-MP", at=(0, 10, 20, 30))
     b = L.kaplan_meier(pd.DataFrame({"duration": [1, 2, 3, 4], "event": [1, 1, 1, 0]}), "other",
                        at=(0, 10, 20, 30))
-    fig = L.km_figure({"6-MP": a, "other": b}, "Time to relapse")
+    fig = km_figure({"6-MP": a, "other": b}, "Time to relapse")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 2
@@ -309,7 +310,7 @@ def test_km_figure_curves_table_and_note():
     assert texts.count("21") == 1 and texts.count("15") == 1 and texts.count("8") == 1
     assert texts.count("4") == 2 and texts.count("0") == 3
     assert [t.get_text() for t in fig.texts] == []  # no note unless asked
-    noted = L.km_figure({"6-MP": a}, "t", cumulative=True, note="Synthetic data")
+    noted = km_figure({"6-MP": a}, "t", cumulative=True, note="Synthetic data")
     assert [t.get_text() for t in noted.texts] == ["Synthetic data"]
     y = noted.axes[0].get_lines()[0].get_ydata()
     assert y[0] == 0.0 and max(y) == pytest.approx(1 - KM_TABLE[-1][3])
@@ -383,7 +384,7 @@ def test_synthetic_survival(cohort):
         assert (np.diff(res["at_risk"]["at_risk"]) <= 0).all()
     assert km_l["survival"]["estimate"].is_monotonic_increasing
     assert km_d["survival"]["estimate"].is_monotonic_decreasing
-    fig = L.km_figure({"At least LLDAS": km_l}, "Time to first LLDAS", cumulative=True,
+    fig = km_figure({"At least LLDAS": km_l}, "Time to first LLDAS", cumulative=True,
                       note="Synthetic data")
     assert len(fig.axes[0].get_lines()) == 1
 
