@@ -12,7 +12,7 @@ from IPython.display import HTML, Markdown, display
 from .data import read_cohort
 from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
-from .results import add_groupings, compute_results, derive_visits, result_value
+from .results import add_groupings, compute_results, derive_visits, result_index, result_key, result_value
 from .scorecard import load_targets
 from .tables import download_links, export_table, journal_html, keyed_values, n_of_text
 
@@ -195,12 +195,10 @@ def golden(results: pd.DataFrame, keys: list[tuple]) -> str:
     """Fixed-format lines of key results for nbval golden cells: one line per
     (measure, population, week, statistic)."""
     lines = []
+    index = result_index(results)
     for measure, population, week, statistic in keys:
-        r = results
-        m = (r["measure"] == measure) & (r["population"] == population) & (r["statistic"] == statistic)
-        m &= r["week"].isna() if week is None else (r["week"] == week)
-        v = r.loc[m, "value"]
-        value = "missing" if not len(v) else (f"{v.iloc[0]:.4g}" if statistic in ("p", "p_exact") else f"{v.iloc[0]:.3f}")
+        v = index.get(result_key(measure, population, week, statistic))
+        value = "missing" if v is None else (f"{v:.4g}" if statistic in ("p", "p_exact") else f"{v:.3f}")
         wk = "-" if week is None else f"w{int(week)}"
         lines.append(f"{measure:<32} {population:<32} {wk:>4} {statistic:<11} {value}")
     return "\n".join(lines)

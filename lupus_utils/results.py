@@ -386,16 +386,42 @@ def exposure_years(patients: pd.DataFrame) -> pd.Series:
     return pd.Series(weeks.to_numpy() / WEEKS_PER_YEAR, index=patients["patient_id"], name="exposure_years")
 
 
+#: The key of one result (and of one published target): what is measured, in whom, when, which
+#: statistic. The three functions below are the only readers of it.
+RESULT_KEY = ("measure", "population", "week", "statistic")
+
+
+def result_key(measure, population, week, statistic) -> tuple:
+    """The key as :func:`result_index` holds it: a result without a week (a patient-level
+    statistic) has week -1."""
+    return (measure, population, -1.0 if week is None or week != week else float(week), statistic)
+
+
+def result_index(results: pd.DataFrame) -> dict:
+    """Every result by its key (:func:`result_key`), for looking many up at once."""
+    keys = zip(results["measure"], results["population"], results["week"].fillna(-1).astype("float64"),
+               results["statistic"])
+    return dict(zip(keys, results["value"].astype("float64")))
+
+
+def result_at(results: pd.DataFrame, measure, population, week, statistic) -> float:
+    """One result by its key; NaN where there is none (``week`` None: the result without a week)."""
+    m = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == statistic)
+    m &= results["week"].isna() if week is None else (results["week"] == week)
+    at = results.loc[m, "value"]
+    return float(at.iloc[0]) if len(at) else float("nan")
+
+
 def result_value(results: pd.DataFrame, measure: str, population: str = "all", week=None,
                  statistic: str = "n") -> float:
-    """One value of :func:`compute_results`. NaN when the statistic exists but not at that week
-    (e.g. nobody followed that long); ``KeyError`` when the cohort never yields it under that
-    name (a misspelt measure, population or statistic), rather than a quiet dash."""
+    """One value of :func:`compute_results` (:func:`result_at`). NaN when the statistic exists
+    but not at that week (e.g. nobody followed that long); ``KeyError`` when the cohort never
+    yields it under that name (a misspelt measure, population or statistic), rather than a quiet
+    dash."""
     key = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == statistic)
     if not key.any():
         raise KeyError(f"no result {measure!r} / {population!r} / {statistic!r} at any week")
-    at = results.loc[key & (results["week"].isna() if week is None else results["week"] == week), "value"]
-    return float(at.iloc[0]) if len(at) else float("nan")
+    return result_at(results, measure, population, week, statistic)
 
 
 def _ci_text(low: float, high: float) -> str:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
 from .paths import DATA_DIR, TARGETS_FILE
+from .results import result_index, result_key
 
 INCONSISTENCIES_FILE = DATA_DIR / "paper_inconsistencies.csv"
 READINGS_FILE = DATA_DIR / "paper_readings.csv"
@@ -53,11 +54,6 @@ def load_readings(path=READINGS_FILE) -> pd.DataFrame:
     """The paper's other reading of each target an inconsistency names: target_id, issue_id, the
     value (``low`` = ``high``) or range the target takes under it, and its basis in words."""
     return pd.read_csv(path, dtype={"target_id": str, "issue_id": str, "low": float, "high": float, "basis": str})
-
-
-def _lookup(results: pd.DataFrame) -> dict:
-    keys = zip(results["measure"], results["population"], results["week"].fillna(-1), results["statistic"])
-    return dict(zip(keys, results["value"]))
 
 
 def _verdict(t, value) -> tuple[str, str]:
@@ -115,13 +111,13 @@ def scorecard(results: pd.DataFrame, targets: pd.DataFrame | None = None,
         for tid in str(r.target_ids).split(";"):
             why.setdefault(tid.strip(), r.issue_id)
     by_target = dict(tuple(readings.groupby("target_id"))) if len(readings) else {}
-    look = _lookup(results)
+    look = result_index(results)
     rows = []
     for t in targets.itertuples():
-        week = -1 if pd.isna(t.week) else t.week
-        value = look.get((t.measure, t.population, week, t.statistic))
+        week = None if pd.isna(t.week) else t.week
+        value = look.get(result_key(t.measure, t.population, week, t.statistic))
         if value is None and week == 0:
-            value = look.get((t.measure, t.population, -1, t.statistic))
+            value = look.get(result_key(t.measure, t.population, None, t.statistic))
         value = None if value is None else float(value)
         verdict, reason = _verdict(t, value)
         explained = False

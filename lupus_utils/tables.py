@@ -13,6 +13,7 @@ from .instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
 from .outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
                        _new_item, _previous, non_responder, previous_visit_position, sfi_flare_criteria)
 from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
+from .results import result_at
 from .numbers import display_number, iqr_text, p_text, pct_text, shown_values, stat_text  # noqa: F401 (re-exported)
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
@@ -66,13 +67,6 @@ TABLE2_ROWS = [
 ]
 
 
-def _get(results: pd.DataFrame, measure, population, week, statistic):
-    m = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == statistic)
-    m &= results["week"].isna() if week is None else (results["week"] == week)
-    vals = results.loc[m, "value"]
-    return float(vals.iloc[0]) if len(vals) else float("nan")
-
-
 def _lookup_published(targets: pd.DataFrame, source: str, measure, population, week, statistic):
     """The published text of one statistic: the week first (the paper's baseline column describes
     the whole cohort, population 'all', where its later columns describe the patients observed at
@@ -109,7 +103,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None,
     for label, measure, pop, kind in TABLE1_ROWS:
         week = _table1_week(measure)
         if kind == "n_pct":
-            n, pct = _get(results, measure, pop, week, "n"), _get(results, measure, pop, week, "pct")
+            n, pct = result_at(results, measure, pop, week, "n"), result_at(results, measure, pop, week, "pct")
             text = f"{int(n)} ({pct_text(pct)}%)"
             pub = None
             if targets is not None:
@@ -119,7 +113,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None,
         elif kind == "ever_active":
             parts = []
             for m in measure:
-                n, pct = _get(results, m, pop, week, "n"), _get(results, m, pop, week, "pct")
+                n, pct = result_at(results, m, pop, week, "n"), result_at(results, m, pop, week, "pct")
                 parts.append(f"{int(n)} ({pct_text(pct)}%)")
             text = " / ".join(parts)
             pub = None
@@ -131,7 +125,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None,
                     pubs.append(f"{pn} ({pp})" if pp else f"{pn}")
                 pub = " / ".join(pubs)
         else:
-            med, q1, q3 = (_get(results, measure, pop, week, s) for s in ("median", "q1", "q3"))
+            med, q1, q3 = (result_at(results, measure, pop, week, s) for s in ("median", "q1", "q3"))
             text = iqr_text(med, q1, q3)
             pub = None
             if targets is not None:
@@ -190,9 +184,9 @@ def keyed_values(results: pd.DataFrame, keys) -> pd.DataFrame:
         raise KeyError(f"no result at any week for: {'; '.join(unknown)}")
     rows = []
     for measure, pop, week, stat in keys:
-        value = _get(results, measure, pop, week, stat)
+        value = result_at(results, measure, pop, week, stat)
         if stat == "pct" and math.isnan(value):
-            n, d = _get(results, measure, pop, week, "n"), _get(results, measure, pop, week, "denominator")
+            n, d = result_at(results, measure, pop, week, "n"), result_at(results, measure, pop, week, "denominator")
             value = 100 * n / d if d and not math.isnan(d) else float("nan")
         rows.append({"measure": measure, "population": pop, "week": week, "statistic": stat, "value": value,
                      "shown": stat_text(value, stat)})
@@ -221,14 +215,14 @@ def table2(results: pd.DataFrame, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
     in the block 'p vs baseline' (the Wilcoxon p of the visit against baseline), one column per
     visit headed with its N (:func:`visit_header`). Columns ``Block``, ``Measure``, then the
     visits. Every value is the library's (:func:`stat_text`, :func:`p_text`)."""
-    heads = {w: visit_header(w, _get(results, "patients_at_visit", "observed_at_visit", w, "n")) for w in weeks}
+    heads = {w: visit_header(w, result_at(results, "patients_at_visit", "observed_at_visit", w, "n")) for w in weeks}
     rows = []
     for label, measure, pop in TABLE2_ROWS:
         row = {"Block": TABLE2_BLOCKS[0], "Measure": label}
         for w in weeks:
-            med, q1, q3 = (_get(results, measure, pop, w, s) for s in ("median", "q1", "q3"))
-            n = _get(results, measure, pop, w, "n")
-            n_visit = _get(results, "patients_at_visit", "observed_at_visit", w, "n")
+            med, q1, q3 = (result_at(results, measure, pop, w, s) for s in ("median", "q1", "q3"))
+            n = result_at(results, measure, pop, w, "n")
+            n_visit = result_at(results, "patients_at_visit", "observed_at_visit", w, "n")
             cell = iqr_text(med, q1, q3)
             if not math.isnan(n) and n != n_visit:  # a subpopulation, or visits without the measure
                 cell += f", n={int(n)}"
@@ -236,7 +230,7 @@ def table2(results: pd.DataFrame, weeks=EFFICACY_WEEKS) -> pd.DataFrame:
         rows.append(row)
     for label, measure, pop in TABLE2_ROWS:
         rows.append({"Block": TABLE2_BLOCKS[1], "Measure": label}
-                    | {heads[w]: (p_text(_get(results, measure, pop, w, "p")) if w else "") for w in weeks})
+                    | {heads[w]: (p_text(result_at(results, measure, pop, w, "p")) if w else "") for w in weeks})
     return pd.DataFrame(rows)
 
 
@@ -294,9 +288,9 @@ def table3(results: pd.DataFrame, targets: pd.DataFrame | None = None, weeks=SAF
                          "Discontinuation / temporary suspension": "–"})
         else:
             def get(m, s="count"):
-                return _get(results, m, pop, week, s)
+                return result_at(results, m, pop, week, s)
 
-            n_fu = "" if w == "total" else f" ({int(_get(results, 'patients_at_visit', pop, week, 'n'))})"
+            n_fu = "" if w == "total" else f" ({int(result_at(results, 'patients_at_visit', pop, week, 'n'))})"
             rows.append({"Visit": label, "Source": "computed",
                          "Adverse events (patients in follow-up)": f"{int(get('adverse_events'))}{n_fu}",
                          "Infections": str(int(get("infections"))), "Cardiovascular": str(int(get("cardiovascular_events"))),
@@ -334,7 +328,7 @@ def n_of_text(results: pd.DataFrame, measure, population, week=None) -> str:
     key = (results["measure"] == measure) & (results["population"] == population) & (results["statistic"] == "n")
     if not key.any():
         raise KeyError(f"no result {measure!r} / {population!r} / 'n' at any week")
-    return share_text(_get(results, measure, population, week, "n"), _get(results, measure, population, week, "denominator"))
+    return share_text(result_at(results, measure, population, week, "n"), result_at(results, measure, population, week, "denominator"))
 
 
 def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
