@@ -13,7 +13,7 @@ import pandas as pd
 
 from .codebook import load_codebook, table_spec
 from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .paths import TABLES
+from .paths import DATA_DIR, TABLES, TARGETS_FILE
 
 PROBLEM_COLUMNS = ("file", "row", "column", "value", "rule")
 
@@ -409,3 +409,29 @@ def read_cohort(folder: Path | str, codebook: pd.DataFrame | None = None) -> dic
     if len(problems):
         raise CohortValidationError(problems)
     return tables
+
+
+# --------------------------------------------------------------------------------------------
+# the paper's published numbers and their audit (read by the scorecard, the tables, the generator)
+# --------------------------------------------------------------------------------------------
+
+INCONSISTENCIES_FILE = DATA_DIR / "paper_inconsistencies.csv"
+READINGS_FILE = DATA_DIR / "paper_readings.csv"
+
+
+def load_targets(path=TARGETS_FILE) -> pd.DataFrame:
+    """The published numbers, one row each, with their place in the paper."""
+    t = pd.read_csv(path, dtype={"display": str, "note": str})
+    if t["target_id"].duplicated().any():
+        raise ValueError(f"{path}: duplicate target_id {t.loc[t['target_id'].duplicated(), 'target_id'].tolist()}")
+    return t
+
+
+def load_inconsistencies(path=INCONSISTENCIES_FILE) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def load_readings(path=READINGS_FILE) -> pd.DataFrame:
+    """The paper's other reading of each target an inconsistency names: target_id, issue_id, the
+    value (``low`` = ``high``) or range the target takes under it, and its basis in words."""
+    return pd.read_csv(path, dtype={"target_id": str, "issue_id": str, "low": float, "high": float, "basis": str})

@@ -9,11 +9,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from .data import read_cohort
+from .data import load_targets, read_cohort
 from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
 from .results import add_groupings, compute_results, derive_visits, result_index, result_key, result_value
-from .scorecard import load_targets
 from .tables import download_links, export_table, journal_html, keyed_values, n_of_text
 
 

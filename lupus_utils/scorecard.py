@@ -28,32 +28,13 @@ import math
 import pandas as pd
 
 from .numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
-from .paths import DATA_DIR, TARGETS_FILE
+from .data import (INCONSISTENCIES_FILE, READINGS_FILE, load_inconsistencies, load_readings,  # noqa: F401 (read here)
+                   load_targets)
 from .results import result_index, result_key
 
-INCONSISTENCIES_FILE = DATA_DIR / "paper_inconsistencies.csv"
-READINGS_FILE = DATA_DIR / "paper_readings.csv"
 #: A printed "<0.001" is SPSS's ".000": the p-value is below half of the last printed unit.
 SPSS_ZERO_FRACTION = 0.5
 VERDICTS = ("match", "within_tolerance", "miss", "not_computed")
-
-
-def load_targets(path=TARGETS_FILE) -> pd.DataFrame:
-    """The published numbers, one row each, with their place in the paper."""
-    t = pd.read_csv(path, dtype={"display": str, "note": str})
-    if t["target_id"].duplicated().any():
-        raise ValueError(f"{path}: duplicate target_id {t.loc[t['target_id'].duplicated(), 'target_id'].tolist()}")
-    return t
-
-
-def load_inconsistencies(path=INCONSISTENCIES_FILE) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def load_readings(path=READINGS_FILE) -> pd.DataFrame:
-    """The paper's other reading of each target an inconsistency names: target_id, issue_id, the
-    value (``low`` = ``high``) or range the target takes under it, and its basis in words."""
-    return pd.read_csv(path, dtype={"target_id": str, "issue_id": str, "low": float, "high": float, "basis": str})
 
 
 def _verdict(t, value) -> tuple[str, str]:

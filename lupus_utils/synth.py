@@ -59,7 +59,7 @@ from .outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, 
                        LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
 from .paths import EFFICACY_WEEKS, SYNTHETIC_DIR, VISIT_WEEKS
 from .results import AE_CATEGORY_MEASURES, AE_TERM_MEASURES
-from .scorecard import load_targets
+from .data import load_targets
 
 SEED = 20240053
 WEEKS = np.array(VISIT_WEEKS)

@@ -96,7 +96,7 @@ def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None,
            readings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Table 1 computed from ``results`` (see :func:`lupus_utils.results.compute_results`);
     with ``targets``, a column of the published values beside it; with ``readings`` too
-    (:func:`lupus_utils.scorecard.load_readings`), a column ``Paper audit`` naming the audit
+    (:func:`lupus_utils.data.load_readings`), a column ``Paper audit`` naming the audit
     entries where the published value cannot describe the cohort as printed (the SLICC/ACR damage
     index quartiles, for one: inc27)."""
     rows = []
