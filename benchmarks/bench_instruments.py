@@ -50,11 +50,11 @@ def score_all(v: pd.DataFrame, patients: pd.DataFrame, times: dict | None = None
     step("sle_das", lambda: lu.sle_das(v))
     d["prednisone_mg"] = step("prednisone_mg", lambda: lu.prednisone_equivalent(v))
     prev = step("previous visit (shared)", lambda: previous_visit_position(d))
-    d["lldas"] = step("lldas", lambda: lu.lldas(d, prev))
-    d["doris_remission"] = step("doris_remission", lambda: lu.doris_remission(d))
-    step("sfi_flare", lambda: lu.sfi_flare(d, None, prev))
+    d["lldas"] = step("lldas", lambda: lu.lldas(d, prev, use_derived=True))
+    d["doris_remission"] = step("doris_remission", lambda: lu.doris_remission(d, use_derived=True))
+    step("sfi_flare", lambda: lu.sfi_flare(d, None, prev, use_derived=True))
     step("clasi_a_response", lambda: lu.clasi_a_response(d))
-    step("non_responder", lambda: lu.non_responder(patients, d))
+    step("non_responder", lambda: lu.non_responder(patients, d, use_derived=True))
     out.pop("previous visit (shared)")
     return out
 

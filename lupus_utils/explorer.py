@@ -63,15 +63,15 @@ def with_baseline_flags(patients: pd.DataFrame, visits: pd.DataFrame) -> pd.Data
     """``patients`` with the derived yes/no characteristics of Table 1 (:data:`DERIVED_BINARY`,
     0/1; missing where the baseline visit is): active serology and glucocorticoids at the week-0
     visit (``visits``: derived visits), any immunosuppressant, antimalarials or glucocorticoids
-    only (no immunosuppressant), as :func:`lupus_utils.results.patient_results` counts them."""
+    only (no immunosuppressant): :func:`lupus_utils.results.baseline_flags`, Table 1's rule."""
+    from .results import baseline_flags
+
     out = patients.copy()
-    base = visits[visits["week"] == 0].drop_duplicates("patient_id").set_index("patient_id").reindex(out["patient_id"])
-    immuno = out[["concomitant_mtx", "concomitant_aza", "concomitant_mmf", "concomitant_cyclosporin"]].eq(1).any(axis=1)
-    out["active_serology_baseline"] = pd.array(base["active_serology"].map({True: 1, False: 0}).to_numpy(), dtype="Int64")
-    out["concomitant_gc"] = pd.array((base["prednisone_mg"] > 0).where(base["prednisone_mg"].notna())
-                                     .map({True: 1, False: 0}).to_numpy(), dtype="Int64")
-    out["concomitant_immunosuppressant"] = immuno.astype(int).to_numpy()
-    out["antimalarial_or_gc_only"] = (~immuno).astype(int).to_numpy()
+    flags = baseline_flags(out, visits[visits["week"] == 0])
+    for column, flag in (("active_serology_baseline", "active_serology"), ("concomitant_gc", "concomitant_gc"),
+                         ("concomitant_immunosuppressant", "concomitant_immunosuppressant"),
+                         ("antimalarial_or_gc_only", "antimalarial_or_gc_only")):
+        out[column] = flags[flag].astype("Int64").to_numpy()
     return out
 
 
@@ -206,6 +206,12 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     weeks = list(EFFICACY_WEEKS if weeks is None else weeks)
     if not weeks:
         raise ExplorerError("choose at least one visit")
+    from .outcomes import _check_visit_keys
+
+    try:  # a visit given twice would be counted twice; a visit without a week is no visit
+        _check_visit_keys(visits)
+    except ValueError as err:
+        raise ExplorerError(str(err)) from None
     label = _label(column)
     groups = group_patients(patients, column, cutoff) if groups is None else groups
     levels = _check_groups(groups, label)
@@ -228,6 +234,10 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     if no_group:
         notes.append(f"{no_group} visit{'s' if no_group != 1 else ''} left out: the patient's {in_sentence(label)} "
                      "is not recorded.")
+    no_value = int(long["value"].isna().sum())
+    if no_value:  # a visit without the measure, or with its state unknown: counted, never read as 'no'
+        notes.append(f"{no_value} visit{'s' if no_value != 1 else ''} left out: {in_sentence(outcome_label)} is not "
+                     "recorded there" + (" or is unknown (an input it needs is missing)." if kind == "state" else "."))
     week_of, group_of, value_of = long["week"].to_numpy(), long["group"].astype(str).to_numpy(), long["value"].to_numpy()
     for w in weeks:
         at_week = week_of == w
@@ -305,7 +315,9 @@ def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_i
         "Prednisone (mg/day)": v["prednisone_mg"].to_numpy(), "CLASI-A": v["clasi_activity"].to_numpy(),
         "Tender / swollen joints": [f"{t:g} / {s:g}" for t, s in zip(v["tender_joints"], v["swollen_joints"])],
         "State": state,
-        "Flare (SFI)": v["sfi_flare"].astype("string").fillna("").str.replace("_", "/").replace("none", "").to_numpy()})
+        "Flare (SFI)": np.where(v["sfi_flare"].isna().to_numpy() & (np.arange(len(v)) > 0), "unknown",
+                                v["sfi_flare"].astype("string").fillna("").str.replace("_", "/").replace("none", "")
+                                .to_numpy(dtype=object))})
     ev = adverse_events[adverse_events["patient_id"] == patient_id].sort_values("week")
     events = pd.DataFrame({"Week": ev["week"].to_numpy(), "Category": ev["category"].to_numpy(),
                            "Event": ev["term"].to_numpy(), "Serious": np.where(ev["serious"] == 1, "yes", "no"),

@@ -95,12 +95,16 @@ def _new_item(visits: pd.DataFrame, column: str, prev: np.ndarray) -> np.ndarray
     return (prev >= 0) & (now > 0) & (_previous(now, prev, 0.0) == 0)
 
 
-def _derived(visits: pd.DataFrame, column: str, compute) -> np.ndarray:
-    """A score the visits already carry (``derive_visits`` adds ``sledai2k``, ``clinical_sledai``
-    and ``prednisone_mg`` before the states), used as given so that the visits table flows one
-    way; computed from the items when absent."""
-    values = visits[column] if column in visits else compute(visits)
-    return values.to_numpy(dtype="float64", na_value=np.nan)
+def _derived(visits: pd.DataFrame, column: str, compute, use_derived: bool) -> np.ndarray:
+    """With ``use_derived`` the score the visits carry (``derive_visits`` adds ``sledai2k``,
+    ``clinical_sledai`` and ``prednisone_mg`` before the states), so that the visits table flows
+    one way; otherwise computed from the items, so that a caller who changes an item (a
+    counterfactual) never reads a stale score. Asked for and absent: ``KeyError`` naming it."""
+    if use_derived:
+        if column not in visits:
+            raise KeyError(f"use_derived: the visits carry no {column!r} column (derive_visits adds it)")
+        return visits[column].to_numpy(dtype="float64", na_value=np.nan)
+    return compute(visits).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _known_bool(values: np.ndarray, missing: np.ndarray) -> pd.arrays.BooleanArray:
@@ -117,7 +121,7 @@ def _all_of(criteria: pd.DataFrame, name: str) -> pd.Series:
     return out.rename(name)
 
 
-def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.DataFrame:
+def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None, use_derived: bool = False) -> pd.DataFrame:
     """The five LLDAS criteria per visit, as booleans (Franklyn K et al. Ann Rheum Dis
     2016;75:1615-21).
 
@@ -140,10 +144,10 @@ def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.D
 
     Each criterion is a nullable boolean, missing (``<NA>``) where an input it needs is missing
     (a descriptor, PGA, the glucocorticoid, ``new_immunosuppressant``), never a silent False.
-    ``sledai2k`` and ``prednisone_mg`` are taken from ``visits`` when it carries them; ``prev``
-    is :func:`previous_visit_position` when the caller has it already.
+    With ``use_derived``, ``sledai2k`` and ``prednisone_mg`` are the columns ``visits`` carries;
+    ``prev`` is :func:`previous_visit_position` when the caller has it already.
     """
-    score = _derived(visits, "sledai2k", sledai2k)
+    score = _derived(visits, "sledai2k", sledai2k, use_derived)
     major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [OTHER_NEUROPSYCHIATRIC,
         "sledai_pleurisy", "sledai_pericarditis", "sledai_vasculitis", "sledai_fever",
         "cardiopulmonary_involvement", "haemolytic_anaemia", *GASTROINTESTINAL_ITEMS,
@@ -172,7 +176,7 @@ def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.D
     new_any &= has_prev
     new_unknown &= has_prev & ~new_any
     pga = _col(visits, "pga")
-    pred = _derived(visits, "prednisone_mg", prednisone_equivalent)
+    pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
     maintenance = _col(visits, "new_immunosuppressant")
     c1_false = (score > LLDAS_SLEDAI2K_MAX) | major_active
     return pd.DataFrame(
@@ -187,14 +191,14 @@ def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.D
     )
 
 
-def lldas(visits: pd.DataFrame, prev: np.ndarray | None = None) -> pd.Series:
+def lldas(visits: pd.DataFrame, prev: np.ndarray | None = None, use_derived: bool = False) -> pd.Series:
     """Lupus Low Disease Activity State at each visit: all five criteria of
     :func:`lldas_criteria` hold (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21). A nullable
     boolean: False when a known criterion fails, missing when none fails but one is unknown."""
-    return _all_of(lldas_criteria(visits, prev), "lldas")
+    return _all_of(lldas_criteria(visits, prev, use_derived), "lldas")
 
 
-def doris_remission(visits: pd.DataFrame) -> pd.Series:
+def doris_remission(visits: pd.DataFrame, use_derived: bool = False) -> pd.Series:
     """DORIS 2021 remission (on therapy) at each visit.
 
     Clinical SLEDAI = 0, PGA (0-3) < 0.5 and prednisone equivalent <= 5 mg/day; antimalarials,
@@ -205,9 +209,9 @@ def doris_remission(visits: pd.DataFrame) -> pd.Series:
     definition of remission in SLE. Lupus Sci Med 2021;8:e000538. A nullable boolean, like
     :func:`lldas`: missing when no criterion fails but an input is missing.
     """
-    score = _derived(visits, "clinical_sledai", clinical_sledai)
+    score = _derived(visits, "clinical_sledai", clinical_sledai, use_derived)
     pga = _col(visits, "pga")
-    pred = _derived(visits, "prednisone_mg", prednisone_equivalent)
+    pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
     maintenance = _col(visits, "new_immunosuppressant")
     hcq = _col(visits, "hcq_added")
     stable = (maintenance == 0) & (hcq == 0)
@@ -328,7 +332,7 @@ def _sfi_organ_arrays(visits: pd.DataFrame, prev: np.ndarray) -> dict:
 
 
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None,
-                       prev: np.ndarray | None = None) -> pd.DataFrame:
+                       prev: np.ndarray | None = None, use_derived: bool = False) -> pd.DataFrame:
     """Each SELENA-SLEDAI Flare Index criterion per visit, compared with the patient's previous
     visit (Petri M et al. N Engl J Med 2005;353:2550-8; Buyon JP et al. Ann Intern Med
     2005;142:953-62). Columns starting ``severe_`` define a severe flare, ``mild_`` a
@@ -357,11 +361,12 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     nullable booleans: unknown (``<NA>``) where a PGA, a glucocorticoid dose or a laboratory value
     they need is missing at the visit or the previous one, and nothing else decides them.
     """
-    crit = _sfi_criteria_arrays(visits, patients, prev)
+    crit = _sfi_criteria_arrays(visits, patients, prev, use_derived)
     return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in crit.items()}, index=visits.index)
 
 
-def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: np.ndarray | None = None) -> dict:
+def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: np.ndarray | None = None,
+                         use_derived: bool = False) -> dict:
     """:func:`sfi_flare_criteria` as numpy arrays: name -> (holds, unknown)."""
     prev = previous_visit_position(visits) if prev is None else prev
     has_prev = prev >= 0
@@ -369,11 +374,11 @@ def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, pr
     def new(col):
         return _new_item(visits, col, prev)
 
-    score = _derived(visits, "sledai2k", sledai2k)
+    score = _derived(visits, "sledai2k", sledai2k, use_derived)
     score_prev = _previous(score, prev)
     pga = _col(visits, "pga")
     pga_prev = _previous(pga, prev)
-    pred = _derived(visits, "prednisone_mg", prednisone_equivalent)
+    pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
     pred_prev = _previous(pred, prev)
     if patients is not None and "weight_kg" in patients.columns:
         weight = visits["patient_id"].map(patients.set_index("patient_id")["weight_kg"]).to_numpy(
@@ -384,12 +389,15 @@ def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, pr
     rash_rank = extent_rank(visits, "rash_extent")
     vasc = extent_rank(visits, "vasculitis_type")
     pred_up = has_prev & (pred > pred_prev)
-    pred_unknown = has_prev & (np.isnan(pred) | np.isnan(pred_prev))  # a dose missing now or before
-    pga_unknown = has_prev & (np.isnan(pga) | np.isnan(pga_prev))
+    # unknown only where a missing value could make the rule hold: a dose missing now, or missing
+    # before a dose above 0 (a rise from an unknown dose cannot be ruled out); likewise for PGA
+    pred_unknown = has_prev & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > 0)))
+    weighed = ~np.isnan(half_mg_kg)
     above_half = pred_up & (pred > half_mg_kg)
+    above_half_unknown = weighed & has_prev & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > half_mg_kg)))
     hospitalised = has_prev & (_col(visits, "hospitalised_for_sle") == 1)
     requiring = (pred_up & (pred >= 2 * pred_prev)) | above_half | hospitalised
-    requiring_unknown = ~requiring & pred_unknown
+    requiring_unknown = ~requiring & (pred_unknown | above_half_unknown)
     organ = _sfi_organ_arrays(visits, prev)
     known = np.zeros(len(visits), dtype=bool)
 
@@ -404,10 +412,11 @@ def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, pr
     crit = {
         "severe_sledai_gt12": has_prev & (score > 12) & (score > score_prev),
         **{f"severe_{k}_requiring": organ_requiring(k) for k in organ},
-        "severe_prednisone_gt_half_mg_kg": kleene(above_half, pred_unknown & ~np.isnan(half_mg_kg)),
+        "severe_prednisone_gt_half_mg_kg": kleene(above_half, above_half_unknown),
         "severe_hospitalised_for_sle": hospitalised,
         "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
-        "severe_pga_gt2_5": kleene(has_prev & (pga > 2.5) & (pga > pga_prev), pga_unknown),
+        "severe_pga_gt2_5": kleene(has_prev & (pga > 2.5) & (pga > pga_prev),
+                                   has_prev & (np.isnan(pga) | ((pga > 2.5) & np.isnan(pga_prev)))),
         "mild_sledai_up_ge3": has_prev & (score - score_prev >= SFI_MILD_SLEDAI_RISE),
         "mild_new_or_worse_rash": has_prev & (rash_rank > _previous(rash_rank, prev, 0.0)),
         "mild_new_cutaneous_vasculitis": has_prev & (vasc == 1) & (_previous(vasc, prev, 0.0) == 0),
@@ -418,12 +427,14 @@ def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, pr
         "mild_new_fever": new("sledai_fever"),
         "mild_prednisone_increased": kleene(pred_up, pred_unknown),
         "mild_hcq_or_nsaid_added": has_prev & ((_col(visits, "hcq_added") == 1) | (_col(visits, "nsaid_added") == 1)),
-        "mild_pga_up_ge1": kleene(has_prev & (pga - pga_prev >= 1.0), pga_unknown),
+        "mild_pga_up_ge1": kleene(has_prev & (pga - pga_prev >= 1.0),
+                                  has_prev & (np.isnan(pga) | ((pga >= 1.0) & np.isnan(pga_prev)))),
     }
     return {k: (v if isinstance(v, tuple) else (np.asarray(v, dtype=bool), known)) for k, v in crit.items()}
 
 
-def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: np.ndarray | None = None) -> pd.Series:
+def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: np.ndarray | None = None,
+              use_derived: bool = False) -> pd.Series:
     """SELENA-SLEDAI Flare Index category at each visit versus the previous one:
     ``"severe"`` if any severe criterion of :func:`sfi_flare_criteria` holds, else
     ``"mild_moderate"`` if any mild/moderate one does, else ``"none"``; missing (``<NA>``) at a
@@ -431,7 +442,7 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: 
     could change the category is unknown (a PGA, a dose or a laboratory value missing now or at
     the previous visit) while none of a higher category holds."""
     prev = previous_visit_position(visits) if prev is None else prev
-    crit = _sfi_criteria_arrays(visits, patients, prev)
+    crit = _sfi_criteria_arrays(visits, patients, prev, use_derived)
 
     def any_of(prefix):  # Kleene OR: True if one holds, unknown if none holds but one is unknown
         parts = [vu for k, vu in crit.items() if k.startswith(prefix)]
@@ -476,7 +487,7 @@ def non_response_eligible(patients: pd.DataFrame,
 
 
 def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
-                  min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS) -> pd.DataFrame:
+                  min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, use_derived: bool = False) -> pd.DataFrame:
     """The paper's non-responder rule, one row per patient.
 
     Among patients followed for at least ``min_follow_up_weeks`` (6 months = 24 weeks), a
@@ -485,14 +496,14 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
     2024, Methods). Returns ``patient_id``, ``follow_up_weeks``, ``eligible``, ``last_week``,
     ``at_least_lldas_last``, ``stopped_for_activity`` and ``non_responder`` (missing when not
     eligible, or when the state at the last visit is unknown and the patient did not stop for
-    activity). ``lldas`` and ``doris_remission`` are taken from ``visits`` when it carries them.
+    activity). With ``use_derived``, ``lldas`` and ``doris_remission`` are the columns ``visits`` carries.
     """
     _check_visit_keys(visits)
     codes, uniques = pd.factorize(visits["patient_id"])
     order = np.lexsort((visits["week"].to_numpy(dtype="int64"), codes))
     is_last = np.r_[codes[order][1:] != codes[order][:-1], True][: len(order)]  # empty visits: no last rows
     last_rows = order[is_last]
-    states = [visits[c].astype("boolean") if c in visits else f(visits) for c, f in (("lldas", lldas),
+    states = [visits[c].astype("boolean") if use_derived else f(visits) for c, f in (("lldas", lldas),
                                                                                        ("doris_remission", doris_remission))]
     at_least = (states[0] | states[1]).array
     last = pd.DataFrame({"week": visits["week"].to_numpy()[last_rows], "at_least_lldas": at_least[last_rows]},
@@ -516,9 +527,9 @@ def sri4_modified(visits: pd.DataFrame) -> pd.Series:
     than one new BILAG B domain; BILAG was not collected in this study, so that criterion is
     left out and the result is labelled *modified*. Missing (``<NA>``) where the baseline is
     unknown."""
-    base_score = baseline_values(visits.assign(_s=sledai2k(visits).astype("float64")), "_s").to_numpy()
-    base_pga = baseline_values(visits, "pga").to_numpy(dtype="float64")
     score = sledai2k(visits).to_numpy(dtype="float64", na_value=np.nan)
+    base_score = baseline_values(visits.assign(_s=score), "_s").to_numpy()
+    base_pga = baseline_values(visits, "pga").to_numpy(dtype="float64")
     pga = _col(visits, "pga")
     ok = (base_score - score >= 4) & (pga - base_pga < 0.3)
     out = pd.array(ok, dtype="boolean")

@@ -106,8 +106,10 @@ COMPUTED_COHORT_ENV = "LUPUS_COMPUTED_COHORT"
 def _library_digest() -> str:
     """SHA-256 of the library's source files: a computed cohort is reused only by the code that
     computed it."""
+    from .paths import CODEBOOK_FILE
+
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).parent.glob("*.py")):
+    for f in [*sorted(Path(__file__).parent.glob("*.py")), CODEBOOK_FILE]:  # the codebook types the tables
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 

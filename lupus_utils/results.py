@@ -78,10 +78,10 @@ def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     # a state is unknown (NA) where an input it needs is missing and the others do not decide it;
     # the summaries count it as missing (``visit_flow`` says how many), never as False
     prev = previous_visit_position(v)  # one sort by patient and week, shared by the states
-    v["lldas"] = lldas(v, prev).astype("boolean")
-    v["doris_remission"] = doris_remission(v).astype("boolean")
+    v["lldas"] = lldas(v, prev, use_derived=True).astype("boolean")
+    v["doris_remission"] = doris_remission(v, use_derived=True).astype("boolean")
     v["at_least_lldas"] = v["lldas"] | v["doris_remission"]
-    v["sfi_flare"] = sfi_flare(v, p, prev)
+    v["sfi_flare"] = sfi_flare(v, p, prev, use_derived=True)
     v["active_serology"] = (v["sledai_low_complement"] == 1) | (v["sledai_increased_dna_binding"] == 1)
     v["haematological_activity"] = (v[list(HAEMATOLOGICAL_ITEMS)] == 1).any(axis=1)
     v["on_treatment"] = v["treatment_status"] != "discontinued"
@@ -99,6 +99,12 @@ def _describe_rows(measure, population, week, values) -> list[dict]:
     return [_row(measure, population, week, s, d[s]) for s in ("n", "median", "q1", "q3", "mean", "sd", "min", "max")]
 
 
+def _known(condition: pd.Series, values: pd.Series) -> pd.Series:
+    """A comparison on ``values`` as a nullable boolean: unknown where the value is missing (a
+    missing dose is never 'not above 0')."""
+    return pd.Series(condition, dtype="boolean").mask(values.isna().to_numpy())
+
+
 def _count_rows(measure, population, week, flags, denominator=None) -> list[dict]:
     r = n_percent(flags, denominator)
     rows = [_row(measure, population, week, "n", r["n"], r["denominator"]),
@@ -109,6 +115,24 @@ def _count_rows(measure, population, week, flags, denominator=None) -> list[dict
     return rows
 
 
+def baseline_flags(patients: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
+    """Table 1's yes/no characteristics that are not columns of the patients table, one row per
+    patient (in ``patients``' order), as nullable booleans: any concomitant immunosuppressant,
+    antimalarials or glucocorticoids only, and from the week-0 visit (``baseline``: derived
+    visits) glucocorticoids (> 0 mg/day), pulses (> 100 mg/day) and active serology; unknown
+    where the baseline visit or its dose is missing. The one rule Table 1 and the explorers use."""
+    base = baseline.drop_duplicates("patient_id").set_index("patient_id").reindex(patients["patient_id"])
+    pred = base["prednisone_mg"].astype("float64")
+    immuno = patients[["concomitant_mtx", "concomitant_aza", "concomitant_mmf", "concomitant_cyclosporin"]].eq(1).any(axis=1)
+    return pd.DataFrame({
+        "concomitant_immunosuppressant": pd.array(immuno.to_numpy(), dtype="boolean"),
+        "antimalarial_or_gc_only": pd.array((~immuno).to_numpy(), dtype="boolean"),
+        "concomitant_gc": _known(pred > 0, pred).to_numpy(),
+        "gc_pulses": _known(pred > 100, pred).to_numpy(),
+        "active_serology": pd.array(base["active_serology"].to_numpy(), dtype="boolean"),
+    }, index=patients.index)
+
+
 def patient_results(p: pd.DataFrame, baseline: pd.DataFrame) -> list[dict]:
     """Table 1 and the baseline facts of the Results text."""
     rows = [_row("patients", "all", np.nan, "n", len(p)), _row("centers", "all", np.nan, "n", p["center"].nunique())]
@@ -116,15 +140,16 @@ def patient_results(p: pd.DataFrame, baseline: pd.DataFrame) -> list[dict]:
                 "follow_up_weeks", "sars_cov2_vaccine_doses", "sdi"):
         rows += _describe_rows(col, "all", np.nan, p[col])
     rows += _describe_rows("sdi", "sdi_positive", np.nan, p.loc[p["sdi"] > 0, "sdi"])
-    immuno = p[["concomitant_mtx", "concomitant_aza", "concomitant_mmf", "concomitant_cyclosporin"]].eq(1).any(axis=1)
+    derived = baseline_flags(p, baseline)
     flags = {
         "female": p["sex"] == "F", "caucasian": p["ethnicity"] == "Caucasian",
         "non_caucasian": p["ethnicity"] == "non-Caucasian",
         "secondary_aps": p["secondary_aps"] == 1, "secondary_sjogren": p["secondary_sjogren"] == 1,
         "previous_belimumab_failure": p["previous_belimumab_failure"] == 1,
         "previous_rituximab_failure": p["previous_rituximab_failure"] == 1,
-        "concomitant_hcq": p["concomitant_hcq"] == 1, "concomitant_immunosuppressant": immuno,
-        "antimalarial_or_gc_only": ~immuno,
+        "concomitant_hcq": p["concomitant_hcq"] == 1,
+        "concomitant_immunosuppressant": derived["concomitant_immunosuppressant"],
+        "antimalarial_or_gc_only": derived["antimalarial_or_gc_only"],
         "reason_flare": p["reason_for_anifrolumab"] == "flare",
         "reason_persistently_active": p["reason_for_anifrolumab"] == "persistently_active",
         "sdi_positive": p["sdi"] > 0, "hz_vaccinated": p["hz_vaccinated"] == 1,
@@ -139,10 +164,8 @@ def patient_results(p: pd.DataFrame, baseline: pd.DataFrame) -> list[dict]:
         flags[f"{organ}_active"] = p[f"{organ}_active"] == 1
     for name, f in flags.items():
         rows += _count_rows(name, "all", np.nan, f)
-    base = baseline.set_index("patient_id").reindex(p["patient_id"])
-    rows += _count_rows("concomitant_gc", "all", np.nan, base["prednisone_mg"] > 0)
-    rows += _count_rows("active_serology", "all", np.nan, base["active_serology"])
-    rows += _count_rows("gc_pulses", "all", np.nan, base["prednisone_mg"] > 100)
+    for name in ("concomitant_gc", "active_serology", "gc_pulses"):
+        rows += _count_rows(name, "all", np.nan, derived[name])
     return rows
 
 
@@ -162,12 +185,16 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
         for state in ("doris_remission", "lldas"):
             rows += _count_rows(state, "observed_at_visit", w, at[state])
         rows += _count_rows("active_serology", "observed_at_visit", w, at["active_serology"])
-        rows += _count_rows("prednisone_le_5mg", "observed_at_visit", w, at["prednisone_mg"] <= DORIS_PREDNISONE_MAX_MG)
+        rows += _count_rows("prednisone_le_5mg", "observed_at_visit", w,
+                            _known(at["prednisone_mg"] <= DORIS_PREDNISONE_MAX_MG, at["prednisone_mg"]))
     at48 = eff[eff["week"] == 48]
     rows += _count_rows("doris_remission", "completed_48w", 48, at48["doris_remission"])
     # not in remission, but would be with prednisone <= 5 mg/day (every other DORIS criterion holds)
-    only_gc = ((~at48["doris_remission"]) & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0, prednisone_mg=0.0))).fillna(False)
-    rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.sum()), len(at48)))
+    only_gc = (~at48["doris_remission"]) & doris_remission(at48.assign(gc_drug="none", gc_dose_mg=0.0))
+    known = int(only_gc.notna().sum())  # an unknown state is neither counted nor in the denominator
+    rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n", int(only_gc.fillna(False).sum()), known))
+    if known < len(only_gc):
+        rows.append(_row("remission_failed_on_gc_only", "completed_48w", 48, "n_missing", len(only_gc) - known))
     for measure, population in TABLE2_MEASURES.items():
         sub = population_visits(eff, measure)
         if not (sub["week"] == 0).any():
@@ -193,9 +220,10 @@ def visit_results(v: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _first_visit(v: pd.DataFrame) -> pd.Series:
-    """Each patient's first visit, where the flare index has nothing to compare with."""
-    return v["week"] == v.groupby("patient_id")["week"].transform("min")
+def _first_visit(v: pd.DataFrame) -> np.ndarray:
+    """Each patient's first visit, where the flare index has nothing to compare with (the flare
+    index's own rule: no previous visit)."""
+    return previous_visit_position(v) < 0
 
 
 def outcome_results(p: pd.DataFrame, v: pd.DataFrame) -> list[dict]:
@@ -212,7 +240,7 @@ def outcome_results(p: pd.DataFrame, v: pd.DataFrame) -> list[dict]:
     stopped_flare = p["anifrolumab_stop_reason"].isin(["flare"])
     rows.append(_row("flare_discontinuations", "all", np.nan, "count", int(stopped_flare.sum()), len(flares)))
     rows.append(_row("flare_discontinuations", "all", np.nan, "denominator", len(flares)))
-    nr = non_responder(p, v)
+    nr = non_responder(p, v, use_derived=True)
     rows += _count_rows("non_responder", "follow_up_ge_24w", np.nan, nr.loc[nr["eligible"], "non_responder"])
     return rows
 
@@ -571,7 +599,7 @@ def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
     from .data import GAP_INPUTS
 
     inputs = [c for c in GAP_INPUTS if c in visits]
-    first = _first_visit(visits)
+    first = pd.Series(_first_visit(visits), index=visits.index)
 
     def counts(g: pd.DataFrame, label: str) -> dict:
         on = g[g["on_treatment"]]

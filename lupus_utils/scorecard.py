@@ -28,8 +28,7 @@ import math
 import pandas as pd
 
 from .numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
-from .data import (INCONSISTENCIES_FILE, READINGS_FILE, load_inconsistencies, load_readings,  # noqa: F401 (read here)
-                   load_targets)
+from .data import load_inconsistencies, load_readings, load_targets
 from .results import result_index, result_key
 
 #: A printed "<0.001" is SPSS's ".000": the p-value is below half of the last printed unit.

@@ -28,12 +28,16 @@ class _Lazy:
     pyplot about 0.5 s, and a chapter that only shows computed results needs neither."""
 
     def __init__(self, name: str):
-        self._name = name
+        self.__dict__["_name"] = name
 
     def __getattr__(self, attr):
+        if attr.startswith("__"):  # copy, pickle and introspection ask for these: not the module's
+            raise AttributeError(attr)
         import importlib
 
-        return getattr(importlib.import_module(self._name), attr)
+        value = getattr(importlib.import_module(self.__dict__["_name"]), attr)
+        self.__dict__[attr] = value  # later reads are plain attributes
+        return value
 
 
 _st = _Lazy("scipy.stats")

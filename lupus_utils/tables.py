@@ -397,8 +397,10 @@ def flare_details(visits: pd.DataFrame, patients: pd.DataFrame | None = None) ->
     at = np.flatnonzero(visits["sfi_flare"].isin(SFI_LEVELS[1:]).to_numpy())
     if not len(at):
         return pd.DataFrame(columns=columns)
-    crit = sfi_flare_criteria(visits, patients)
     prev = previous_visit_position(visits)
+    crit = sfi_flare_criteria(visits, patients, prev)
+    unknown = crit.isna()
+    crit = crit.fillna(False)  # listed as met only when known to hold; the unknown ones are named
     items = list(SLEDAI2K_WEIGHTS)
     new = np.column_stack([_new_item(visits, c, prev) for c in items])  # the Flare Index's "new"
     pred = visits["prednisone_mg"].to_numpy(dtype="float64", na_value=np.nan)
@@ -411,8 +413,10 @@ def flare_details(visits: pd.DataFrame, patients: pd.DataFrame | None = None) ->
         if not np.isnan(pred[i]) and not np.isnan(pred_prev[i]) and pred[i] != pred_prev[i]:
             change.append(f"prednisone {display_number(pred_prev[i])} → {display_number(pred[i])} mg/day")
         change += [SFI_CRITERIA_LABELS[c] for c in met if c in SFI_TREATMENT_CRITERIA and "prednisone" not in c]
+        not_known = [SFI_CRITERIA_LABELS[c] for c in crit.columns if unknown.iat[i, crit.columns.get_loc(c)]]
         rows[visits.index[i]] = {
-            "SFI criteria met": "; ".join(SFI_CRITERIA_LABELS[c] for c in met) or "–",
+            "SFI criteria met": ("; ".join(SFI_CRITERIA_LABELS[c] for c in met) or "–")
+                                + (f" (unknown, an input missing: {'; '.join(not_known)})" if not_known else ""),
             "New descriptors": ", ".join(_manifestation(c) for c in descriptors) or "none",
             "Organ": ", ".join(dict.fromkeys(SLEDAI_ORGANS[c] for c in descriptors)) or "–",
             "Treatment change": "; ".join(change) or "none recorded",

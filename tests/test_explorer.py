@@ -93,6 +93,9 @@ def test_patient_course():
     c = patient_course(v, ae, "P2")
     assert c["visits"]["SLEDAI-2K"].tolist() == [10, 4] and c["visits"]["State"].tolist() == ["Neither", "LLDAS, not remission"]
     assert c["visits"]["Flare (SFI)"].tolist() == ["", ""]
+    # an unknown category after the first visit (an input missing) reads 'unknown', never as no flare
+    unknown = v.assign(sfi_flare=pd.Categorical([np.nan, np.nan] * 8, categories=["none", "mild_moderate", "severe"]))
+    assert patient_course(unknown, ae, "P2")["visits"]["Flare (SFI)"].tolist() == ["", "unknown"]
     assert c["events"].iloc[0].to_dict() == {"Week": 12, "Category": "infection", "Event": "herpes zoster",
                                              "Serious": "no", "Action": "temporary suspension"}
     with pytest.raises(ExplorerError, match="no patient"):
@@ -124,3 +127,20 @@ def test_explorer_refuses_inputs_it_would_misread():
         explore(v, PATIENTS.assign(hz_vaccinated=[1, 2, 0, 1, 1, 0, 0, 1]), "hz_vaccinated", "sledai2k", [0])
     with pytest.raises(ExplorerError, match="visits of patients not in the patients table: P9"):
         explore(pd.concat([v, v.iloc[[0]].assign(patient_id="P9")]), PATIENTS, "sdi", "sledai2k", [0], cutoff=2)
+
+
+def test_a_visit_with_its_state_unknown_is_left_out_and_counted():
+    v = _visits()
+    v["lldas"] = v["lldas"].astype("boolean")
+    v.loc[(v["patient_id"] == "P1") & (v["week"] == 12), "lldas"] = pd.NA   # P1 is vaccinated
+    res = explore(v, PATIENTS, "hz_vaccinated", "lldas", weeks=[12])
+    row = res["table"].iloc[0]
+    # vaccinated at week 12: P1 unknown, P4 (8), P5 (2), P8 (5) known -> 1 of 3 in LLDAS, never 1 of 4
+    assert row["Yes: n/N (%)"].startswith("1/3 ")
+    assert "1 visit left out: LLDAS is not recorded there or is unknown" in " ".join(res["notes"])
+
+
+def test_a_visit_given_twice_is_refused_not_counted_twice():
+    v = pd.concat([_visits(), _visits().iloc[[3]]], ignore_index=True)
+    with pytest.raises(ExplorerError, match="rows share a patient and week: P2 week 12"):
+        explore(v, PATIENTS, "hz_vaccinated", "sledai2k", weeks=[12])

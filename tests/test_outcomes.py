@@ -404,6 +404,39 @@ def test_states_take_the_scores_the_visits_already_carry_and_agree_with_computin
     assert d["sfi_flare"].astype(str).tolist() == sfi_flare(v).astype(str).tolist()
     prev = previous_visit_position(v)
     assert prev.tolist() == [-1, 0, 1] and lldas(v, prev).tolist() == lldas(v).tolist()
-    # a carried score is used as given, not recomputed from the items
-    assert lldas(v.assign(sledai2k=[10, 10, 10])).tolist() == [False, False, False]
-    assert doris_remission(v.assign(prednisone_mg=[0.0, 20.0, 0.0])).tolist() == [False, False, True]
+    # asked to, a state takes the carried score as given; by default it computes from the items,
+    # so a stale carried score (a counterfactual that changed an item) is never read
+    stale = d.assign(sledai2k=[10, 10, 10], prednisone_mg=[0.0, 20.0, 0.0])
+    assert lldas(stale, use_derived=True).tolist() == [False, False, False]
+    assert doris_remission(stale, use_derived=True).tolist() == [False, False, True]
+    assert lldas(stale).tolist() == [False, True, True] and doris_remission(stale).tolist() == [False, True, True]
+    with pytest.raises(KeyError, match="sledai2k"):
+        lldas(v, use_derived=True)
+
+
+def test_a_missing_previous_value_leaves_the_flare_unknown_only_where_it_could_matter():
+    def pair(pid, before, now):
+        return [visit(patient_id=pid, week=0, **before), visit(patient_id=pid, week=4, **now)]
+    v = visits(*pair("pga_0_after_unknown", {"pga": np.nan}, {"pga": 0.0}),          # a rise of 1 is impossible
+               *pair("pga_2_after_unknown", {"pga": np.nan}, {"pga": 2.0}),          # a rise of 1 is possible
+               *pair("no_gc_after_unknown", {"gc_drug": "prednisone", "gc_dose_mg": np.nan}, {}),  # 0 mg: no rise
+               *pair("gc_after_unknown", {"gc_drug": "prednisone", "gc_dose_mg": np.nan},
+                     {"gc_drug": "prednisone", "gc_dose_mg": 5.0}))                   # a rise is possible
+    at4 = sfi_flare(v)[v["week"] == 4].astype(object).where(lambda s: s.notna(), None)
+    assert dict(zip(v.loc[v["week"] == 4, "patient_id"], at4)) == {
+        "pga_0_after_unknown": "none", "pga_2_after_unknown": None, "no_gc_after_unknown": "none", "gc_after_unknown": None}
+    # with a weight of 60 kg, 5 mg/day can never be above 0.5 mg/kg: that severe rule stays known
+    pts = pd.DataFrame([patient(patient_id=p, weight_kg=60.0) for p in v["patient_id"].unique()])
+    crit = sfi_flare_criteria(v, pts)[v["week"] == 4]
+    assert crit["severe_prednisone_gt_half_mg_kg"].tolist() == [False, False, False, False]
+
+
+def test_a_missing_dose_is_left_out_of_the_glucocorticoid_counts():
+    from lupus_utils.results import derive_visits, visit_results
+    pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24), patient(patient_id="B", follow_up_weeks=24)])
+    on = {"gc_drug": "prednisone", "gc_dose_mg": 5.0}
+    v = visits(visit(patient_id="A", week=0, **on), visit(patient_id="A", week=24, gc_drug="prednisone", gc_dose_mg=np.nan),
+               visit(patient_id="B", week=0, **on), visit(patient_id="B", week=24, **on))
+    r = pd.DataFrame(visit_results(derive_visits({"patients": pts, "visits": v})))
+    le5 = r[(r.measure == "prednisone_le_5mg") & (r.week == 24)].set_index("statistic")["value"]
+    assert (le5["n"], le5["denominator"], le5["n_missing"]) == (1, 1, 1)   # B only; A unknown, not 'above 5'

@@ -94,16 +94,18 @@ def _sorted(f: pd.DataFrame, t: str) -> pd.DataFrame:
 
 
 def test_export_layout_is_redcaps_flat_records_export():
-    e = records_export(_synthetic_text())
+    tables = _synthetic_text()
+    n = {t: len(f) for t, f in tables.items()}
+    e = records_export(tables)
     assert list(e.columns) == export_columns()
     assert list(e.columns[:4]) == ["patient_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
     assert e.columns[-1] == "adverse_events_complete" and "patients_complete" in e and "visits_complete" in e
     # one row per record and visit, one per adverse event; the patients form only at week 0
-    assert len(e) == 117 + 27
+    assert len(e) == n["visits"] + n["adverse_events"]   # every patient has a week-0 visit here
     ae = e[e["redcap_repeat_instrument"] == "adverse_events"]
-    assert len(ae) == 27 and set(ae["redcap_repeat_instance"]) >= {"1"}
+    assert len(ae) == n["adverse_events"] and set(ae["redcap_repeat_instance"]) >= {"1"}
     base = e[e["redcap_repeat_instrument"] == ""]
-    assert (base["sex"] != "").sum() == 26 and set(base.loc[base["sex"] != "", "redcap_event_name"]) == {"week_0_arm_1"}
+    assert (base["sex"] != "").sum() == n["patients"] and set(base.loc[base["sex"] != "", "redcap_event_name"]) == {"week_0_arm_1"}
     first = e.iloc[0]
     assert (first["patient_id"], first["redcap_event_name"], first["sex"], first["ethnicity"]) == \
         ("SYNTH-01", "week_0_arm_1", "f", "caucasian")
@@ -119,7 +121,7 @@ def test_round_trip_synthetic_to_redcap_export_to_ingest_is_identical(tmp_path, 
     path = tmp_path / "export.csv"
     records_export(_synthetic_text(), labels=labels).to_csv(path, index=False)
     tables, report = load_own_cohort([path])
-    assert report["rows_in"] == {"patients": 26, "visits": 117, "adverse_events": 27}
+    assert report["rows_in"] == {t: len(f) for t, f in _synthetic_text().items()}
     kind = "label" if labels else "raw"
     assert any(f"({kind} values, {kind} headers)" in n for n in report["notes"])
     ref = read_cohort(SYNTHETIC_DIR)
@@ -134,9 +136,10 @@ def test_event_labels_with_the_arm_and_the_command_line(tmp_path, capsys):
     path = tmp_path / "labels export.csv"
     e.to_csv(path, index=False)
     assert ingest_main([str(path), "--out", str(tmp_path / "out")]) == 0
-    assert "No errors. Rows: patients 26 of 26, visits 117 of 117, adverse_events 27 of 27" in capsys.readouterr().out
+    n = {t: len(f) for t, f in _synthetic_text().items()}
+    assert ("No errors. Rows: " + ", ".join(f"{t} {k} of {k}" for t, k in n.items())) in capsys.readouterr().out
     back = pd.read_csv(tmp_path / "out" / "data" / "visits.csv")
-    assert len(back) == 117 and back["patient_id"].str.fullmatch(r"P\d{3}").all()
+    assert len(back) == n["visits"] and back["patient_id"].str.fullmatch(r"P\d{3}").all()
 
 
 def test_split_records_names_record_event_and_field_of_every_problem():

@@ -373,3 +373,19 @@ def test_subgroup_view_moves_exclusion_counts_to_a_footnote():
     assert notes[1].startswith("Small group")
     assert in_sentence("SLICC/ACR damage index") == "SLICC/ACR damage index"
     assert in_sentence("Reason for anifrolumab") == "reason for anifrolumab" and in_sentence("SDI = 0") == "SDI = 0"
+
+
+def test_flare_details_name_the_criteria_a_missing_input_leaves_unknown():
+    from conftest import patient, visit
+    from lupus_utils.results import derive_visits
+    from lupus_utils.tables import flare_details
+
+    pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=4)])
+    v = pd.DataFrame([visit(patient_id="A", week=0), visit(patient_id="A", week=4, hospitalised_for_sle=1, pga=np.nan)])
+    d = derive_visits({"patients": pts, "visits": v})
+    assert d["sfi_flare"].astype(str).tolist()[1] == "severe"          # hospitalisation decides, whatever the PGA
+    from lupus_utils.outcomes import SFI_CRITERIA_LABELS as L
+
+    row = flare_details(d, pts).iloc[0]["SFI criteria met"]
+    assert row == (f"{L['severe_hospitalised_for_sle']} (unknown, an input missing: {L['severe_pga_gt2_5']}; "
+                   f"{L['mild_pga_up_ge1']})")
