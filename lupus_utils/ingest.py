@@ -1404,9 +1404,10 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
             "lupus (a drug, an infection) and neither SLEDAI-2K nor SLE-DAS counts it; check the attribution")
     add("visits", (v["sledai_arthritis"] == 1) & (v["tender_joints"] == 0) & (v["swollen_joints"] == 0), "sledai_arthritis",
         "sledai_arthritis", "unusual: SLEDAI arthritis recorded with 0 tender and 0 swollen joints; check the joint counts")
+    assessed = v["treatment_status"] != "discontinued"  # a visit off the drug is never assessed for efficacy
     for col, (_, unknown) in GAP_INPUTS.items():
         if col in v:
-            add("visits", v[col].isna(), col, col, f"missing input: {col} is not recorded; unknown at this visit: {unknown} "
+            add("visits", v[col].isna() & assessed, col, col, f"missing input: {col} is not recorded; unknown at this visit: {unknown} "
                                                    "(counted as missing, never as 0)")
     add("adverse_events", (ae["hospitalised"] == 1) & (ae["serious"] == 0), "serious", "serious",
         "unusual: an event that led to hospitalisation is serious by the ICH E2A definition; check 'serious'")

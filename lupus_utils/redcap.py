@@ -140,7 +140,7 @@ SYSTEM_COLUMNS = {"redcap_event_name": "Event Name", "redcap_repeat_instrument":
 COMPLETE_VALUES = {"0": "Incomplete", "1": "Unverified", "2": "Complete"}
 COMPLETE_LABEL = "Complete?"
 YESNO_LABELS = {"1": "Yes", "0": "No"}
-_ARM_SUFFIX = re.compile(r"\s*\(Arm \d+: [^)]*\)$")
+_ARM_SUFFIX = re.compile(r"\s*\(Arm 1: [^)]*\)$")  # the project has one arm
 _EVENT_RAW = re.compile(r"^week_(\d+)_arm_1$")
 _EVENT_LABEL = re.compile(r"^Week (\d+)$")
 
@@ -298,8 +298,9 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
         problems.append({"file": where(label, record, event), "row": line, "column": column, "value": value,
                          "rule": rule})
 
-    known = set(f["field"]) | set(SYSTEM_COLUMNS) | {f"{x}_complete" for x in f["form"]}
-    unknown = [c for c in names if c not in known and not c.endswith("_timestamp")]
+    known = (set(f["field"]) | set(SYSTEM_COLUMNS) | {f"{x}_complete" for x in f["form"]}
+             | {f"{x}_timestamp" for x in f["form"]})  # REDCap's own status and survey-time columns
+    unknown = [c for c in names if c not in known]
     for c in unknown:
         problems.append({"file": label, "row": 1, "column": c, "value": "",
                          "rule": "unknown field: not a field of the project's data dictionary (make redcap); "
@@ -308,7 +309,14 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
         if c not in names:
             problems.append({"file": label, "row": 1, "column": c, "value": "",
                              "rule": "missing field: a records export needs the record id and the event"})
-    if problems and any(p["rule"].startswith("missing field") for p in problems):
+    ae_fields = [x for x in f["field"] if f.at[x, "form"] == REPEATING_FORM and x != RECORD_ID]
+    if any(x in names for x in ae_fields):  # adverse events are instances: their two columns are needed
+        for c in ("redcap_repeat_instrument", "redcap_repeat_instance"):
+            if c not in names:
+                problems.append({"file": label, "row": 1, "column": c, "value": "",
+                                 "rule": f"missing field: the export holds {REPEATING_FORM} fields, which repeat, "
+                                         "so it needs redcap_repeat_instrument and redcap_repeat_instance"})
+    if any(p["rule"].startswith("missing field") for p in problems):
         return {}, files, notes, problems
     for c in ("redcap_repeat_instrument", "redcap_repeat_instance"):
         if c not in frame:
@@ -365,6 +373,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
     lines: dict[str, list] = {"patients": [], "visits": [], "adverse_events": []}
     instances: dict = {}
     parents: set = set()
+    rejected: set = set()  # records with a row refused for its record id or event
     for line, row in cells.iterrows():
         record, event = row[RECORD_ID], row["redcap_event_name"]
         if not record and not any(row.to_numpy(dtype=str)):
@@ -372,6 +381,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
         m = _EVENT_RAW.match(event) or _EVENT_LABEL.match(_ARM_SUFFIX.sub("", event))
         week = int(m.group(1)) if m else None
         if week not in VISIT_WEEKS:
+            rejected.add(record)  # its adverse events are not reported again for a missing visit
             problem(line, record, event, "redcap_event_name", event,
                     f"unknown event: not an event of the project ({', '.join(event_name(w) for w in VISIT_WEEKS)}, "
                     f"or their labels 'Week 0'...)")
@@ -397,9 +407,9 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
                 continue
             instances[key] = line
             for form in ("patients", "visits"):
-                if filled[form]:
-                    problem(line, record, event, "redcap_repeat_instrument", instrument,
-                            f"{form} fields on a repeating {REPEATING_FORM} row: each row holds one form")
+                for x in (x for x in fields_of[form] if row.get(x, "")):
+                    problem(line, record, event, x, row[x],
+                            f"{form} field on a repeating {REPEATING_FORM} row: each row holds one form")
             ae = {x: decode(x, row.get(x, "")) for x in fields_of[REPEATING_FORM]}
             out["adverse_events"].append({**ae, RECORD_ID: record, "week": str(week)})
             lines["adverse_events"].append(line)
@@ -409,9 +419,9 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
                     "repeat instance without its instrument: redcap_repeat_instrument is empty")
             parents.add((record, week))  # reported once here, not again for its instances
             continue
-        if filled[REPEATING_FORM]:
-            problem(line, record, event, fields_of[REPEATING_FORM][0], "",
-                    f"{REPEATING_FORM} fields on a row that is not a repeating instance: {REPEATING_FORM} repeats")
+        for x in (x for x in fields_of[REPEATING_FORM] if row.get(x, "")):
+            problem(line, record, event, x, row[x],
+                    f"{REPEATING_FORM} field on a row that is not a repeating instance: {REPEATING_FORM} repeats")
         if filled["patients"]:
             if week != first_event:
                 problem(line, record, event, "redcap_event_name", event,
@@ -425,7 +435,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
             lines["visits"].append(line)
             parents.add((record, week))
     for (record, week, _), line in instances.items():
-        if (record, week) not in parents:
+        if (record, week) not in parents and record not in rejected:
             problem(line, record, cells.at[line, "redcap_event_name"], "redcap_repeat_instrument",
                     cells.at[line, "redcap_repeat_instrument"],
                     f"repeating instance without its parent: record {record} has no visit at this event; record the "

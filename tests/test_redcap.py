@@ -64,7 +64,7 @@ def test_events_designations_and_repeating_adverse_events(tmp_path):
         ["week_0_arm_1", "week_4_arm_1", "week_12_arm_1", "week_24_arm_1", "week_36_arm_1", "week_48_arm_1", "week_72_arm_1"]
     des = designations()
     assert des[des.form == "patients"]["unique_event_name"].tolist() == ["week_0_arm_1"]
-    assert len(des[des.form == "visits"]) == len(VISIT_WEEKS) and len(des[des.form == "adverse_events"]) == 6
+    assert len(des[des.form == "visits"]) == len(VISIT_WEEKS) and len(des[des.form == "adverse_events"]) == len(VISIT_WEEKS) - 1
     rep = repeating_instruments()
     assert set(rep["form_name"]) == {"adverse_events"} and set(rep["event_name"]) == set(des[des.form == "adverse_events"]["unique_event_name"])
     paths = write_project(tmp_path)
@@ -111,7 +111,7 @@ def test_export_layout_is_redcaps_flat_records_export():
         ("SYNTH-01", "week_0_arm_1", "f", "caucasian")
     labels = records_export(_synthetic_text(), labels=True)
     assert list(labels.columns[1:4]) == ["Event Name", "Repeat Instrument", "Repeat Instance"]
-    assert list(labels.columns).count("Complete?") == 3
+    assert list(labels.columns).count("Complete?") == len(TABLES)
     assert labels.iloc[0]["Event Name"] == "Week 0" and labels.iloc[0]["Sex recorded in the clinical chart."] == "F"
     assert set(labels["Repeat Instrument"]) == {"", "Adverse Events"}
 
@@ -156,3 +156,22 @@ def test_split_records_names_record_event_and_field_of_every_problem():
         ("x.csv (REDCap), record SYNTH-02, event week_4_arm_1", 6, "redcap_repeat_instance",
          "repeat instance without its instrument"),
     }
+
+
+def _split(e):
+    return split_records(e.set_axis(pd.Index(range(2, len(e) + 2), name="row")), "x.csv (REDCap)")[3]
+
+
+def test_structure_problems_name_the_field_that_is_wrong_and_are_said_once():
+    e = records_export(_synthetic_text())
+    got = {(p["row"], p["column"], p["rule"].split(":")[0]) for p in _split(e.drop(columns=["redcap_repeat_instance"]))}
+    assert got == {(1, "redcap_repeat_instance", "missing field")}          # once, not for every adverse event
+    moved = e.copy()
+    moved.loc[1, "term"] = "headache"                                      # line 3: SYNTH-01's week-4 visit row
+    moved.loc[2, "pga"] = "1"                                              # line 4: SYNTH-01's adverse event
+    got = {(p["row"], p["column"], p["rule"].split(":")[0]) for p in _split(moved)}
+    assert got == {(3, "term", "adverse_events field on a row that is not a repeating instance"),
+                   (4, "pga", "visits field on a repeating adverse_events row")}
+    lost = e.copy()
+    lost.loc[1, "redcap_event_name"] = "week_5_arm_1"                      # the visit of SYNTH-01's adverse event
+    assert [(p["row"], p["rule"].split(":")[0]) for p in _split(lost)] == [(3, "unknown event")]  # no second error
