@@ -251,7 +251,7 @@ def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 3
                              initargs=(str(log),)) as pool:
         seconds = seconds or {}
         futures = {nb: pool.submit(_run_chapter, str(nb), str(src / nb.name), params, timeout)
-                   for nb in sorted(notebooks, key=lambda nb: -seconds.get(nb.name, 0.0))}
+                   for nb in sorted(notebooks, key=lambda nb: -seconds.get(nb.name, float("inf")))}  # a new chapter first
         results = []
         for nb in notebooks:
             fut = futures[nb]
@@ -329,7 +329,7 @@ def main(argv=None) -> int:
     (src / "cite.md").write_text(cite_page())
 
     notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-    # the cohort computed once for the twelve chapters' kernels (they inherit the variable)
+    # the cohort computed once for every chapter's kernel (they inherit the variable)
     os.environ[COMPUTED_COHORT_ENV] = str(write_computed_cohort(data, out / "computed_cohort.pickle"))
     params = {"data_dir": str(data), "output_dir": str(exports), "cohort_name": name,
               "show_published": show_published}
