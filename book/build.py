@@ -28,6 +28,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: jsonschema (which nbformat, papermill and Jupyter Book import) compiles 38 grammars, about 2 s of
+#: CPU, when ``rfc3987_syntax`` is installed, to check the "iri" string formats; no schema read here
+#: uses them, so this build (and the Jupyter Book step it starts) imports jsonschema without it.
+NO_IRI_FORMATS = 'import sys; sys.modules["rfc3987_syntax"] = None'
+sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # the same, in this process
+
 from lupus_utils.codebook import load_codebook
 from lupus_utils.data import CohortValidationError, read_cohort
 from lupus_utils.paths import BOOK_DIR, BUILD_DIR, NOTEBOOKS_DIR, SYNTHETIC_DIR, TABLES
@@ -214,11 +220,15 @@ def _run_chapter(nb: str, out: str, params: dict, timeout: int) -> str | None:
     return None
 
 
-def _quiet_stderr(log: str) -> None:
-    """In a worker: send stderr (and so the kernels' start-up warnings) to ``log``."""
+def _start_worker(log: str) -> None:
+    """In a worker: send stderr (and so the kernels' start-up warnings) to ``log``, then import
+    what the chapters import, once, for the kernels forked from this worker (``warm_kernels``)."""
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
+    import warm_kernels  # book/warm_kernels.py, beside this script
+
+    warm_kernels.warm()
 
 
 def chapter_seconds(src: Path) -> dict[str, float]:
@@ -237,8 +247,9 @@ def chapter_seconds(src: Path) -> dict[str, float]:
 def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 300,
                 seconds: dict[str, float] | None = None) -> list[tuple[Path, str | None]]:
     """Run the chapters two at a time, each in its own kernel, from two worker processes that
-    import papermill once (a process per chapter cost about 0.7 s of CPU each), the longest first
-    by ``seconds`` (the last build's times) so that the two workers finish together; a cell running
+    import papermill and what the chapters import once and fork each chapter's kernel
+    (``warm_kernels``), the longest first by ``seconds`` (the last build's times; without them, the
+    largest notebook first) so that the two workers finish together; a cell running
     longer than ``timeout`` seconds fails its chapter. Returns (notebook, error or None) in order;
     papermill's injected parameters (local paths) are kept out of the book."""
     import multiprocessing as mp
@@ -247,11 +258,11 @@ def execute_all(notebooks: list[Path], src: Path, params: dict, timeout: int = 3
     import nbformat
 
     log = src.parent / "chapter_kernels.log"  # the kernels' own chatter, out of the terminal
-    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork"), initializer=_quiet_stderr,
+    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork"), initializer=_start_worker,
                              initargs=(str(log),)) as pool:
         seconds = seconds or {}
         futures = {nb: pool.submit(_run_chapter, str(nb), str(src / nb.name), params, timeout)
-                   for nb in sorted(notebooks, key=lambda nb: -seconds.get(nb.name, float("inf")))}  # a new chapter first
+                   for nb in sorted(notebooks, key=lambda nb: (-seconds.get(nb.name, float("inf")), -nb.stat().st_size))}
         results = []
         for nb in notebooks:
             fut = futures[nb]
@@ -346,7 +357,8 @@ def main(argv=None) -> int:
     step("building the HTML with Jupyter Book (warnings are errors)")
     config = out / "_config.yml"
     config.write_text(book_config(name, synthetic, repository_url()))
-    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(src), "--config", str(config),
+    jupyter_book = f'{NO_IRI_FORMATS}; sys.argv[0] = "jupyter-book"; from jupyter_book.cli.main import main; main()'
+    cmd = [sys.executable, "-c", jupyter_book, "build", str(src), "--config", str(config),
            "--toc", str(src / "_toc.yml"), "--path-output", str(out), "-W", "--keep-going", "-n", "--quiet"]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if res.returncode != 0:
