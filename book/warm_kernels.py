@@ -17,12 +17,13 @@ import signal
 import sys
 
 #: What the chapters import; only imports, no state.
-WARM_MODULES = ("numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-                "seaborn", "IPython", "ipykernel.kernelapp", "ipywidgets", "openpyxl", "great_tables",
-                "statsmodels.formula.api", "lifelines",
-                "lupus_utils", "lupus_utils.report", "lupus_utils.tables", "lupus_utils.results",
-                "lupus_utils.plots", "lupus_utils.scorecard", "lupus_utils.widgets", "lupus_utils.context",
-                "lupus_utils.explorer", "lupus_utils.longitudinal")
+WARM_MODULES = ("numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot",
+                "matplotlib_inline.backend_inline", "seaborn", "IPython", "ipykernel.kernelapp",
+                "ipywidgets", "openpyxl", "great_tables", "statsmodels.formula.api", "lifelines",
+                "lupus_utils", "lupus_utils.report", "lupus_utils.tables", "lupus_utils.journal",
+                "lupus_utils.results", "lupus_utils.subgroups", "lupus_utils.plots", "lupus_utils.scorecard",
+                "lupus_utils.widgets", "lupus_utils.context", "lupus_utils.explorer",
+                "lupus_utils.longitudinal")
 
 
 def enabled() -> bool:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from .inference import wilson_ci
 from .numbers import half_up as round_half_up
-from .tables import pct_text
+from .numbers import pct_text
 
 #: The measures this cohort has (``context_percentages``), in the order of the chart's panels.
 CHART_MEASURES = {
@@ -233,7 +233,7 @@ def cohort_values(ours: pd.DataFrame) -> pd.DataFrame:
     """The states of :func:`lupus_utils.results.context_percentages` (LLDAS, DORIS remission, over
     the patients observed at each visit) keyed as the results key them, with the text the book
     shows: a chapter's ledger rows (:meth:`lupus_utils.report.Chapter.record`)."""
-    from .tables import shown_values
+    from .numbers import shown_values
 
     states = ours[ours["metric"].isin(["lldas", "doris_remission"])]
     parts = [pd.DataFrame({"measure": states["metric"], "population": "observed_at_visit", "week": states["week"],

@@ -26,7 +26,12 @@ def visit_state(visits: pd.DataFrame) -> pd.Series:
     """The state of each visit (the book's one rule for it): 'Off anifrolumab' off treatment, else
     'DORIS remission', else 'LLDAS, not remission' when LLDAS holds, else 'Neither'; 'State
     unknown' where remission, or LLDAS without remission, is unknown (an input is missing).
-    ``visits`` are derived visits (``on_treatment``, ``doris_remission``, ``lldas``)."""
+    ``visits`` are derived visits (``on_treatment``, ``doris_remission``, ``lldas``); without
+    one of these columns, ``ValueError`` names it."""
+    missing = [c for c in ("on_treatment", "doris_remission", "lldas") if c not in visits]
+    if missing:
+        raise ValueError(f"visit states need derived visits (lupus_utils.results.derive_visits): no column "
+                         f"{', '.join(missing)}")
     on = visits["on_treatment"].astype(bool).to_numpy()
     rem_s = pd.Series(visits["doris_remission"], dtype="boolean")
     lldas_s = pd.Series(visits["lldas"], dtype="boolean")
@@ -147,14 +152,18 @@ def patient_courses(patients: pd.DataFrame, adverse_events: pd.DataFrame) -> pd.
 def course_marks(visits: pd.DataFrame, adverse_events: pd.DataFrame) -> pd.DataFrame:
     """The marks of a swimmer plot, one row per mark: patient_id, week, kind ('state', 'flare',
     'adverse event', 'suspension'), value (the state at the visit; the Flare Index severity,
-    'mild/moderate' or 'severe'; the adverse-event category; the suspended visit) and detail (the
+    'mild/moderate' or 'severe', or 'unknown' after a patient's first visit where an input the
+    index needs is missing; the adverse-event category; the suspended visit) and detail (the
     adverse event's term)."""
     rows = []
-    for r, state in zip(visits.itertuples(index=False), visit_state(visits)):
+    first = (visits["week"] == visits.groupby("patient_id")["week"].transform("min")).to_numpy()
+    for r, state, is_first in zip(visits.itertuples(index=False), visit_state(visits), first):
         rows.append({"patient_id": r.patient_id, "week": r.week, "kind": "state", "value": state, "detail": ""})
-        if r.sfi_flare in ("mild_moderate", "severe"):
+        flare = None if pd.isna(r.sfi_flare) else r.sfi_flare
+        if flare in ("mild_moderate", "severe") or (flare is None and not is_first):
             rows.append({"patient_id": r.patient_id, "week": r.week, "kind": "flare",
-                         "value": "severe" if r.sfi_flare == "severe" else "mild/moderate", "detail": ""})
+                         "value": {"severe": "severe", "mild_moderate": "mild/moderate"}.get(flare, "unknown"),
+                         "detail": ""})
         if r.treatment_status == "suspended":
             rows.append({"patient_id": r.patient_id, "week": r.week, "kind": "suspension", "value": "suspended",
                          "detail": ""})

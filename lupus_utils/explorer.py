@@ -195,7 +195,8 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
 
     from .inference import hodges_lehmann_two_sample, wilson_ci
     from .stats import describe, mann_whitney
-    from .tables import in_sentence, iqr_text, pct_text
+    from .numbers import iqr_text, pct_text
+    from .tables import in_sentence
 
     if outcome in MEASURES or outcome in LABORATORY:
         kind, outcome_label = "measure", {**MEASURES, **LABORATORY}[outcome]
@@ -329,7 +330,7 @@ def view_html(res: dict, note: str = "Synthetic data") -> str:
     """One explorer view as HTML, the same in the live explorer and in the book's static one: the
     chart (:func:`lupus_utils.plots.svg_chart`), the table and the notes."""
     from .plots import UNITS, svg_chart
-    from .tables import _escape, plain_table_html
+    from .journal import escape, plain_table_html
 
     title = f"{res['outcome_label']} by {res['grouping_label']}"
     if res["kind"] == "measure":
@@ -337,17 +338,17 @@ def view_html(res: dict, note: str = "Synthetic data") -> str:
         ylabel = f"{UNITS.get(measure, 'value')}: median (IQR)"
     else:
         ylabel = "% of patients assessed (95% CI)"
-    notes = "".join(f"<p>{_escape(n)}</p>" for n in res["notes"])
+    notes = "".join(f"<p>{escape(n)}</p>" for n in res["notes"])
     return (f'<div class="explorer-view">{svg_chart(res["chart"], title, ylabel, note)}'
             f'{plain_table_html(res["table"])}<div class="table-notes">{notes}</div></div>')
 
 
 def message_html(text: str) -> str:
     """A choice the explorer cannot answer, said in the page (never a traceback)."""
-    from .tables import _escape
+    from .journal import escape
 
     return (f'<p class="explorer-message" style="padding:0.6rem;border-left:4px solid #DE8F05;background:#fff6e5">'
-            f"{_escape(text)}</p>")
+            f"{escape(text)}</p>")
 
 
 #: Table 1's binary baseline characteristics that are columns of the patients table.
@@ -358,14 +359,23 @@ TABLE1_BINARY = ("sex", "ethnicity", "mucocutaneous_ever", "mucocutaneous_active
                  "concomitant_cyclosporin", "reason_for_anifrolumab")
 
 
+#: The damage-index cut-offs of the static explorer (SDI >= each).
+SDI_CUTOFFS = (1, 2, 3)
+#: Split at the cohort's median in the static explorer.
+MEDIAN_SPLITS = ("age_years", "disease_duration_years")
+
+
 def static_groupings(patients: pd.DataFrame) -> list[tuple[str, str, float | None]]:
     """The groupings of the book's static explorer, (label, column, cut-off): every binary
     baseline characteristic of Table 1 (the derived ones when ``patients`` holds them:
-    :func:`with_baseline_flags`), SDI >= 1, 2 and 3, and age and disease duration split at the
-    cohort's median."""
+    :func:`with_baseline_flags`), SDI >= each of :data:`SDI_CUTOFFS`, and each of
+    :data:`MEDIAN_SPLITS` split at the cohort's median; a column ``patients`` lacks (or holds no
+    value of) offers no grouping."""
     out = [(_label(c), c, None) for c in (*TABLE1_BINARY, *DERIVED_BINARY) if c in patients]
-    out += [(f"SDI ≥ {k}", "sdi", float(k)) for k in (1, 2, 3)]
-    for c in ("age_years", "disease_duration_years"):
-        med = float(pd.to_numeric(patients[c], errors="coerce").median())
-        out.append((f"{_label(c)}: at or above the median ({med:g})", c, med))
+    if "sdi" in patients:
+        out += [(f"SDI ≥ {k}", "sdi", float(k)) for k in SDI_CUTOFFS]
+    for c in MEDIAN_SPLITS:
+        med = float(pd.to_numeric(patients[c], errors="coerce").median()) if c in patients else float("nan")
+        if med == med:
+            out.append((f"{_label(c)}: at or above the median ({med:g})", c, med))
     return out

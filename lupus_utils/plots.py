@@ -221,7 +221,7 @@ def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", 
     """A lane per patient (:func:`lupus_utils.courses.patient_courses`), longest follow-up at the
     top: a bar for the time on anifrolumab and a thin line for follow-up after stopping, with the
     reason written at the end; the state at each visit as a coloured dot; flares by Flare Index
-    severity (open star mild/moderate, filled star severe); adverse events by category; temporary
+    severity (open star mild/moderate, filled star severe, grey open star unknown); adverse events by category; temporary
     suspensions as a bar break (a white tick)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -256,6 +256,9 @@ def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", 
             f = fl[fl["value"] == sev]
             ax.scatter(f["week"], f["patient_id"].map(lane) + 0.32, marker="*", s=90, facecolor=face,
                        edgecolor="#D55E00", linewidth=1, zorder=5)
+        unknown = fl[fl["value"] == "unknown"]
+        ax.scatter(unknown["week"], unknown["patient_id"].map(lane) + 0.32, marker="*", s=90, facecolor="none",
+                   edgecolor="#777777", linewidth=1, zorder=5)
         ae = marks[marks["kind"] == "adverse event"]
         for cat, (marker, colour) in AE_MARKERS.items():
             a = ae[ae["value"] == cat]
@@ -277,6 +280,9 @@ def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", 
         handles += [Line2D([], [], marker="*", markerfacecolor=face, markeredgecolor="#D55E00", color="#D55E00",
                            linestyle="", markersize=10, label=f"Flare, {sev}")
                     for sev, face in (("mild/moderate", "none"), ("severe", "#D55E00"))]
+        if len(unknown):
+            handles.append(Line2D([], [], marker="*", markerfacecolor="none", markeredgecolor="#777777",
+                                  linestyle="", markersize=10, label="Flare index unknown (an input missing)"))
         handles += [Line2D([], [], marker=m, color=c, linestyle="", label=f"Adverse event: {cat}")
                     for cat, (m, c) in AE_MARKERS.items()]
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -320,7 +326,7 @@ def transitions_figure(counts: pd.DataFrame, title: str = "", note: str = SYNTHE
 
 
 def forest_figure(diffs: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
-    """A forest plot of :func:`lupus_utils.results.subgroup_differences`: a panel per outcome,
+    """A forest plot of :func:`lupus_utils.subgroups.subgroup_differences`: a panel per outcome,
     a row per grouping and week, the Hodges-Lehmann difference as a dot and its 95% CI as a
     line (an open dot where a group has fewer than the small-group limit; no line where the CI
     cannot be computed), zero as a dashed line."""
@@ -358,6 +364,16 @@ def forest_figure(diffs: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NO
     return fig
 
 
+def axis_step(span: float, most_ticks: int = 6) -> float:
+    """The tick step of an axis spanning ``span``: the smallest 1, 2, 2.5 or 5 times a power of
+    ten that leaves at most ``most_ticks`` intervals (any span: platelets in the hundreds, a
+    proportion, a count)."""
+    if not span > 0 or not math.isfinite(span):
+        return 1.0
+    decade = 10.0 ** math.floor(math.log10(span / most_ticks))
+    return next(m * decade for m in (1, 2, 2.5, 5, 10) if span / (m * decade) <= most_ticks + 1e-9)
+
+
 def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETIC_NOTE, width: int = 560,
               height: int = 300) -> str:
     """A small inline SVG of a :func:`lupus_utils.explorer.explore` chart (per group and week:
@@ -374,7 +390,7 @@ def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETI
     hi = float(chart["high"].max()) if len(chart) else 1.0
     hi = hi if hi > lo else lo + 1
     span = hi - lo
-    step = next(s for s in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200) if span / s <= 6)
+    step = axis_step(span)
     ticks = np.arange(math.floor(lo / step) * step, hi + step * 0.999, step)
     y_top = float(ticks[-1])
     y_bottom = float(ticks[0])

@@ -12,8 +12,10 @@ from IPython.display import HTML, Markdown, display
 from .data import load_targets, read_cohort
 from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
-from .results import add_groupings, compute_results, derive_visits, result_index, result_key, result_value
-from .tables import download_links, export_table, journal_html, keyed_values, n_of_text
+from .results import compute_results, derive_visits, result_index, result_key, result_value
+from .subgroups import add_groupings
+from .journal import download_links, export_table, journal_html
+from .tables import keyed_values, n_of_text
 
 
 #: The first column of every table downloaded from the synthetic book.
@@ -77,7 +79,7 @@ class Chapter:
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None,
                    values: pd.DataFrame | None = None, notes=(), published: pd.DataFrame | None = None,
                    published_header: dict | None = None, group: str | None = None, links: dict | None = None) -> None:
-        """Show ``table`` as the book prints tables (:func:`lupus_utils.tables.journal_table`:
+        """Show ``table`` as the book prints tables (:func:`lupus_utils.journal.journal_table`:
         ``caption`` above, ``notes`` below, ``published`` values as a grey second line in their
         cells) with its download links; the downloads hold ``export`` when given (a tidy frame, one
         value per cell, behind a compact display). ``values``

@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from .stats import _Lazy
-from .tables import _escape
+from .journal import escape
 
 plt = _Lazy("matplotlib.pyplot")
 
@@ -59,7 +59,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
     from .explorer import (LABORATORY, MEASURES, STATES, ExplorerError, explore, groupings, message_html, patient_course,
                            view_html, with_baseline_flags)
     from .paths import EFFICACY_WEEKS
-    from .tables import journal_html
+    from .journal import journal_html
 
     patients = with_baseline_flags(tables["patients"], visits)
     options = groupings(patients)
@@ -139,7 +139,7 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
         w.observe(redraw, names="value")
     picker.observe(show_patient, names="value")
     redraw()
-    header = widgets.HTML(f"<p><strong>{_escape(cohort_name)}</strong>: {len(patients)} patients. Every view is "
+    header = widgets.HTML(f"<p><strong>{escape(cohort_name)}</strong>: {len(patients)} patients. Every view is "
                           "recomputed by lupus_utils at each change.</p>")
     return widgets.VBox([header, grouping, cutoff, outcome, widgets.HBox(visit_boxes, layout={"flex_flow": "row wrap"}),
                          out, widgets.HTML("<h3>One patient's course</h3>"), picker, course_out])
@@ -178,12 +178,12 @@ def static_explorer(tables: dict, visits: pd.DataFrame, synthetic: bool = True) 
 def patient_picker(tables: dict, visits: pd.DataFrame) -> widgets.VBox:
     """One patient's course (visits and adverse events), chosen in a dropdown: static, no kernel."""
     from .explorer import patient_course
-    from .tables import plain_table_html
+    from .journal import plain_table_html
 
     views = {}
     for pid in tables["patients"]["patient_id"].astype(str):
         c = patient_course(visits, tables["adverse_events"], pid)
         events = plain_table_html(c["events"]) if len(c["events"]) else "<p>No adverse event recorded.</p>"
-        views[pid] = [HTML(f"<p><strong>{_escape(pid)}: visits</strong></p>{plain_table_html(c['visits'])}"
-                           f"<p><strong>{_escape(pid)}: adverse events</strong></p>{events}")]
+        views[pid] = [HTML(f"<p><strong>{escape(pid)}: visits</strong></p>{plain_table_html(c['visits'])}"
+                           f"<p><strong>{escape(pid)}: adverse events</strong></p>{events}")]
     return switcher(views, "Patient:", css="patient-picker")

@@ -16,8 +16,8 @@ LAYERS = {
     "foundation": (0, {"paths", "numbers", "codebook"}),
     "science": (1, {"instruments", "outcomes", "stats", "inference", "longitudinal", "courses"}),
     "data": (1, {"data", "ingest", "template", "redcap"}),
-    "results": (2, {"results"}),
-    "presentation": (3, {"scorecard", "tables", "plots", "context", "explorer", "widgets", "report"}),
+    "results": (2, {"results", "subgroups"}),
+    "presentation": (3, {"scorecard", "tables", "journal", "plots", "context", "explorer", "widgets", "report"}),
     "generator": (4, {"synth"}),
 }
 LEVEL = {m: level for level, mods in LAYERS.values() for m in mods}

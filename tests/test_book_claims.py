@@ -13,7 +13,8 @@ import pytest
 from lupus_utils import read_cohort
 from lupus_utils.longitudinal import responder_table
 from lupus_utils.paths import SYNTHETIC_DIR
-from lupus_utils.results import add_groupings, derive_visits
+from lupus_utils.results import derive_visits
+from lupus_utils.subgroups import add_groupings
 from lupus_utils.tables import share_text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -102,7 +102,8 @@ def test_subgroup_differences_are_the_two_sample_hodges_lehmann_of_the_groups():
     from lupus_utils import read_cohort
     from lupus_utils.inference import hodges_lehmann_two_sample
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import GROUPINGS, SUBGROUP_OUTCOMES, add_groupings, derive_visits, subgroup_differences
+    from lupus_utils.results import derive_visits
+    from lupus_utils.subgroups import GROUPINGS, SUBGROUP_OUTCOMES, add_groupings, subgroup_differences
     tables = read_cohort(SYNTHETIC_DIR)
     v = add_groupings(derive_visits(tables), tables["patients"])
     d = subgroup_differences(v)
@@ -151,3 +152,26 @@ def test_one_state_rule_for_the_chart_the_swimmer_and_the_patient_course():
                                             "Off anifrolumab", "Neither", "Neither", "LLDAS, not remission"]
     marks = course_marks(VISITS, EVENTS)
     assert marks.loc[marks.kind == "state", "value"].tolist() == visit_state(VISITS).tolist()
+
+
+def test_visit_state_names_the_derived_columns_it_lacks():
+    from lupus_utils.courses import visit_state
+    with pytest.raises(ValueError, match="no column doris_remission, lldas"):
+        visit_state(pd.DataFrame({"on_treatment": [True], "pga": [1.0]}))
+
+
+def test_an_unknown_flare_index_is_a_mark_of_its_own_and_in_the_legend():
+    from lupus_utils.plots import swimmer_figure
+    visits = VISITS.copy()
+    visits["sfi_flare"] = visits["sfi_flare"].astype(object)
+    visits.loc[(visits.patient_id == "A") & (visits.week == 12), "sfi_flare"] = pd.NA   # an input missing
+    visits.loc[(visits.patient_id == "D") & (visits.week == 0), "sfi_flare"] = pd.NA    # a first visit: no mark
+    m = course_marks(visits, EVENTS)
+    flares = m[m.kind == "flare"].sort_values(["patient_id", "week"])
+    assert flares[["patient_id", "week", "value"]].values.tolist() == [
+        ["A", 12, "unknown"], ["B", 12, "severe"], ["C", 24, "mild/moderate"]]
+    legend = [t.get_text() for t in swimmer_figure(patient_courses(PATIENTS, EVENTS), m).axes[0].get_legend().get_texts()]
+    assert "Flare index unknown (an input missing)" in legend
+    known = [t.get_text() for t in swimmer_figure(patient_courses(PATIENTS, EVENTS),
+                                                  course_marks(VISITS, EVENTS)).axes[0].get_legend().get_texts()]
+    assert "Flare index unknown (an input missing)" not in known

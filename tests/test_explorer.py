@@ -144,3 +144,13 @@ def test_a_visit_given_twice_is_refused_not_counted_twice():
     v = pd.concat([_visits(), _visits().iloc[[3]]], ignore_index=True)
     with pytest.raises(ExplorerError, match="rows share a patient and week: P2 week 12"):
         explore(v, PATIENTS, "hz_vaccinated", "sledai2k", weeks=[12])
+
+
+def test_static_groupings_offer_only_the_columns_the_patients_have():
+    from lupus_utils.explorer import SDI_CUTOFFS, static_groupings
+    full = static_groupings(PATIENTS.assign(age_years=[30, 40, 50, 60, 35, 45, 55, 65], disease_duration_years=10))
+    assert [g[2] for g in full if g[1] == "sdi"] == [float(k) for k in SDI_CUTOFFS]
+    assert [(g[1], g[2]) for g in full if g[1] in ("age_years", "disease_duration_years")] == [
+        ("age_years", 47.5), ("disease_duration_years", 10.0)]
+    bare = static_groupings(PATIENTS.drop(columns=["sdi"]))   # no damage index, no age, no duration: no KeyError
+    assert [g for g in bare if g[1] in ("sdi", "age_years", "disease_duration_years")] == []

@@ -101,7 +101,8 @@ def _table(page) -> dict:
 
 
 def _expected(res) -> dict:
-    from lupus_utils.tables import P_COLUMN, display_number, header, p_text
+    from lupus_utils.journal import P_COLUMN, header
+    from lupus_utils.numbers import display_number, p_text
     out = {}
     for row in res["table"].to_dict("records"):
         cells = {}

@@ -139,7 +139,7 @@ def test_subgroup_comparison_counts_what_it_leaves_out():
     """Two SDI groups of three, plus a visit with no group and one with no value: the medians,
     Mann-Whitney U = 0 (SPSS asymptotic z = -4.5 / sqrt(3 x 3 x 7 / 12) = -1.964, p = 0.0495;
     exact p = 2 / C(6, 3) = 0.1), and the two left-out visits counted."""
-    from lupus_utils.results import subgroup_comparison
+    from lupus_utils.subgroups import subgroup_comparison
     v = pd.DataFrame({"week": [0] * 8, "on_treatment": [True] * 8,
                       "sdi_group": ["SDI = 0"] * 3 + ["SDI > 0"] * 3 + [None, "SDI > 0"],
                       "sledai2k": [1, 2, 3, 4, 5, 6, 8, None]})
@@ -156,7 +156,7 @@ def test_subgroup_comparison_counts_what_it_leaves_out():
 def test_subgroup_comparison_adjusts_across_its_weeks():
     """Two weeks with the same data: Holm multiplies the smaller p by 2 and keeps the step-down
     monotone, so both adjusted values are 2 x 0.0495."""
-    from lupus_utils.results import subgroup_comparison
+    from lupus_utils.subgroups import subgroup_comparison
     v = pd.DataFrame({"week": [0] * 6 + [4] * 6, "on_treatment": [True] * 12,
                       "sdi_group": (["SDI = 0"] * 3 + ["SDI > 0"] * 3) * 2, "sledai2k": [1, 2, 3, 4, 5, 6] * 2})
     t = subgroup_comparison(v, "sdi_group", "sledai2k", weeks=(0, 4))
@@ -172,3 +172,11 @@ def test_safety_results_count_serious_events():
     rows = pd.DataFrame(safety_results(c["patients"].assign(age_years=[40, 50, 60]), v, ae))
     serious = rows[(rows["measure"] == "serious_adverse_events") & (rows["population"] == "all")]
     assert serious["value"].tolist() == [1]
+
+
+def test_gap_input_labels_name_every_gap_input_in_order():
+    from lupus_utils.data import GAP_INPUTS
+    from lupus_utils.results import gap_input_labels
+    labels = gap_input_labels()
+    assert labels[:2] == ["PGA", "Glucocorticoid dose"] and labels[-1] == "Haemoglobin"
+    assert len(labels) == len(GAP_INPUTS) == 10

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from conftest import non_responder_cohort, visit
-from lupus_utils.tables import (display_number, events_by_term, flare_table, keyed_values, n_of_text,
-                                non_responder_table, p_text, remission_lldas_table, share_text, stat_text, styled,
-                                table1, table1_keys, table2, table2_keys)
+from lupus_utils.journal import styled
+from lupus_utils.numbers import display_number, p_text, stat_text
+from lupus_utils.tables import (events_by_term, flare_table, keyed_values, n_of_text, non_responder_table,
+                                remission_lldas_table, share_text, table1, table1_keys, table2, table2_keys)
 
 
 def _results(rows):
@@ -235,7 +236,7 @@ def test_headers_read_in_the_clinics_words():
     for head in (">Week<", ">Rate per 100 patient-years<", ">Median of those observed<", ">p exact<", ">SLEDAI-2K<"):
         assert head in html, head
     assert "rate_per_100py" not in html.split("<tbody>")[0]
-    from lupus_utils.tables import header
+    from lupus_utils.journal import header
     assert header("nri_eligible_pct") == "Nri eligible pct"  # no label yet: spaces, never the code name
 
 
@@ -333,7 +334,7 @@ def test_table2_published_side_includes_the_baseline_the_paper_prints():
 
 
 def test_journal_table_sets_the_published_value_under_the_computed_one_and_escapes_text():
-    from lupus_utils.tables import journal_html
+    from lupus_utils.journal import journal_html
     t = pd.DataFrame({"Measure": ["SLEDAI-2K", "<script>x</script>"], "Week 12 (N=24)": ["5.5 (2–6.75)", "1"],
                       "p": [0.0004, 0.2], "Paper audit": ["inc27, inc07", ""]})
     pub = pd.DataFrame({"Week 12 (N=24)": ["5.5 (2–7)", ""]})
