@@ -76,7 +76,7 @@ golden: book
 
 # Regenerate the synthetic cohort (deterministic; tests check the committed files are its output).
 synthetic: $(STAMP)
-	@$(BIN)/python -m lupus_utils.synth
+	@$(BIN)/python -m lupus_utils.generator
 
 clean:
 	rm -rf build

@@ -15,7 +15,6 @@ validation this measures). The valid extract is the registry benchmark's
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -74,7 +73,7 @@ def judge(folder: Path, out: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "lupus_utils.ingest", str(folder), "--out", str(out)], cwd=ROOT,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+                         capture_output=True, text=True)
     seconds = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     report = out / "validation_report.html"

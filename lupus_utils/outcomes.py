@@ -3,7 +3,7 @@ and the paper's non-responder rule.
 
 Per-visit states take the ``visits`` table (codebook columns) and return Series aligned with its
 index; rules that look at "the previous visit" use the patient's previous observed visit in week
-order, whatever the row order of the input.
+order, whatever the row order of the input (:mod:`lupus_utils.visit_order`).
 """
 from __future__ import annotations
 
@@ -18,10 +18,16 @@ from .instruments import (
     SLEDAI2K_WEIGHTS,
     clasi_a_50,
     clinical_sledai,
+    column_values,
     extent_rank,
+    missing_values,
     prednisone_equivalent,
     sledai2k,
 )
+from .visit_order import check_visit_keys, previous_values, previous_visit_position, visit_pairs, visits_in_order
+
+#: The names other modules import from here (from before the visit order had its own module).
+_check_visit_keys, _previous = check_visit_keys, previous_values
 
 #: Clinical SLEDAI-2K descriptors (serology excluded) checked for "new activity".
 CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
@@ -30,6 +36,11 @@ CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
 GASTROINTESTINAL_ITEMS = ("lupus_enteritis", "sterile_peritonitis", "other_gastrointestinal_lupus")
 #: Non-SLEDAI activity flags that also count as new activity when they appear.
 EXTRA_ACTIVITY_FLAGS = ("cardiopulmonary_involvement", "haemolytic_anaemia", OTHER_NEUROPSYCHIATRIC, *GASTROINTESTINAL_ITEMS)
+#: LLDAS criterion 1's major organ activity: renal, neuropsychiatric, cardiopulmonary, vasculitis,
+#: fever, haemolytic anaemia, gastrointestinal.
+LLDAS_MAJOR_ITEMS = (*RENAL_ITEMS, *NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC, "sledai_pleurisy",
+                     "sledai_pericarditis", "sledai_vasculitis", "sledai_fever", "cardiopulmonary_involvement",
+                     "haemolytic_anaemia", *GASTROINTESTINAL_ITEMS)
 
 #: LLDAS cut-offs (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21): SLEDAI-2K <= 4, PGA (0-3)
 #: <= 1, prednisone equivalent <= 7.5 mg/day.
@@ -44,55 +55,24 @@ DORIS_PREDNISONE_MAX_MG = 5.0
 NON_RESPONSE_MIN_FOLLOW_UP_WEEKS = 24
 
 
-def _check_visit_keys(visits: pd.DataFrame) -> None:
-    """Visit-to-visit rules need one row per patient and week: a missing week or a duplicated
-    (patient, week) raises ``ValueError`` listing them, instead of being read as a visit."""
-    week = visits["week"]
-    if week.isna().any():
-        who = visits.loc[week.isna(), "patient_id"].astype(str)
-        raise ValueError(f"visits: week is missing in {len(who)} row(s), patient(s) {', '.join(who.head(10))}")
-    dup = visits.duplicated(["patient_id", "week"], keep=False)
-    if dup.any():
-        pairs = visits.loc[dup, ["patient_id", "week"]].drop_duplicates().astype(str).agg(" week ".join, axis=1)
-        raise ValueError(f"visits: {int(dup.sum())} rows share a patient and week: {', '.join(pairs.head(10))}")
-
-
-def previous_visit_position(visits: pd.DataFrame) -> np.ndarray:
-    """Positional index (0-based row number in ``visits``) of each row's previous visit of the
-    same patient in week order, or -1 for a patient's first visit. A missing week or a
-    duplicated (patient, week) raises ``ValueError``."""
-    if visits["week"].isna().any():
-        _check_visit_keys(visits)
-    codes, _ = pd.factorize(visits["patient_id"], sort=False)
-    week = visits["week"].to_numpy(dtype="int64")
-    order = np.lexsort((week, codes))
-    prev_sorted = np.empty(len(order), dtype="int64")
-    prev_sorted[0:1] = -1
-    same = codes[order][1:] == codes[order][:-1]
-    if (same & (week[order][1:] == week[order][:-1])).any():
-        _check_visit_keys(visits)  # raises, listing the duplicated patient-weeks
-    prev_sorted[1:] = np.where(same, order[:-1], -1)
-    prev = np.empty(len(order), dtype="int64")
-    prev[order] = prev_sorted
-    return prev
-
-
-def _previous(values: np.ndarray, prev: np.ndarray, fill=np.nan) -> np.ndarray:
-    """Values at the previous visit (``fill`` where there is none)."""
-    out = values[np.where(prev >= 0, prev, 0)].astype("float64", copy=True)
-    out[prev < 0] = fill
-    return out
-
-
 def _col(visits: pd.DataFrame, name: str) -> np.ndarray:
     return visits[name].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _present_absent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a 0/1 item is present (> 0) and where it is absent (0); an integer column is read
+    once, as its sign."""
+    if values.dtype.kind == "i":
+        sign = np.sign(values, out=np.empty(len(values), dtype=np.int8), casting="unsafe")
+        return sign > 0, sign == 0
+    return values > 0, values == 0
 
 
 def _new_item(visits: pd.DataFrame, column: str, prev: np.ndarray) -> np.ndarray:
     """A 0/1 item present now and absent at the previous visit (False at a first visit): the
     Flare Index's "new"."""
     now = _col(visits, column)
-    return (prev >= 0) & (now > 0) & (_previous(now, prev, 0.0) == 0)
+    return (prev >= 0) & (now > 0) & (previous_values(now, prev, 0.0) == 0)
 
 
 def _derived(visits: pd.DataFrame, column: str, compute, use_derived: bool) -> np.ndarray:
@@ -112,13 +92,16 @@ def _known_bool(values: np.ndarray, missing: np.ndarray) -> pd.arrays.BooleanArr
     return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), np.asarray(missing, dtype=bool))
 
 
-def _all_of(criteria: pd.DataFrame, name: str) -> pd.Series:
-    """Kleene AND across criteria: False when any criterion is False, missing when none is False
-    but one is missing, True when all hold."""
-    out = pd.Series(pd.array(np.ones(len(criteria), dtype=bool), dtype="boolean"), index=criteria.index)
-    for c in criteria.columns:
-        out = out & criteria[c]
-    return out.rename(name)
+def _all_of(criteria: dict, index: pd.Index, name: str) -> pd.Series:
+    """Kleene AND across criteria given as (holds, unknown) arrays: False when any criterion is
+    known to fail, missing when none fails but one is unknown, True when all hold."""
+    fails = np.zeros(len(index), dtype=bool)
+    unknown = np.zeros(len(index), dtype=bool)
+    for holds, not_known in criteria.values():
+        fails |= ~(holds | not_known)
+        unknown |= not_known
+    unknown &= ~fails
+    return pd.Series(pd.arrays.BooleanArray(~(fails | unknown), unknown), index=index, name=name)
 
 
 def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None, use_derived: bool = False) -> pd.DataFrame:
@@ -147,55 +130,61 @@ def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None, use_der
     With ``use_derived``, ``sledai2k`` and ``prednisone_mg`` are the columns ``visits`` carries;
     ``prev`` is :func:`previous_visit_position` when the caller has it already.
     """
+    crit = _lldas_arrays(visits, prev, use_derived)
+    return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in crit.items()}, index=visits.index)
+
+
+def _lldas_arrays(visits: pd.DataFrame, prev: np.ndarray | None, use_derived: bool) -> dict:
+    """:func:`lldas_criteria` as numpy arrays: name -> (holds, unknown)."""
     score = _derived(visits, "sledai2k", sledai2k, use_derived)
-    major = list(RENAL_ITEMS) + list(NEUROPSYCHIATRIC_ITEMS) + [OTHER_NEUROPSYCHIATRIC,
-        "sledai_pleurisy", "sledai_pericarditis", "sledai_vasculitis", "sledai_fever",
-        "cardiopulmonary_involvement", "haemolytic_anaemia", *GASTROINTESTINAL_ITEMS,
-    ]
-    major_active = np.zeros(len(visits), dtype=bool)
-    major_unknown = np.zeros(len(visits), dtype=bool)
-    for c in major:
-        values = _col(visits, c)
-        major_active |= values > 0
-        major_unknown |= np.isnan(values)
+    items = {c: column_values(visits, c) for c in LLDAS_MAJOR_ITEMS}
     prev = previous_visit_position(visits) if prev is None else prev
-    has_prev = prev >= 0
-    safe_prev = np.where(has_prev, prev, 0)
-    new_any = np.zeros(len(visits), dtype=bool)
-    new_unknown = np.zeros(len(visits), dtype=bool)
-    for c in list(CLINICAL_ITEMS) + list(EXTRA_ACTIVITY_FLAGS):
-        now = _col(visits, c)
-        new_any |= (now > 0) & (now[safe_prev] == 0)
-        new_unknown |= np.isnan(now) | np.isnan(now[safe_prev])
+    activity = (*CLINICAL_ITEMS, *EXTRA_ACTIVITY_FLAGS)
+    items |= {c: column_values(visits, c) for c in activity if c not in items}
     # a worse extent is new activity too: rash localized -> generalized, vasculitis
     # mucocutaneous -> systemic
-    for col in ("rash_extent", "vasculitis_type"):
-        rank = extent_rank(visits, col)
-        new_any |= rank > rank[safe_prev]
-        new_unknown |= np.isnan(rank) | np.isnan(rank[safe_prev])
-    new_any &= has_prev
-    new_unknown &= has_prev & ~new_any
+    ranks = [extent_rank(visits, col) for col in ("rash_extent", "vasculitis_type")]
     pga = _col(visits, "pga")
     pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
-    maintenance = _col(visits, "new_immunosuppressant")
+    maintenance = column_values(visits, "new_immunosuppressant")
+    at, before, place = visit_pairs(prev)
+    has_prev = at(prev) >= 0
+    major_active = np.zeros(len(visits), dtype=bool)
+    major_unknown = np.zeros(len(visits), dtype=bool)
+    new_any = np.zeros(len(has_prev), dtype=bool)  # present now, absent (0) at the previous visit
+    new_unknown = np.zeros(len(has_prev), dtype=bool)
+    for c, values in items.items():
+        present, absent = _present_absent(values)
+        missing = np.isnan(values) if values.dtype.kind == "f" else None
+        if c in LLDAS_MAJOR_ITEMS:
+            major_active |= present
+            if missing is not None:
+                major_unknown |= missing
+        if c in activity:
+            new_any |= at(present) & before(absent)
+            if missing is not None:
+                new_unknown |= at(missing) | before(missing)
+    for rank in ranks:
+        new_any |= at(rank) > before(rank)
+        missing = np.isnan(rank)
+        new_unknown |= at(missing) | before(missing)
+    new_any &= has_prev
+    new_unknown &= has_prev & ~new_any
     c1_false = (score > LLDAS_SLEDAI2K_MAX) | major_active
-    return pd.DataFrame(
-        {
-            "c1_sledai_le4_no_major_organ": _known_bool(~c1_false, ~c1_false & (np.isnan(score) | major_unknown)),
-            "c2_no_new_activity": _known_bool(~new_any, new_unknown),
-            "c3_pga_le1": _known_bool(pga <= LLDAS_PGA_MAX, np.isnan(pga)),
-            "c4_prednisone_le7_5": _known_bool(pred <= LLDAS_PREDNISONE_MAX_MG, np.isnan(pred)),
-            "c5_standard_maintenance": _known_bool(maintenance == 0, np.isnan(maintenance)),
-        },
-        index=visits.index,
-    )
+    return {
+        "c1_sledai_le4_no_major_organ": (~c1_false, ~c1_false & (np.isnan(score) | major_unknown)),
+        "c2_no_new_activity": (place(~new_any, True), place(new_unknown)),
+        "c3_pga_le1": (pga <= LLDAS_PGA_MAX, np.isnan(pga)),
+        "c4_prednisone_le7_5": (pred <= LLDAS_PREDNISONE_MAX_MG, np.isnan(pred)),
+        "c5_standard_maintenance": (maintenance == 0, missing_values(maintenance)),
+    }
 
 
 def lldas(visits: pd.DataFrame, prev: np.ndarray | None = None, use_derived: bool = False) -> pd.Series:
     """Lupus Low Disease Activity State at each visit: all five criteria of
     :func:`lldas_criteria` hold (Franklyn K et al. Ann Rheum Dis 2016;75:1615-21). A nullable
     boolean: False when a known criterion fails, missing when none fails but one is unknown."""
-    return _all_of(lldas_criteria(visits, prev, use_derived), "lldas")
+    return _all_of(_lldas_arrays(visits, prev, use_derived), visits.index, "lldas")
 
 
 def doris_remission(visits: pd.DataFrame, use_derived: bool = False) -> pd.Series:
@@ -212,19 +201,16 @@ def doris_remission(visits: pd.DataFrame, use_derived: bool = False) -> pd.Serie
     score = _derived(visits, "clinical_sledai", clinical_sledai, use_derived)
     pga = _col(visits, "pga")
     pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
-    maintenance = _col(visits, "new_immunosuppressant")
-    hcq = _col(visits, "hcq_added")
+    maintenance = column_values(visits, "new_immunosuppressant")
+    hcq = column_values(visits, "hcq_added")
     stable = (maintenance == 0) & (hcq == 0)
-    criteria = pd.DataFrame(
-        {
-            "clinical_sledai_0": _known_bool(score == 0, np.isnan(score)),
-            "pga_below_0_5": _known_bool(pga < DORIS_PGA_BELOW, np.isnan(pga)),
-            "prednisone_le5": _known_bool(pred <= DORIS_PREDNISONE_MAX_MG, np.isnan(pred)),
-            "stable_therapy": _known_bool(stable, ~stable & ~(maintenance == 1) & ~(hcq == 1)),
-        },
-        index=visits.index,
-    )
-    return _all_of(criteria, "doris_remission")
+    criteria = {
+        "clinical_sledai_0": (score == 0, np.isnan(score)),
+        "pga_below_0_5": (pga < DORIS_PGA_BELOW, np.isnan(pga)),
+        "prednisone_le5": (pred <= DORIS_PREDNISONE_MAX_MG, np.isnan(pred)),
+        "stable_therapy": (stable, ~stable & ~(maintenance == 1) & ~(hcq == 1)),
+    }
+    return _all_of(criteria, visits.index, "doris_remission")
 
 
 SFI_LEVELS = ("none", "mild_moderate", "severe")
@@ -282,53 +268,61 @@ def sfi_organ_items(visits: pd.DataFrame) -> pd.DataFrame:
     - ``haemolytic_anaemia``: haemolytic anaemia now with haemoglobin below 70 g/L or a fall of
       more than 30 g/L, and either new or, if present before, with that fall (or the fall below 70).
     """
-    items = _sfi_organ_arrays(visits, previous_visit_position(visits))
-    return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in items.items()}, index=visits.index)
+    prev = previous_visit_position(visits)
+    at, before, place = visit_pairs(prev)
+    items = _sfi_organ_at(visits, at(prev) >= 0, at, before)
+    return pd.DataFrame({k: _known_bool(place(v), place(u)) for k, (v, u) in items.items()}, index=visits.index)
 
 
-def _sfi_organ_arrays(visits: pd.DataFrame, prev: np.ndarray) -> dict:
-    """:func:`sfi_organ_items` as numpy arrays: name -> (holds, unknown), ``unknown`` only where
-    the item does not hold."""
-    has_prev = prev >= 0
+def _sfi_organ_at(visits: pd.DataFrame, has_prev: np.ndarray, at, before, vasc: np.ndarray | None = None) -> dict:
+    """:func:`sfi_organ_items` at the visits that ``at`` and ``before`` read (:func:`visit_pairs`;
+    ``has_prev`` where those have a previous visit): name -> (holds, unknown), ``unknown`` only
+    where the item does not hold. ``vasc`` is the vasculitis ranks when the caller has them."""
+    def now_then(values):  # an array's values now and at the previous visit
+        return at(values), before(values)
 
-    def new(col):
-        return _new_item(visits, col, prev)
+    def values_then(column):
+        return now_then(column_values(visits, column))
 
-    prot = _col(visits, "proteinuria_g_24h")
-    prot_item = _col(visits, "sledai_proteinuria")
-    worse_prot = (has_prev & (prot_item == 1) & (_previous(prot_item, prev, 0.0) == 1)
-                  & (prot - _previous(prot, prev) > SFI_PROTEINURIA_RISE_G))
-    vasc = extent_rank(visits, "vasculitis_type")
-    systemic_vasc = vasc == 2
-    platelets = _col(visits, "platelets_10e9_l")
-    thromb = _col(visits, "sledai_thrombocytopenia")
-    low_platelets = (platelets < SFI_PLATELETS_BELOW) & (thromb == 1)
-    hb = _col(visits, "haemoglobin_g_l")
-    hb_prev = _previous(hb, prev)
+    def any_new(columns):
+        new = np.zeros(len(has_prev), dtype=bool)
+        for c in columns:
+            present, absent = _present_absent(column_values(visits, c))
+            new |= at(present) & before(absent)
+        return new & has_prev
+
+    prot, prot_before = values_then("proteinuria_g_24h")
+    prot_item, prot_item_before = now_then(column_values(visits, "sledai_proteinuria") == 1)
+    worse_prot = has_prev & prot_item & prot_item_before & (prot - prot_before > SFI_PROTEINURIA_RISE_G)
+    vasc = extent_rank(visits, "vasculitis_type") if vasc is None else vasc
+    systemic, systemic_before = now_then(vasc == 2)
+    platelets, platelets_before = values_then("platelets_10e9_l")
+    thromb_all = column_values(visits, "sledai_thrombocytopenia") == 1
+    thromb, thromb_before = now_then(thromb_all)
+    low_platelets, low_platelets_before = now_then((column_values(visits, "platelets_10e9_l") < SFI_PLATELETS_BELOW)
+                                                   & thromb_all)
+    hb, hb_prev = values_then("haemoglobin_g_l")
     fall = hb_prev - hb > SFI_HAEMOGLOBIN_FALL
-    haemolysis = _col(visits, "haemolytic_anaemia") == 1
-    haemolysis_before = _previous(_col(visits, "haemolytic_anaemia"), prev, 0.0) == 1
+    haemolysis, haemolysis_before = now_then(column_values(visits, "haemolytic_anaemia") == 1)
     crossed = (hb < SFI_HAEMOGLOBIN_BELOW) & ~(hb_prev < SFI_HAEMOGLOBIN_BELOW)
-    nephritis_new = np.any([new(c) for c in RENAL_ITEMS], axis=0)
+    nephritis_new = any_new(RENAL_ITEMS)
     values = {
-        "cns": np.any([new(c) for c in (*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC)], axis=0),
-        "vasculitis": has_prev & systemic_vasc & ~_previous(systemic_vasc, prev, 0).astype(bool),
+        "cns": any_new((*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC)),
+        "vasculitis": has_prev & systemic & ~systemic_before,
         "nephritis": nephritis_new | worse_prot,
-        "myositis": new("sledai_myositis"),
-        "platelets_lt60": has_prev & low_platelets & ~_previous(low_platelets, prev, 0).astype(bool),
+        "myositis": any_new(["sledai_myositis"]),
+        "platelets_lt60": has_prev & low_platelets & ~low_platelets_before,
         "haemolytic_anaemia": has_prev & haemolysis & np.where(
             haemolysis_before, fall | crossed, (hb < SFI_HAEMOGLOBIN_BELOW) | fall),
     }
     # unknown where a value the item needs is missing and nothing else decides it
-    thromb_before = _previous(thromb, prev, 0.0) == 1
     unknown = {
-        "nephritis": (has_prev & (prot_item == 1) & (_previous(prot_item, prev, 0.0) == 1)
-                      & (np.isnan(prot) | np.isnan(_previous(prot, prev)))),
-        "platelets_lt60": has_prev & (thromb == 1) & (np.isnan(platelets)
-                                                      | (thromb_before & np.isnan(_previous(platelets, prev)))),
+        "nephritis": has_prev & prot_item & prot_item_before & (np.isnan(prot) | np.isnan(prot_before)),
+        "platelets_lt60": has_prev & thromb & (np.isnan(platelets) | (thromb_before & np.isnan(platelets_before))),
         "haemolytic_anaemia": has_prev & haemolysis & (np.isnan(hb) | np.isnan(hb_prev)),
     }
-    return {k: (v, unknown[k] & ~v if k in unknown else np.zeros(len(v), dtype=bool)) for k, v in values.items()}
+    none = np.zeros(len(has_prev), dtype=bool)
+    return {k: (v, unknown[k] & ~v if k in unknown else none) for k, v in values.items()}
 
 
 def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = None,
@@ -361,45 +355,50 @@ def sfi_flare_criteria(visits: pd.DataFrame, patients: pd.DataFrame | None = Non
     nullable booleans: unknown (``<NA>``) where a PGA, a glucocorticoid dose or a laboratory value
     they need is missing at the visit or the previous one, and nothing else decides them.
     """
-    crit = _sfi_criteria_arrays(visits, patients, prev, use_derived)
-    return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in crit.items()}, index=visits.index)
+    crit, place = _sfi_criteria_at(visits, patients, prev, use_derived)
+    return pd.DataFrame({k: _known_bool(place(v), place(u)) for k, (v, u) in crit.items()}, index=visits.index)
 
 
-def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: np.ndarray | None = None,
-                         use_derived: bool = False) -> dict:
-    """:func:`sfi_flare_criteria` as numpy arrays: name -> (holds, unknown)."""
+def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: np.ndarray | None = None,
+                     use_derived: bool = False) -> tuple[dict, object]:
+    """:func:`sfi_flare_criteria` as numpy arrays at the visits :func:`visit_pairs` reads:
+    (name -> (holds, unknown), ``place``, which puts such an array back in visit order)."""
     prev = previous_visit_position(visits) if prev is None else prev
-    has_prev = prev >= 0
+    at, before, place = visit_pairs(prev)
+    has_prev = at(prev) >= 0
 
-    def new(col):
-        return _new_item(visits, col, prev)
+    def new(column):
+        present, absent = _present_absent(column_values(visits, column))
+        return has_prev & at(present) & before(absent)
+
+    def flag(column):
+        return at(column_values(visits, column)) == 1
 
     score = _derived(visits, "sledai2k", sledai2k, use_derived)
-    score_prev = _previous(score, prev)
+    score, score_prev = at(score), before(score)
     pga = _col(visits, "pga")
-    pga_prev = _previous(pga, prev)
+    pga, pga_prev = at(pga), before(pga)
     pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
-    pred_prev = _previous(pred, prev)
-    if patients is not None and "weight_kg" in patients.columns:
-        weight = visits["patient_id"].map(patients.set_index("patient_id")["weight_kg"]).to_numpy(
-            dtype="float64", na_value=np.nan)
-    else:
-        weight = np.full(len(visits), np.nan)
-    half_mg_kg = 0.5 * weight  # NaN when unknown: comparisons are then False
-    rash_rank = extent_rank(visits, "rash_extent")
-    vasc = extent_rank(visits, "vasculitis_type")
+    pred, pred_prev = at(pred), before(pred)
     pred_up = has_prev & (pred > pred_prev)
     # unknown only where a missing value could make the rule hold: a dose missing now, or missing
     # before a dose above 0 (a rise from an unknown dose cannot be ruled out); likewise for PGA
     pred_unknown = has_prev & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > 0)))
-    weighed = ~np.isnan(half_mg_kg)
-    above_half = pred_up & (pred > half_mg_kg)
-    above_half_unknown = weighed & has_prev & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > half_mg_kg)))
-    hospitalised = has_prev & (_col(visits, "hospitalised_for_sle") == 1)
+    if patients is not None and "weight_kg" in patients.columns:
+        weight = visits["patient_id"].map(patients.set_index("patient_id")["weight_kg"]).to_numpy(
+            dtype="float64", na_value=np.nan)
+        half_mg_kg = at(0.5 * weight)  # NaN when unknown: comparisons are then False
+        above_half = pred_up & (pred > half_mg_kg)
+        above_half_unknown = (~np.isnan(half_mg_kg) & has_prev
+                              & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > half_mg_kg))))
+    else:  # without a weight the 0.5 mg/kg/day rules are not applied
+        above_half = above_half_unknown = np.zeros(len(has_prev), dtype=bool)
+    rash_rank = extent_rank(visits, "rash_extent")
+    vasc = extent_rank(visits, "vasculitis_type")
+    hospitalised = has_prev & flag("hospitalised_for_sle")
     requiring = (pred_up & (pred >= 2 * pred_prev)) | above_half | hospitalised
     requiring_unknown = ~requiring & (pred_unknown | above_half_unknown)
-    organ = _sfi_organ_arrays(visits, prev)
-    known = np.zeros(len(visits), dtype=bool)
+    organ = _sfi_organ_at(visits, has_prev, at, before, vasc)
 
     def kleene(values, unknown):
         return values, unknown & ~values
@@ -414,23 +413,24 @@ def _sfi_criteria_arrays(visits: pd.DataFrame, patients: pd.DataFrame | None, pr
         **{f"severe_{k}_requiring": organ_requiring(k) for k in organ},
         "severe_prednisone_gt_half_mg_kg": kleene(above_half, above_half_unknown),
         "severe_hospitalised_for_sle": hospitalised,
-        "severe_new_immunosuppressant": has_prev & (_col(visits, "new_immunosuppressant") == 1),
+        "severe_new_immunosuppressant": has_prev & flag("new_immunosuppressant"),
         "severe_pga_gt2_5": kleene(has_prev & (pga > 2.5) & (pga > pga_prev),
                                    has_prev & (np.isnan(pga) | ((pga > 2.5) & np.isnan(pga_prev)))),
         "mild_sledai_up_ge3": has_prev & (score - score_prev >= SFI_MILD_SLEDAI_RISE),
-        "mild_new_or_worse_rash": has_prev & (rash_rank > _previous(rash_rank, prev, 0.0)),
-        "mild_new_cutaneous_vasculitis": has_prev & (vasc == 1) & (_previous(vasc, prev, 0.0) == 0),
+        "mild_new_or_worse_rash": has_prev & (at(rash_rank) > before(rash_rank)),
+        "mild_new_cutaneous_vasculitis": has_prev & (at(vasc) == 1) & (before(vasc) == 0),
         "mild_new_mucosal_ulcers": new("sledai_mucosal_ulcers"),
         "mild_new_pleurisy": new("sledai_pleurisy"),
         "mild_new_pericarditis": new("sledai_pericarditis"),
         "mild_new_arthritis": new("sledai_arthritis"),
         "mild_new_fever": new("sledai_fever"),
         "mild_prednisone_increased": kleene(pred_up, pred_unknown),
-        "mild_hcq_or_nsaid_added": has_prev & ((_col(visits, "hcq_added") == 1) | (_col(visits, "nsaid_added") == 1)),
+        "mild_hcq_or_nsaid_added": has_prev & (flag("hcq_added") | flag("nsaid_added")),
         "mild_pga_up_ge1": kleene(has_prev & (pga - pga_prev >= 1.0),
                                   has_prev & (np.isnan(pga) | ((pga >= 1.0) & np.isnan(pga_prev)))),
     }
-    return {k: (v if isinstance(v, tuple) else (np.asarray(v, dtype=bool), known)) for k, v in crit.items()}
+    known = np.zeros(len(has_prev), dtype=bool)
+    return {k: (v if isinstance(v, tuple) else (v, known)) for k, v in crit.items()}, place
 
 
 def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: np.ndarray | None = None,
@@ -442,16 +442,24 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: 
     could change the category is unknown (a PGA, a dose or a laboratory value missing now or at
     the previous visit) while none of a higher category holds."""
     prev = previous_visit_position(visits) if prev is None else prev
-    crit = _sfi_criteria_arrays(visits, patients, prev, use_derived)
+    crit, place = _sfi_criteria_at(visits, patients, prev, use_derived)
 
     def any_of(prefix):  # Kleene OR: True if one holds, unknown if none holds but one is unknown
-        parts = [vu for k, vu in crit.items() if k.startswith(prefix)]
-        true = np.logical_or.reduce([v for v, _ in parts])
-        return true, ~true & np.logical_or.reduce([u for _, u in parts])
+        true = np.zeros(len(crit["severe_sledai_gt12"][0]), dtype=bool)
+        unknown = np.zeros(len(true), dtype=bool)
+        for k, (v, u) in crit.items():
+            if k.startswith(prefix):
+                true |= v
+                unknown |= u
+        return place(true), place(unknown & ~true)
 
     severe, severe_unknown = any_of("severe_")
     mild, mild_unknown = any_of("mild_")
-    codes = np.where(severe, 2, np.where(severe_unknown, -1, np.where(mild, 1, np.where(mild_unknown, -1, 0))))
+    codes = np.zeros(len(prev), dtype=np.int8)  # none, then each higher finding overrides
+    codes[mild_unknown] = -1
+    codes[mild] = 1
+    codes[severe_unknown] = -1
+    codes[severe] = 2
     codes[prev < 0] = -1
     cat = pd.Categorical.from_codes(codes, categories=list(SFI_LEVELS))
     return pd.Series(cat, index=visits.index, name="sfi_flare")
@@ -460,8 +468,7 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: 
 def baseline_values(visits: pd.DataFrame, column: str) -> pd.Series:
     """Each row's value of ``column`` at the patient's week-0 visit (NaN if there is none). A
     missing week or a duplicated (patient, week) raises ``ValueError``."""
-    _check_visit_keys(visits)
-    codes, uniques = pd.factorize(visits["patient_id"])
+    codes, uniques, _ = visits_in_order(visits)
     base = np.full(len(uniques), np.nan)
     at_baseline = visits["week"].to_numpy() == 0
     base[codes[at_baseline]] = visits[column].to_numpy(dtype="float64", na_value=np.nan)[at_baseline]
@@ -498,26 +505,51 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
     eligible, or when the state at the last visit is unknown and the patient did not stop for
     activity). With ``use_derived``, ``lldas`` and ``doris_remission`` are the columns ``visits`` carries.
     """
-    _check_visit_keys(visits)
-    codes, uniques = pd.factorize(visits["patient_id"])
-    order = np.lexsort((visits["week"].to_numpy(dtype="int64"), codes))
-    is_last = np.r_[codes[order][1:] != codes[order][:-1], True][: len(order)]  # empty visits: no last rows
-    last_rows = order[is_last]
-    states = [visits[c].astype("boolean") if use_derived else f(visits) for c, f in (("lldas", lldas),
-                                                                                       ("doris_remission", doris_remission))]
+    codes, uniques, order = visits_in_order(visits)
+    if order is None:
+        last_rows = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True][: len(codes)])  # empty visits: no last rows
+    else:
+        last_rows = order[np.r_[codes[order][1:] != codes[order][:-1], True][: len(order)]]
+    # the states at the last visits only (computed for every visit when not carried)
+    states = [visits[c].take(last_rows).astype("boolean") if use_derived else f(visits).take(last_rows)
+              for c, f in (("lldas", lldas), ("doris_remission", doris_remission))]
     at_least = (states[0] | states[1]).array
-    last = pd.DataFrame({"week": visits["week"].to_numpy()[last_rows], "at_least_lldas": at_least[last_rows]},
-                        index=pd.Index(uniques[codes[last_rows]], name="patient_id"))
+    week = visits["week"].to_numpy()[last_rows]
     out = patients[["patient_id", "follow_up_weeks"]].copy()
-    out["eligible"] = non_response_eligible(patients, min_follow_up_weeks).to_numpy()
-    out["last_week"] = out["patient_id"].map(last["week"])
-    out["at_least_lldas_last"] = out["patient_id"].map(last["at_least_lldas"]).astype("boolean")
+    eligible = non_response_eligible(patients, min_follow_up_weeks).to_numpy()
+    out["eligible"] = eligible
+    if 0 < len(last_rows) == len(uniques) and _same_values(out["patient_id"].to_numpy(), np.asarray(uniques)):
+        # the patients in the order they first appear in the visits: each row's last visit is its own
+        out["last_week"] = week
+        out["at_least_lldas_last"] = at_least
+    else:
+        last = pd.DataFrame({"week": week, "at_least_lldas": at_least},
+                            index=pd.Index(uniques[codes[last_rows]], name="patient_id"))
+        out["last_week"] = out["patient_id"].map(last["week"])
+        out["at_least_lldas_last"] = out["patient_id"].map(last["at_least_lldas"]).astype("boolean")
     reason = patients["anifrolumab_stop_reason"] if "anifrolumab_stop_reason" in patients else pd.Series(pd.NA, index=patients.index)
-    out["stopped_for_activity"] = reason.isin(NON_RESPONSE_STOP_REASONS).to_numpy()
+    stopped = np.zeros(len(patients), dtype=bool)
+    given = reason.notna().to_numpy()
+    stopped[given] = reason[given].isin(NON_RESPONSE_STOP_REASONS).to_numpy()
+    out["stopped_for_activity"] = stopped
     # Kleene logic: stopping for activity decides; otherwise an unknown state stays unknown
-    out["non_responder"] = (~out["at_least_lldas_last"]) | out["stopped_for_activity"].astype("boolean")
-    out.loc[~out["eligible"], "non_responder"] = pd.NA
+    state = out["at_least_lldas_last"].array
+    non_responder = stopped | ~state.to_numpy(dtype=bool, na_value=True)
+    unknown = (~non_responder & state.isna()) | ~eligible
+    out["non_responder"] = pd.arrays.BooleanArray(non_responder & ~unknown, unknown)
     return out.reset_index(drop=True)
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays hold equal values in the same order (False when they cannot be
+    compared, as with ``pd.NA``)."""
+    if a.shape != b.shape:
+        return False
+    try:
+        same = a == b
+    except (TypeError, ValueError):
+        return False
+    return isinstance(same, np.ndarray) and bool(same.all())
 
 
 def sri4_modified(visits: pd.DataFrame) -> pd.Series:

@@ -278,18 +278,27 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
     """Map a records export onto the three tables.
 
     ``frame``: the export's text cells (header as exported, raw or labels), indexed by its line
-    (header = 1). Returns ``(raw, files, notes, problems)``: ``raw`` maps each table to text
-    cells in codebook columns (``week`` from the event, categories and yes/no as the codebook
+    (header = 1). Returns ``(raw, files, notes, problems, unplaced)``: ``raw`` maps each table to
+    text cells in codebook columns (``week`` from the event, categories and yes/no as the codebook
     writes them), each indexed by the export line it came from; ``files`` names each table's
     source for the problems (``export.csv (REDCap), visits``); problems name the record, the
     event and the field. Values that are neither a raw code nor a label are kept as written, so
     that validation reports them. ``label_headers`` says how the file's header was written when
-    the caller has already turned it into raw names."""
+    the caller has already turned it into raw names (then the header is not matched again).
+
+    ``raw`` is empty when nothing can be mapped (a field the mapping needs is missing, raw and
+    label values are mixed); otherwise it holds every row that could be placed, and ``unplaced``
+    names the records with a patients or visit row that could not be (an unknown event, the
+    patients form at another event, an instance number without its instrument): judging the
+    rest of such a record would report the missing row's consequences (a visit without its
+    patient, a last visit that is not the follow-up's), not what the centre wrote."""
     f = _fields(codebook)
     problems: list[dict] = []
     notes: list[str] = []
-    names, found_labels = raw_headers([str(c) for c in frame.columns], codebook)
-    label_headers = found_labels if label_headers is None else label_headers
+    if label_headers is None:
+        names, label_headers = raw_headers([str(c) for c in frame.columns], codebook)
+    else:  # the caller has matched the header already
+        names = [str(c) for c in frame.columns]
     frame = frame.copy()
     frame.columns = names
     files = {t: f"{label}, {t}" for t in ("patients", "visits", "adverse_events")}
@@ -317,7 +326,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
                                  "rule": f"missing field: the export holds {REPEATING_FORM} fields, which repeat, "
                                          "so it needs redcap_repeat_instrument and redcap_repeat_instance"})
     if any(p["rule"].startswith("missing field") for p in problems):
-        return {}, files, notes, problems
+        return {}, files, notes, problems, set()
     for c in ("redcap_repeat_instrument", "redcap_repeat_instance"):
         if c not in frame:
             frame[c] = ""
@@ -354,7 +363,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
         if len(fewer) > 20:
             problems.append({"file": label, "row": None, "column": "", "value": "",
                              "rule": f"raw and label values mixed: {len(fewer) - 20} more {kind} cells (only the first 20 are listed)"})
-        return {}, files, notes, problems
+        return {}, files, notes, problems, set()
     values_are_labels = bool(label_only)
 
     def decode(c: str, x: str) -> str:
@@ -374,6 +383,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
     instances: dict = {}
     parents: set = set()
     rejected: set = set()  # records with a row refused for its record id or event
+    unplaced: set = set()  # records with a patients or visit row that could not be placed
     for line, row in cells.iterrows():
         record, event = row[RECORD_ID], row["redcap_event_name"]
         if not record and not any(row.to_numpy(dtype=str)):
@@ -382,6 +392,8 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
         week = int(m.group(1)) if m else None
         if week not in VISIT_WEEKS:
             rejected.add(record)  # its adverse events are not reported again for a missing visit
+            if record and not row["redcap_repeat_instrument"]:
+                unplaced.add(record)
             problem(line, record, event, "redcap_event_name", event,
                     f"unknown event: not an event of the project ({', '.join(event_name(w) for w in VISIT_WEEKS)}, "
                     f"or their labels 'Week 0'...)")
@@ -418,6 +430,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
             problem(line, record, event, "redcap_repeat_instance", instance,
                     "repeat instance without its instrument: redcap_repeat_instrument is empty")
             parents.add((record, week))  # reported once here, not again for its instances
+            unplaced.add(record)
             continue
         for x in (x for x in fields_of[REPEATING_FORM] if row.get(x, "")):
             problem(line, record, event, x, row[x],
@@ -426,6 +439,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
             if week != first_event:
                 problem(line, record, event, "redcap_event_name", event,
                         f"patients form at the wrong event: it is designated to {event_name(first_event)} only")
+                unplaced.add(record)
             else:
                 out["patients"].append({RECORD_ID: record, **{x: decode(x, row.get(x, "")) for x in fields_of["patients"]}})
                 lines["patients"].append(line)
@@ -451,7 +465,7 @@ def split_records(frame: pd.DataFrame, label: str, codebook: pd.DataFrame | None
     notes.append(f"{label}: a REDCap records export ({'label' if values_are_labels else 'raw'} values, "
                  f"{'label' if label_headers else 'raw'} headers): {n_records} records; {len(raw['patients'])} patients, "
                  f"{len(raw['visits'])} visits and {len(raw['adverse_events'])} adverse events (repeating instances) read")
-    return raw, files, notes, problems
+    return raw, files, notes, problems, unplaced
 
 
 def write_project(out_dir: Path | str, codebook: pd.DataFrame | None = None) -> dict[str, Path]:

@@ -22,21 +22,24 @@ OUT = ROOT / "build" / "regenerated_cohort"
 
 
 def inputs_digest() -> str:
-    """SHA-256 of what the generator reads: the library's sources and the data folder's CSVs."""
+    """SHA-256 of what the generator reads: the library's sources with the generator package
+    (recursively), the data folder's CSVs, and the generator's scenario and repairs."""
     h = hashlib.sha256()
-    for f in sorted([*(ROOT / "lupus_utils").glob("*.py"), *(ROOT / "data").glob("*.csv")]):
-        h.update(f.name.encode())
+    sources = [*(ROOT / "lupus_utils").rglob("*.py"), *(ROOT / "data").glob("*.csv"),
+               ROOT / "data" / "synthetic" / "scenario.toml", ROOT / "data" / "synthetic" / "repairs.csv"]
+    for f in sorted(sources):
+        h.update(str(f.relative_to(ROOT)).encode())
         h.update(f.read_bytes())
     return h.hexdigest()
 
 
 def start(out: Path = OUT) -> subprocess.Popen:
-    """Start ``python -m lupus_utils.synth --out <out>/tables`` in its own session; the shell
+    """Start ``python -m lupus_utils.generator --out <out>/tables`` in its own session; the shell
     around it writes the exit code when it ends."""
     shutil.rmtree(out, ignore_errors=True)
     (out / "tables").mkdir(parents=True)
     (out / "inputs.sha256").write_text(inputs_digest())
-    cmd = (f'"{sys.executable}" -m lupus_utils.synth --out "{out / "tables"}" > "{out / "generator.log"}" 2>&1; '
+    cmd = (f'"{sys.executable}" -m lupus_utils.generator --out "{out / "tables"}" > "{out / "generator.log"}" 2>&1; '
            f'echo $? > "{out / "exit_code.tmp"}" && mv "{out / "exit_code.tmp"}" "{out / "exit_code"}"')
     return subprocess.Popen(["sh", "-c", cmd], cwd=ROOT, start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -202,3 +202,42 @@ def test_prednisone_equivalent_no_drug_is_zero_and_a_missing_dose_is_unknown():
                       "gc_dose_mg": [np.nan, 0.0, np.nan, 4.0]})
     got = prednisone_equivalent(v).tolist()
     assert got[:2] == [0.0, 0.0] and np.isnan(got[2]) and got[3] == 5.0   # 4 mg methylprednisolone = 5 mg
+
+
+# ---------------------------------------------------------------- storage of the columns
+def _random_visits(n, seed):
+    from pathlib import Path
+
+    from conftest import load_script
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    return load_script(bench / "synthetic_visits.py").random_visits(n, seed=seed)
+
+
+def test_scores_are_the_same_whatever_the_numeric_columns_are_stored_as():
+    # integer items are read as they are, other dtypes as floats: the same scores either way
+    v = _random_visits(7 * 200, seed=4)
+    ints = [c for c in v.columns if v[c].dtype == "int64" and c != "week"]
+    as_float = v.astype({c: "float64" for c in ints})
+    as_nullable = v.astype({c: "Int64" for c in ints})
+    for other in (as_float, as_nullable):
+        assert sledai2k(other).dtype == sledai2k(v).dtype == "int64"
+        pd.testing.assert_series_equal(sledai2k(other), sledai2k(v))
+        pd.testing.assert_series_equal(clinical_sledai(other), clinical_sledai(v))
+        pd.testing.assert_series_equal(sle_das(other), sle_das(v), check_exact=True)
+    # a missing item still gives a missing score, and only there
+    as_nullable.loc[3, "sledai_fever"] = pd.NA
+    got = sledai2k(as_nullable)
+    assert got.dtype == "float64" and got.isna().tolist() == [i == 3 for i in range(len(v))]
+
+
+def test_a_common_text_value_matched_first_gives_what_looking_every_cell_up_gives():
+    from lupus_utils.instruments import RASH_EXTENT_RANK, coded
+
+    cells = ["none"] * 95 + [" None ", "LOCALIZED", None, "patchy", "generalized", "spotty", "patchy"]
+    for column in (pd.Series(cells * 110, dtype=object), pd.Series(cells[::-1] * 110, dtype=object),
+                   pd.Series(cells + [pd.NA], dtype=object)):  # pd.NA cannot be compared: every cell looked up
+        fast, unknown_fast = coded(column, RASH_EXTENT_RANK, common="none")
+        slow, unknown_slow = coded(column, RASH_EXTENT_RANK)
+        np.testing.assert_array_equal(fast, slow)
+        assert unknown_fast == unknown_slow  # named in order of first appearance
+    assert unknown_fast == ["patchy", "spotty"]

@@ -440,3 +440,49 @@ def test_a_missing_dose_is_left_out_of_the_glucocorticoid_counts():
     r = pd.DataFrame(visit_results(derive_visits({"patients": pts, "visits": v})))
     le5 = r[(r.measure == "prednisone_le_5mg") & (r.week == 24)].set_index("statistic")["value"]
     assert (le5["n"], le5["denominator"], le5["n_missing"]) == (1, 1, 1)   # B only; A unknown, not 'above 5'
+
+
+# ---------------------------------------------------------------- row order
+def _random_visits(n, seed):
+    from pathlib import Path
+
+    from conftest import load_script
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    return load_script(bench / "synthetic_visits.py").random_visits(n, seed=seed)
+
+
+def test_states_are_the_same_whatever_the_row_order_and_with_missing_inputs():
+    # rows in patient and week order are read without a sort; any other order gives the same states
+    rng = np.random.default_rng(5)
+    v = _random_visits(7 * 300, seed=6)
+    v = v.drop(index=v.index[rng.random(len(v)) < 0.1])  # some visits (and some baselines) missing
+    for c in v.columns.drop(["patient_id", "week"]):
+        gone = rng.random(len(v)) < 0.03
+        v[c] = v[c].where(~gone, None) if v[c].dtype == object else (
+            v[c].astype("Int64").mask(gone) if v[c].dtype == "int64" else v[c].mask(gone))
+    pts = pd.DataFrame({"patient_id": v["patient_id"].unique()})
+    pts["follow_up_weeks"] = 72
+    pts["weight_kg"] = np.where(np.arange(len(pts)) % 3 == 0, np.nan, 60.0)
+    pts["anifrolumab_stop_reason"] = np.where(np.arange(len(pts)) % 7 == 0, "flare", None)
+    shuffled = v.sample(frac=1.0, random_state=8)
+    from lupus_utils.outcomes import sfi_organ_items
+    for state in (lldas, doris_remission, clasi_a_response, lldas_criteria, sfi_flare, sfi_organ_items,
+                  lambda d: sfi_flare(d, pts), lambda d: sfi_flare_criteria(d, pts)):
+        in_order, any_order = state(v), state(shuffled).loc[v.index]
+        if isinstance(in_order, pd.DataFrame):
+            pd.testing.assert_frame_equal(any_order, in_order)
+        else:
+            pd.testing.assert_series_equal(any_order, in_order)
+    # the non-responder rule: patients listed in another order than the visits give the same rows
+    by_visits = non_responder(pts, v).set_index("patient_id")
+    reordered = non_responder(pts.iloc[::-1], shuffled).set_index("patient_id").loc[by_visits.index]
+    pd.testing.assert_frame_equal(reordered, by_visits)
+
+
+def test_previous_visit_of_rows_in_patient_and_week_order_is_the_row_above():
+    v = visits(visit(patient_id="A", week=0), visit(patient_id="A", week=4), visit(patient_id="B", week=0),
+               visit(patient_id="B", week=12), visit(patient_id="B", week=24))
+    assert previous_visit_position(v).tolist() == [-1, 0, -1, 2, 3]
+    v.loc[4, "week"] = 12  # a duplicated week is refused in either layout
+    with pytest.raises(ValueError, match="share a patient and week: B week 12"):
+        previous_visit_position(v)

@@ -148,7 +148,7 @@ def test_split_records_names_record_event_and_field_of_every_problem():
     e.loc[2, "redcap_repeat_instance"] = ""                   # line 4: SYNTH-01's adverse event
     e.loc[4, "redcap_repeat_instance"] = "2"                  # line 6: an instance on a visit row
     frame = e.set_axis(pd.Index(range(2, len(e) + 2), name="row"))
-    raw, files, notes, problems = split_records(frame, "x.csv (REDCap)")
+    raw, files, notes, problems, unplaced = split_records(frame, "x.csv (REDCap)")
     got = {(p["file"], p["row"], p["column"], p["rule"].split(":")[0]) for p in problems}
     assert got == {
         ("x.csv (REDCap), record SYNTH-01, event baseline_arm_1", 3, "redcap_event_name", "unknown event"),
@@ -175,3 +175,86 @@ def test_structure_problems_name_the_field_that_is_wrong_and_are_said_once():
     lost = e.copy()
     lost.loc[1, "redcap_event_name"] = "week_5_arm_1"                      # the visit of SYNTH-01's adverse event
     assert [(p["row"], p["rule"].split(":")[0]) for p in _split(lost)] == [(3, "unknown event")]  # no second error
+
+
+def _problems_of(e: pd.DataFrame, tmp_path) -> set:
+    """Ingest the export ``e`` and return its problems as (file, row, column, rule prefix)."""
+    from lupus_utils import CohortValidationError
+
+    path = tmp_path / "export.csv"
+    e.to_csv(path, index=False)
+    with pytest.raises(CohortValidationError) as info:
+        load_own_cohort([path])
+    return {(p.file, p.row, p.column, p.rule.split(":")[0]) for p in info.value.problems.itertuples()}
+
+
+def _line(e: pd.DataFrame, record: str, event: str) -> int:
+    """The export line (header = 1) of a record's visit row at an event."""
+    hit = e.index[(e["patient_id"] == record) & (e["redcap_event_name"] == event) & (e["redcap_repeat_instrument"] == "")]
+    return int(hit[0]) + 2
+
+
+def test_what_cannot_be_mapped_is_listed_with_the_validation_problems_of_the_rest(tmp_path):
+    """An unknown field and a row at an unknown event do not hide the rest's validation: all
+    come out in one list (before, reading stopped at the structure and PGA 5 was not reported)."""
+    e = records_export(_synthetic_text())
+    e.insert(10, "smoking_status", "")
+    e.loc[0, "smoking_status"] = "never"
+    moved, pga = _line(e, "SYNTH-03", "week_4_arm_1"), _line(e, "SYNTH-04", "week_4_arm_1")
+    e.loc[moved - 2, "redcap_event_name"] = "week_8_arm_1"
+    e.loc[pga - 2, "pga"] = "5"
+    assert _problems_of(e, tmp_path) == {
+        ("export.csv (REDCap)", 1, "smoking_status", "unknown field"),
+        ("export.csv (REDCap), record SYNTH-03, event week_8_arm_1", moved, "redcap_event_name", "unknown event"),
+        ("export.csv (REDCap), visits, record SYNTH-04, event week_4_arm_1", pga, "pga", "out of range"),
+    }
+
+
+def test_a_record_with_a_row_that_cannot_be_placed_is_not_validated(tmp_path):
+    """SYNTH-01's week-0 row (its patient and baseline visit) at an unknown event: its other rows
+    are not judged (they would be 'unknown patient', a consequence), every other record is."""
+    e = records_export(_synthetic_text())
+    first, pga = _line(e, "SYNTH-01", "week_0_arm_1"), _line(e, "SYNTH-02", "week_4_arm_1")
+    e.loc[first - 2, "redcap_event_name"] = "baseline_arm_1"
+    e.loc[pga - 2, "pga"] = "5"
+    assert _problems_of(e, tmp_path) == {
+        ("export.csv (REDCap), record SYNTH-01, event baseline_arm_1", first, "redcap_event_name", "unknown event"),
+        ("export.csv (REDCap), visits, record SYNTH-02, event week_4_arm_1", pga, "pga", "out of range"),
+    }
+
+
+def test_what_cannot_be_mapped_is_listed_with_identifiers_too(tmp_path):
+    """Identifiers stop the import before validation; the structure's problems are in that list."""
+    e = records_export(_synthetic_text())
+    e.insert(10, "smoking_status", "")
+    e.loc[0, "smoking_status"] = "never"
+    ae = e.index[e["redcap_repeat_instrument"] == "adverse_events"][0]
+    e.loc[ae, "term"] = "called the patient on 333 1234567"
+    assert {rule for *_, rule in _problems_of(e, tmp_path)} == {"unknown field", "direct identifier"}
+
+
+def test_read_center_still_refuses_what_cannot_be_mapped(tmp_path):
+    """Reading alone (no validation after it) raises the structure's problems, as before."""
+    from lupus_utils import CohortValidationError
+    from lupus_utils.ingest import read_center
+
+    e = records_export(_synthetic_text())
+    e.loc[1, "redcap_event_name"] = "week_8_arm_1"
+    e.to_csv(tmp_path / "export.csv", index=False)
+    with pytest.raises(CohortValidationError) as info:
+        read_center(tmp_path / "export.csv")
+    assert list(info.value.problems["rule"].str.split(":").str[0]) == ["unknown event"]
+
+
+@pytest.mark.parametrize("labels", [False, True], ids=["raw", "labels"])
+def test_the_header_is_matched_once_per_read(tmp_path, monkeypatch, labels):
+    """raw_headers (which builds the data dictionary) runs once on an export, not twice."""
+    import lupus_utils.redcap as redcap
+
+    calls = []
+    original = redcap.raw_headers
+    monkeypatch.setattr(redcap, "raw_headers", lambda *a, **k: calls.append(a) or original(*a, **k))
+    path = tmp_path / "export.csv"
+    records_export(_synthetic_text(), labels=labels).to_csv(path, index=False)
+    load_own_cohort([path])
+    assert len(calls) == 1

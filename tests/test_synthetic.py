@@ -27,7 +27,7 @@ def card(tables):
 
 @pytest.mark.slow
 def test_generator_rewrites_the_committed_files_byte_for_byte(regenerated_cohort):
-    """``python -m lupus_utils.synth`` (run in the background from the start of the session, see
+    """``python -m lupus_utils.generator`` (run in the background from the start of the session, see
     conftest.py) writes exactly the committed files."""
     for name in ("patients", "visits", "adverse_events"):
         assert filecmp.cmp(regenerated_cohort / f"{name}.csv", SYNTHETIC_DIR / f"{name}.csv", shallow=False), name
@@ -121,37 +121,51 @@ def _returns(course: list) -> bool:
 
 def _undo(repairs) -> list:
     """The repairs reversed: each expects what it wrote and writes back what it expected."""
-    from lupus_utils.synth import Repair
+    from lupus_utils.generator.repairs import Repair
     return [Repair(r.why, r.patient_id, r.week, r.write, {k: r.expect[k] for k in r.write}) for r in repairs]
 
 
-def test_stage_e_repairs_land_the_targets_they_claim(tables):
-    """Undoing the stage (e) repairs on the committed visits gives back the searched cohort. The
-    verdicts the repairs improve (among them the severe flare: the cyclophosphamide repair makes the
-    nephritis flare severe under the Flare Index's treatment criteria) and the thirteen they worsen
-    (one target linked to an inconsistency of the paper; the SLE-DAS SD, two week-4 means and
-    p-values against baseline, the price of the baseline SLEDAI-2K SD; three p-values printed
-    "<0.001" that under SPSS's reading, p < 0.0005, the repaired cohort meets only within
-    tolerance) are exactly these;
-    CALIBRATION.md, "Stage (e)" and "The baseline SLEDAI-2K SD", says why for each. No other verdict
-    of the 464 changes for the worse, not even from match to within tolerance."""
-    from lupus_utils.synth import REPAIRS, apply_repairs
-    searched = dict(tables, visits=apply_repairs(tables["visits"], _undo(REPAIRS)))
+#: Verdicts the stage (e) repairs are allowed to worsen, each with its reason in CALIBRATION.md
+#: ("Stage (e)", "The baseline SLEDAI-2K SD", "What honesty costs"): one target linked to an
+#: inconsistency of the paper; the SLE-DAS SD, two week-4 means and p-values against baseline, the
+#: price of the baseline SLEDAI-2K SD; p-values printed "<0.001" that under SPSS's reading,
+#: p < 0.0005, the repaired cohort meets only within tolerance. A recalibration may shrink it.
+REPAIR_COSTS = {"res_active_serology_w36_pct", "t2_sle_das_w0_vs_w36_p", "res_sle_das_w0_sd", "res_sle_das_w4_mean",
+                "res_sledai2k_w4_mean", "t2_sle_das_w0_vs_w4_p", "res_sle_das_w0_vs_w4_p", "abs_sle_das_w0_vs_w4_p",
+                "t2_sle_das_w0_vs_w24_p", "t2_clasi_activity_w0_vs_w24_p", "t2_clasi_activity_w0_vs_w12_p",
+                "t2_sledai2k_w0_vs_w24_p", "t2_pga_w0_vs_w24_p"}
+
+
+@pytest.fixture(scope="module")
+def searched_and_repaired(tables, card):
+    """Verdict ranks of the searched cohort (the stage (e) repairs undone on the committed visits)
+    and of the committed one."""
+    from lupus_utils.generator.repairs import apply_repairs, load_repairs
+    searched = dict(tables, visits=apply_repairs(tables["visits"], _undo(load_repairs())))
     before = scorecard(compute_results(searched)).set_index("target_id")["verdict"].map(VERDICT_RANK)
-    after = scorecard(compute_results(tables)).set_index("target_id")["verdict"].map(VERDICT_RANK)
-    assert set(after.index[after > before]) == {"res_flares_severe_count", "abs_flares_severe_count", "disc_flares_severe_count",
-                                                "res_flares_mild_moderate_count", "abs_flares_mild_moderate_count",
-                                                "res_lldas_w24_n", "t2_clasi_activity_w36_q3", "res_remission_failed_gc_w48_n",
-                                                "t2_sle_das_w0_vs_w12_p", "t1_swollen_joints_q3", "t2_swollen_joints_w0_q3",
-                                                "t2_sledai2k_w0_vs_w12_p", "res_sle_das_w0_mean", "t2_sle_das_w36_q1",
-                                                "t2_sle_das_w36_q3", "t2_prednisone_mg_w36_q3", "t2_clasi_activity_w12_q1",
-                                                "t2_swollen_joints_w0_vs_w12_p", "res_sledai2k_w0_sd"}
-    assert set(after.index[after < before]) == {"res_active_serology_w36_pct", "t2_sle_das_w0_vs_w36_p",
-                                                "res_sle_das_w0_sd", "res_sle_das_w4_mean", "res_sledai2k_w4_mean",
-                                                "t2_sle_das_w0_vs_w4_p", "res_sle_das_w0_vs_w4_p",
-                                                "abs_sle_das_w0_vs_w4_p", "t2_sle_das_w0_vs_w24_p",
-                                                "t2_clasi_activity_w0_vs_w24_p", "t2_clasi_activity_w0_vs_w12_p",
-                                                "t2_sledai2k_w0_vs_w24_p", "t2_pga_w0_vs_w24_p"}
+    after = card.set_index("target_id")["verdict"].map(VERDICT_RANK)
+    return before, after
+
+
+def test_each_repair_lands_the_target_it_names(searched_and_repaired):
+    """Undoing the stage (e) repairs on the committed visits gives back the searched cohort; every
+    target a repair names is a match or within tolerance in the committed cohort, and no worse
+    than in the searched one (the nephritis flare's cyclophosphamide makes the flare severe under
+    the Flare Index's treatment criteria, and so on: CALIBRATION.md, "Stage (e)")."""
+    from lupus_utils.generator.repairs import load_repairs
+    before, after = searched_and_repaired
+    named = {r.target for r in load_repairs()} - {"coherence"}
+    assert named, "no repair names a target"
+    not_landed = sorted(t for t in named if after[t] < VERDICT_RANK["within_tolerance"] or after[t] < before[t])
+    assert not_landed == []
+
+
+def test_repairs_worsen_only_the_recorded_costs(searched_and_repaired):
+    """The verdicts the repairs worsen (even from match to within tolerance) are among the costs
+    CALIBRATION.md records (REPAIR_COSTS); a repair set that worsens fewer passes, one that
+    worsens another fails."""
+    before, after = searched_and_repaired
+    assert set(after.index[after < before]) <= REPAIR_COSTS
 
 
 def test_visit_courses_are_clinically_coherent(tables):
@@ -166,7 +180,8 @@ def test_visit_courses_are_clinically_coherent(tables):
     from lupus_utils.instruments import (CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, SLEDAI_LAB_THRESHOLDS,
                                          beyond_lab_threshold)
     from lupus_utils.outcomes import SFI_LEVELS
-    from lupus_utils.synth import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS, RISE_ALLOWED
+    from lupus_utils.generator.items import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS
+    from lupus_utils.generator.stages import RISE_ALLOWED
     v = derive_visits(tables).sort_values(["patient_id", "week"])
     p = tables["patients"].set_index("patient_id")
     flare = v["sfi_flare"].isin(SFI_LEVELS[1:])
@@ -205,7 +220,7 @@ def test_visit_courses_are_clinically_coherent(tables):
 
 
 def test_stale_repairs_are_refused_with_every_mismatch(tables):
-    from lupus_utils.synth import Repair, apply_repairs
+    from lupus_utils.generator.repairs import Repair, apply_repairs
     stale = [Repair("x", "SYNTH-18", 24, {"pga": 0.1, "clasi_activity": 99}, {"pga": 1.0}),
              Repair("y", "SYNTH-99", 4, {}, {"pga": 1.0}),
              Repair("z", "SYNTH-18", 24, {"pga": 1.0, "pgaa": 1}, {"pga": 0.5, "tender_joints": 2})]
@@ -219,20 +234,31 @@ def test_stale_repairs_are_refused_with_every_mismatch(tables):
         assert problem in msg, problem
 
 
+#: The committed cohort's verdicts when these floors were set (2026-12-04): 405 matches, 28
+#: within tolerance, 31 misses (27 the paper's, 4 calibration misses). A recalibration may do
+#: better; one that loses a match, or adds a calibration miss, fails.
+MATCH_FLOOR = 405
+REACHED_FLOOR = 433          # match or within tolerance
+CALIBRATION_MISS_CEILING = 4
+
+
 def test_scorecard_counts(card):
-    """Every verdict is pinned, including the targets the audit links to an inconsistency of the
-    paper (which the misses list does not cover): a regeneration that loses a match fails here.
-    After an intended recalibration, update these counts and CALIBRATION.md together."""
-    assert card["verdict"].value_counts().to_dict() == {"match": 404, "miss": 31, "within_tolerance": 29}
-    assert card["miss_kind"].value_counts().to_dict() == {"": 433, "paper": 27, "calibration": 4}
+    """Floors, not pins: at least MATCH_FLOOR matches, at least REACHED_FLOOR targets a match or
+    within tolerance, at most CALIBRATION_MISS_CEILING calibration misses (each listed, with its
+    reason, in calibration_misses.csv: test_calibration_misses_are_listed_with_reasons_and_only_those).
+    After an intended recalibration that does better, raise the floors with CALIBRATION.md."""
+    counts = card["verdict"].value_counts()
+    assert counts.get("match", 0) >= MATCH_FLOOR
+    assert counts.get("match", 0) + counts.get("within_tolerance", 0) >= REACHED_FLOOR
+    assert (card["miss_kind"] == "calibration").sum() <= CALIBRATION_MISS_CEILING
 
 
 def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
-    """synth._wilcoxon_p is the search's fast copy of stats.wilcoxon_signed_rank; on integer
-    scores (SLEDAI-2K, joints, CLASI) it must give the book's p exactly. (On float scores it skips
-    the 9-decimal rounding, a documented difference; see the synth module docstring.)"""
+    """generator.search.wilcoxon_p is the search's fast copy of stats.wilcoxon_signed_rank; on
+    integer scores (SLEDAI-2K, joints, CLASI) it must give the book's p exactly. (On float scores
+    it skips the 9-decimal rounding, a documented difference tested in test_generator.py.)"""
+    from lupus_utils.generator.search import wilcoxon_p as _wilcoxon_p
     from lupus_utils.stats import wilcoxon_signed_rank
-    from lupus_utils.synth import _wilcoxon_p
     rng = np.random.default_rng(3)
     for _ in range(50):
         x = rng.integers(0, 20, 24).astype(float)
@@ -242,7 +268,7 @@ def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
 
 def test_quartile_vector_hand_cases():
     """Order statistics pinned by SPSS HAVERAGE positions p(n + 1), the rest spread linearly."""
-    from lupus_utils.synth import quartile_vector
+    from lupus_utils.generator.patients import quartile_vector
     # n = 7: q1, median and q3 sit exactly on ranks 2, 4 and 6.
     assert quartile_vector(7, 1, 2, 4, 6, 9) == [1, 2, 3, 4, 5, 6, 9]
     # n = 6: q1 at 1.75 pins ranks 1-2, a half-integer median at 3.5 splits ranks 3 and 4,
@@ -264,19 +290,23 @@ def test_quartile_vector_hand_cases():
         quartile_vector(7, 5, 2, 4, 6, 9)
 
 
-def test_generator_design_is_checked_against_targets(monkeypatch):
+def test_generator_design_is_checked_against_targets():
     """The event list and the flare weeks the generator designs are tallied against targets.csv;
     a change that breaks Table 3 or the flare counts fails with every disagreement named."""
-    from lupus_utils import synth
-    monkeypatch.setattr(synth, "TABLE3_EVENTS", [e for e in synth.TABLE3_EVENTS if e[2] != "cellulitis"])
+    from lupus_utils.generator.events import TABLE3_EVENTS
+    from lupus_utils.generator.scenario import load_scenario
+    from lupus_utils.generator.targets import check_flare_weeks, check_table3_events, load_published
+    pub = load_published()
+    check_table3_events(pub, TABLE3_EVENTS)
     with pytest.raises(AssertionError) as err:
-        synth._check_table3_events()
+        check_table3_events(pub, [e for e in TABLE3_EVENTS if e[2] != "cellulitis"])
     for tid in ("t3_cellulitis_w36_count", "t3_infections_w36_count", "t3_adverse_events_w36_count",
                 "t3_discontinuations_w36_count"):
         assert tid in str(err.value)
-    monkeypatch.setattr(synth, "FLARE_WEEKS", synth.FLARE_WEEKS | {"arthritis": 48})
+    weeks = load_scenario(pub.n).flare_weeks
+    check_flare_weeks(pub, weeks)
     with pytest.raises(AssertionError, match="FLARE_WEEKS"):
-        synth._check_flare_weeks()
+        check_flare_weeks(pub, weeks | {"arthritis": 48})
 
 
 def test_baseline_vectors_come_from_targets(tables):
@@ -284,7 +314,7 @@ def test_baseline_vectors_come_from_targets(tables):
     builds (age, disease duration, cumulative glucocorticoids, previous immunosuppressants, SDI
     among SDI > 0, SARS-CoV-2 vaccine doses, CLASI damage among mucocutaneous patients) holds at
     its printed decimals, whichever source prints it. The targets are looked up by measure here,
-    independently of synth.VECTOR_TARGETS, so a wrong mapping there fails."""
+    independently of generator.patients.VECTOR_TARGETS, so a wrong mapping there fails."""
     from lupus_utils.scorecard import round_half_up
     from lupus_utils.stats import describe
     p = tables["patients"]
@@ -307,25 +337,25 @@ def test_baseline_vectors_come_from_targets(tables):
     assert checked == 36
 
 
-def test_coherence_repairs_change_one_verdict_and_only_that(tables, card):
+def test_coherence_repairs_cost_at_most_the_recorded_verdict(tables, card):
     """Undoing only the repairs marked 'coherence' (PGA values passed round within a visit, one rash
-    extent) leaves every verdict but one as it is. The one: the week 0 vs 24 PGA p-value, printed
-    "<0.001", which SPSS prints for p < 0.0005; the coherent PGA values give 0.00079 (within
-    tolerance), the searched ones 0.0004 (a match). CALIBRATION.md, "What honesty costs", says so."""
-    from lupus_utils.synth import REPAIRS, apply_repairs
-    undo = _undo([r for r in REPAIRS if r.why.startswith("coherence")])
+    extent) leaves every verdict as it is but, at most, one it may cost: the week 0 vs 24 PGA
+    p-value, printed "<0.001", which SPSS prints for p < 0.0005; the coherent PGA values give
+    0.00079 (within tolerance), the searched ones 0.0004 (a match). CALIBRATION.md, "What honesty
+    costs", says so. A coherence repair that worsens any other verdict fails."""
+    from lupus_utils.generator.repairs import apply_repairs, load_repairs
+    undo = _undo([r for r in load_repairs() if r.target == "coherence"])
     assert undo, "no repair is marked 'coherence'"
     without = dict(tables, visits=apply_repairs(tables["visits"], undo))
-    before = scorecard(compute_results(without)).set_index("target_id")["verdict"]
-    now = card.set_index("target_id")["verdict"]
-    changed = before[before != now]
-    assert changed.to_dict() == {"t2_pga_w0_vs_w24_p": "match"} and now["t2_pga_w0_vs_w24_p"] == "within_tolerance"
+    before = scorecard(compute_results(without)).set_index("target_id")["verdict"].map(VERDICT_RANK)
+    now = card.set_index("target_id")["verdict"].map(VERDICT_RANK)
+    assert set(now.index[now < before]) <= {"t2_pga_w0_vs_w24_p"}
 
 
 def test_every_repair_names_the_target_it_serves():
-    """A repair names the targets.csv id it serves, or 'coherence' for a clinical fix that changes
-    no verdict (test_coherence_repairs_change_no_verdict)."""
-    from lupus_utils.synth import REPAIRS
+    """A repair names the targets.csv id it serves, or 'coherence' for a clinical fix
+    (test_coherence_repairs_cost_at_most_the_recorded_verdict)."""
+    from lupus_utils.generator.repairs import load_repairs
     ids = set(load_targets()["target_id"])
-    assert all(r.why.split(":")[0] in ids | {"coherence"} for r in REPAIRS)
+    assert all(r.target in ids | {"coherence"} for r in load_repairs())
 

@@ -22,6 +22,7 @@ import csv
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -793,6 +794,8 @@ def _(folder):
 # 2 (week 0: patients and visit), 3 (week 4), 4 (week 4, adverse event 1); SYNTH-02 lines 5-7
 # likewise; SYNTH-03 lines 8 (week 0), 9 (week 4), 10 (week 12), 11 (week 12, adverse event 1);
 # SYNTH-04 lines 12 (week 0), 13 (week 4), 14 (week 4, adverse event 1), 15 (week 12).
+# (For reading only: a case finds the row it edits by record, event and instance with at(), and
+# the line of an expected problem with Row(), in its own export; no line number is typed.)
 
 def redcap_export(labels: bool = False) -> pd.DataFrame:
     from lupus_utils.redcap import records_export
@@ -800,9 +803,32 @@ def redcap_export(labels: bool = False) -> pd.DataFrame:
     return records_export(base(), labels=labels)
 
 
+def at(e: pd.DataFrame, record: str, event: str, instance: str = "", form: str | None = None) -> int:
+    """The index in the raw export ``e`` of a record's row at an event: its visit row, or with
+    ``instance`` (or ``form="adverse_events"`` for an instance without its number) that
+    repeating adverse event's row."""
+    form = ("adverse_events" if instance else "") if form is None else form
+    hit = e.index[(e["patient_id"] == record) & (e["redcap_event_name"] == event)
+                  & (e["redcap_repeat_instrument"] == form) & (e["redcap_repeat_instance"] == instance)]
+    assert len(hit) == 1, f"{len(hit)} rows of record {record} at event {event} (form {form!r}, instance {instance!r})"
+    return int(hit[0])
+
+
+class Row(NamedTuple):
+    """An expected problem's place in an export, by record, event (as the case's file writes it)
+    and, for an adverse event, instance: the generator turns it into the file label the report
+    names and the line (header = 1) where the case's export holds that row."""
+    record: str
+    event: str
+    table: str | None = None
+    instance: str = ""
+    form: str | None = None
+
+
 def redcap_case(name, outcome, description, expected=(), labels=False):
     """A case that edits the base cohort's records export (line = spreadsheet row, header = 1)
-    and writes it as ``<name>/<name>.csv``."""
+    and writes it as ``<name>/<name>.csv``. An expected problem given as ``(Row(...), column,
+    rule)`` gets its file label and line from the edited export, the one the case writes."""
     def register(edit):
         def build(folder):
             e = redcap_export(labels)
@@ -810,7 +836,12 @@ def redcap_case(name, outcome, description, expected=(), labels=False):
             folder.mkdir(parents=True, exist_ok=True)
             e.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
             return [f"{name}/{name}.csv"]
-        CASES.append(dict(name=name, outcome=outcome, description=description, expected=list(expected), build=build))
+        e = redcap_export(labels)
+        edit(e)
+        found = [(R(name, x[0].record, x[0].event, x[0].table),
+                  str(at(e, x[0].record, x[0].event, x[0].instance, x[0].form) + 2), *x[1:])
+                 if isinstance(x[0], Row) else x for x in expected]
+        CASES.append(dict(name=name, outcome=outcome, description=description, expected=found, build=build))
         return edit
     return register
 
@@ -832,50 +863,63 @@ def _(e):
 
 
 @redcap_case("redcap_unknown_event", "error", "SYNTH-03's week-4 row at an event the project does not have",
-             [(R("redcap_unknown_event", "SYNTH-03", "week_8_arm_1"), "9", "redcap_event_name", "unknown event")])
+             [(Row("SYNTH-03", "week_8_arm_1"), "redcap_event_name", "unknown event")])
 def _(e):
-    e.loc[9 - 2, "redcap_event_name"] = "week_8_arm_1"
+    e.loc[at(e, "SYNTH-03", "week_4_arm_1"), "redcap_event_name"] = "week_8_arm_1"
 
 
 @redcap_case("redcap_unknown_field", "error", "a field the data dictionary does not have (smoking_status)",
-             [("redcap_unknown_field.csv (REDCap)", "1", "smoking_status", "unknown field")])
+             [("redcap_unknown_field.csv (REDCap)", "1", "smoking_status", "unknown field")])  # line 1: the header
 def _(e):
     e.insert(10, "smoking_status", "")
-    e.loc[0, "smoking_status"] = "never"
+    e.loc[at(e, "SYNTH-01", "week_0_arm_1"), "smoking_status"] = "never"
 
 
 @redcap_case("redcap_mixed_values", "error", "a raw export with one label value (sex 'F' instead of the code 'f')",
-             [(R("redcap_mixed_values", "SYNTH-03", "week_0_arm_1"), "8", "sex", "raw and label values mixed")])
+             [(Row("SYNTH-03", "week_0_arm_1"), "sex", "raw and label values mixed")])
 def _(e):
-    e.loc[8 - 2, "sex"] = "F"
+    e.loc[at(e, "SYNTH-03", "week_0_arm_1"), "sex"] = "F"
 
 
 @redcap_case("redcap_instance_without_parent", "error",
-             "SYNTH-03's adverse event (instance 1) at week 24, where SYNTH-03 has no visit",
-             [(R("redcap_instance_without_parent", "SYNTH-03", "week_24_arm_1"), "11", "redcap_repeat_instrument",
-               "repeating instance without its parent")])
+             "SYNTH-03's adverse event (instance 1) at week 24, where SYNTH-03 has no visit (and which is after its "
+             "follow-up: the adverse event is mapped, so it is validated)",
+             [(Row("SYNTH-03", "week_24_arm_1", instance="1"), "redcap_repeat_instrument",
+               "repeating instance without its parent"),
+              (Row("SYNTH-03", "week_24_arm_1", "adverse_events", "1"), "week", "after the end of follow-up")])
 def _(e):
-    e.loc[11 - 2, "redcap_event_name"] = "week_24_arm_1"
+    e.loc[at(e, "SYNTH-03", "week_12_arm_1", "1"), "redcap_event_name"] = "week_24_arm_1"
 
 
 @redcap_case("redcap_instance_number_missing", "error", "a repeating adverse-event row without its instance number",
-             [(R("redcap_instance_number_missing", "SYNTH-04", "week_4_arm_1"), "14", "redcap_repeat_instance",
-               "repeat instance")])
+             [(Row("SYNTH-04", "week_4_arm_1", form="adverse_events"), "redcap_repeat_instance", "repeat instance")])
 def _(e):
-    e.loc[14 - 2, "redcap_repeat_instance"] = ""
+    e.loc[at(e, "SYNTH-04", "week_4_arm_1", "1"), "redcap_repeat_instance"] = ""
 
 
 @redcap_case("redcap_pga_out_of_range", "error", "a validation problem in an export names the record and event: PGA 5",
-             [(R("redcap_pga_out_of_range", "SYNTH-03", "week_4_arm_1", "visits"), "9", "pga", "out of range")])
+             [(Row("SYNTH-03", "week_4_arm_1", "visits"), "pga", "out of range")])
 def _(e):
-    e.loc[9 - 2, "pga"] = "5"
+    e.loc[at(e, "SYNTH-03", "week_4_arm_1"), "pga"] = "5"
+
+
+@redcap_case("redcap_structure_and_values", "error",
+             "what cannot be mapped (a field the dictionary does not have, SYNTH-03's week-4 row at an unknown event) "
+             "is listed with the validation problems of the rest (SYNTH-04's week-4 PGA 5), in one list",
+             [("redcap_structure_and_values.csv (REDCap)", "1", "smoking_status", "unknown field"),
+              (Row("SYNTH-03", "week_8_arm_1"), "redcap_event_name", "unknown event"),
+              (Row("SYNTH-04", "week_4_arm_1", "visits"), "pga", "out of range")])
+def _(e):
+    e.insert(10, "smoking_status", "")
+    e.loc[at(e, "SYNTH-01", "week_0_arm_1"), "smoking_status"] = "never"
+    e.loc[at(e, "SYNTH-03", "week_4_arm_1"), "redcap_event_name"] = "week_8_arm_1"
+    e.loc[at(e, "SYNTH-04", "week_4_arm_1"), "pga"] = "5"
 
 
 @redcap_case("redcap_identifier_in_term", "error", "an adverse-event term holding a mobile number",
-             [(R("redcap_identifier_in_term", "SYNTH-02", "week_4_arm_1", "adverse_events"), "7", "term",
-               "direct identifier")])
+             [(Row("SYNTH-02", "week_4_arm_1", "adverse_events", "1"), "term", "direct identifier")])
 def _(e):
-    e.loc[7 - 2, "term"] = "called the patient on 333 1234567"
+    e.loc[at(e, "SYNTH-02", "week_4_arm_1", "1"), "term"] = "called the patient on 333 1234567"
 
 
 @case("redcap_not_an_export", "error", "a single CSV that is not a REDCap export (a patients table given alone)",
@@ -913,10 +957,10 @@ def _(t):
         cell(t, "visits", 10, c, "")
 
 
-@redcap_case("redcap_gap_pga", "warning", "a REDCap export with PGA not recorded at SYNTH-03's week-4 visit (line 9)",
-             [(R("redcap_gap_pga", "SYNTH-03", "week_4_arm_1", "visits"), "9", "pga", "missing input")])
+@redcap_case("redcap_gap_pga", "warning", "a REDCap export with PGA not recorded at SYNTH-03's week-4 visit",
+             [(Row("SYNTH-03", "week_4_arm_1", "visits"), "pga", "missing input")])
 def _(e):
-    e.loc[9 - 2, "pga"] = ""
+    e.loc[at(e, "SYNTH-03", "week_4_arm_1"), "pga"] = ""
 
 
 def main() -> None:
