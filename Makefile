@@ -32,7 +32,7 @@ browser:
 # validate (report in build/own_data/), pseudonymise, then build that cohort's own book.
 OWN := build/own_data
 book: $(STAMP)
-	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest "$(DATA)" --out $(OWN) &&) \
+	@$(if $(DATA),$(BIN)/python -m lupus_utils.data.ingest "$(DATA)" --out $(OWN) &&) \
 	 $(BIN)/python book/build.py $(if $(DATA),--data $(OWN)/data --name "$(or $(NAME),Own cohort)") $(if $(filter 1 yes true,$(PUBLISHED)),--published)
 
 # The live explorer (Voila) on 127.0.0.1:$(PORT); with DATA, on a centre's cohort after the same
@@ -40,7 +40,7 @@ book: $(STAMP)
 PORT ?= 8866
 EXPLORE_OWN := build/explore_data
 explore: $(STAMP)
-	@$(if $(DATA),$(BIN)/python -m lupus_utils.ingest "$(DATA)" --out $(EXPLORE_OWN) &&) \
+	@$(if $(DATA),$(BIN)/python -m lupus_utils.data.ingest "$(DATA)" --out $(EXPLORE_OWN) &&) \
 	 echo "==> the explorer of $(or $(NAME),$(if $(DATA),Own cohort,the synthetic cohort)): http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)" && \
 	 LUPUS_EXPLORER_DATA="$(if $(DATA),$(abspath $(EXPLORE_OWN))/data)" LUPUS_EXPLORER_NAME="$(or $(NAME),$(if $(DATA),Own cohort,Synthetic cohort))" \
 	 JUPYTER_PATH="$(abspath book/voila)" exec $(BIN)/voila notebooks/explorer.ipynb --no-browser --port=$(PORT) \
@@ -50,11 +50,11 @@ explore: $(STAMP)
 # A REDCap project generated from the codebook: data dictionary, events, designations, repeating
 # adverse events (build/redcap/*.csv).
 redcap: $(STAMP)
-	@$(BIN)/python -m lupus_utils.redcap build/redcap
+	@$(BIN)/python -m lupus_utils.data.redcap build/redcap
 
 # An Excel template generated from the codebook, to fill with a centre's data.
 template: $(STAMP)
-	@$(BIN)/python -m lupus_utils.template build/cohort_template.xlsx
+	@$(BIN)/python -m lupus_utils.data.template build/cohort_template.xlsx
 
 # The browser test opens the book built from the current sources (make book skips when up to date).
 # The generator's byte-for-byte check regenerates the cohort, and the wheel check installs the

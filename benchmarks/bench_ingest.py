@@ -1,4 +1,4 @@
-"""Benchmark the own-data path (``python -m lupus_utils.ingest``) on registry-sized input: a
+"""Benchmark the own-data path (``python -m lupus_utils.data.ingest``) on registry-sized input: a
 300,000-row visits file of junk and a 300,000-row valid extract, each judged by the command line
 in its own process. Prints wall time, the process's peak memory (max RSS) and the report's size
 against the limits (<= 60 s and < 2 GB each; a terminal summary of at most about 50 lines).
@@ -72,7 +72,7 @@ def judge(folder: Path, out: Path) -> dict:
     terminal lines, report size."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "lupus_utils.ingest", str(folder), "--out", str(out)], cwd=ROOT,
+    res = subprocess.run([sys.executable, "-m", "lupus_utils.data.ingest", str(folder), "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True)
     seconds = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -34,7 +34,7 @@ TARGETS = {"seconds_per_million": 0.5, "vs_iterrows": 400, "vs_plain_dicts": 30}
 def score_all(v: pd.DataFrame, patients: pd.DataFrame, times: dict | None = None) -> dict:
     """Every instrument and state, the scores first and the states from them (one way); with
     ``times``, each step's seconds are recorded there."""
-    from lupus_utils.outcomes import previous_visit_position
+    from lupus_utils.science.outcomes import previous_visit_position
 
     times = {} if times is None else times
     out = {}

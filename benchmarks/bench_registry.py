@@ -24,7 +24,7 @@ import pandas as pd
 from lupus_utils import read_cohort
 from lupus_utils.codebook import columns
 from lupus_utils.paths import SAFETY_WEEKS, VISIT_WEEKS
-from lupus_utils.results import compute_results, derive_visits
+from lupus_utils.science.results import compute_results, derive_visits
 from synthetic_visits import random_visits
 
 

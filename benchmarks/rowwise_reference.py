@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from lupus_utils.instruments import (NEUROPSYCHIATRIC_ITEMS, PREDNISONE_EQUIVALENT_MG, RENAL_ITEMS,
-                                     SLEDAI2K_WEIGHTS)
+from lupus_utils.science.instruments import (NEUROPSYCHIATRIC_ITEMS, PREDNISONE_EQUIVALENT_MG, RENAL_ITEMS,
+                                             SLEDAI2K_WEIGHTS)
 
 SEROLOGY = ("sledai_low_complement", "sledai_increased_dna_binding")
 

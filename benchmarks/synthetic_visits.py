@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from lupus_utils.codebook import columns
-from lupus_utils.instruments import SLEDAI2K_WEIGHTS
+from lupus_utils.science.instruments import SLEDAI2K_WEIGHTS
 from lupus_utils.paths import VISIT_WEEKS
 
 

@@ -35,9 +35,9 @@ NO_IRI_FORMATS = 'import sys; sys.modules["rfc3987_syntax"] = None'
 sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # the same, in this process
 
 from lupus_utils.codebook import load_codebook
-from lupus_utils.data import CohortValidationError, read_cohort
+from lupus_utils.data.cohort import CohortValidationError, read_cohort
 from lupus_utils.paths import BOOK_DIR, BUILD_DIR, NOTEBOOKS_DIR, SYNTHETIC_DIR, TABLES
-from lupus_utils.report import COMPUTED_COHORT_ENV, data_checksum, write_computed_cohort
+from lupus_utils.presentation.report import COMPUTED_COHORT_ENV, data_checksum, write_computed_cohort
 
 BOOK_PACKAGES = ("jupyter-book", "myst-nb", "sphinx", "papermill", "ipywidgets", "numpy", "pandas", "scipy",
                  "matplotlib", "seaborn", "openpyxl")
@@ -51,7 +51,7 @@ def step(message: str) -> None:
 def inputs_digest(data: Path, extra: str) -> str:
     """Hash of everything that goes into the book: code, pages, notebooks, config, data."""
     h = hashlib.sha256(extra.encode())
-    files = sorted([*BOOK_DIR.rglob("*"), *NOTEBOOKS_DIR.glob("*.ipynb"), *(ROOT / "lupus_utils").glob("*.py"),
+    files = sorted([*BOOK_DIR.rglob("*"), *NOTEBOOKS_DIR.glob("*.ipynb"), *(ROOT / "lupus_utils").rglob("*.py"),
                     ROOT / "_config.yml", ROOT / "pyproject.toml", ROOT / "data" / "codebook.csv",
                     ROOT / "data" / "targets.csv", ROOT / "data" / "paper_inconsistencies.csv",
                     *(data / f"{t}.csv" for t in TABLES)])

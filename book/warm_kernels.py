@@ -20,10 +20,10 @@ import sys
 WARM_MODULES = ("numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot",
                 "matplotlib_inline.backend_inline", "seaborn", "IPython", "ipykernel.kernelapp",
                 "ipywidgets", "openpyxl", "great_tables", "statsmodels.formula.api", "lifelines",
-                "lupus_utils", "lupus_utils.report", "lupus_utils.tables", "lupus_utils.journal",
-                "lupus_utils.results", "lupus_utils.subgroups", "lupus_utils.plots", "lupus_utils.scorecard",
-                "lupus_utils.widgets", "lupus_utils.context", "lupus_utils.explorer",
-                "lupus_utils.longitudinal")
+                "lupus_utils", "lupus_utils.presentation.report", "lupus_utils.presentation.tables", "lupus_utils.presentation.journal",
+                "lupus_utils.science.results", "lupus_utils.science.subgroups", "lupus_utils.presentation.plots", "lupus_utils.presentation.scorecard",
+                "lupus_utils.presentation.widgets", "lupus_utils.presentation.context", "lupus_utils.presentation.explorer",
+                "lupus_utils.science.longitudinal")
 
 
 def enabled() -> bool:

@@ -2,16 +2,18 @@
 anifrolumab real-world executable book (Tani C et al. J Rheumatol 2024).
 
 The public API: the instruments, the outcome states and their thresholds, every patient's course,
-the inference and longitudinal analyses the chapters use, the data model. README, Architecture,
-says which module does what and how they depend on one another."""
-from .courses import (STATE_NOTES, STATES, course_marks, patient_courses, state_counts, state_transitions,
-                      transition_matrix, visit_states)
-from .inference import proportion_with_ci, wilcoxon_table_with_effects
-from .longitudinal import (kaplan_meier, km_medians, km_time_text, mixed_model_trajectory, responder_table,
-                           responder_values, time_on_drug, time_to_first)
+the inference and longitudinal analyses the chapters use, the study's analysis as data (results,
+subgroups), the visit weeks, the data model. The parts behind it: ``science``, ``data``,
+``presentation`` (the book's tables, figures and widgets) and the ``generator`` of the synthetic
+cohort; README, Architecture, says which module does what and how they depend on one another."""
+from .science.courses import (STATE_NOTES, STATES, course_marks, patient_courses, state_counts, state_transitions,
+                              transition_matrix, visit_states)
+from .science.inference import proportion_with_ci, wilcoxon_table_with_effects
+from .science.longitudinal import (kaplan_meier, km_medians, km_time_text, mixed_model_trajectory, responder_table,
+                                   responder_values, time_on_drug, time_to_first)
 from .codebook import columns, load_codebook, table_spec
-from .data import CohortValidationError, read_cohort, validate_cohort
-from .instruments import (
+from .data.cohort import CohortValidationError, read_cohort, validate_cohort
+from .science.instruments import (
     clasi_a_50,
     clinical_sledai,
     prednisone_equivalent,
@@ -20,7 +22,14 @@ from .instruments import (
     sle_das_items,
     sledai2k,
 )
-from .outcomes import (
+from .paths import (DATA_DIR, EFFICACY_WEEKS, LLDAS_WEEKS, SAFETY_WEEKS, SEROLOGY_WEEKS, STATE_WEEKS, SYNTHETIC_DIR,
+                    VISIT_WEEKS)
+from .science.results import (ACTIVITY_MEASURES, compute_results, context_percentages, data_flow, derive_visits,
+                              efficacy_visits, gap_input_labels, input_gap_table, population_visits,
+                              proportions_with_ci, response_rates, safety_rates, visit_flow, zoster_by_vaccination)
+from .science.subgroups import (GROUPINGS, SMALL_GROUP, SUBGROUP_OUTCOMES, add_groupings, subgroup_comparison,
+                                subgroup_differences)
+from .science.outcomes import (
     DORIS_PREDNISONE_MAX_MG,
     NON_RESPONSE_MIN_FOLLOW_UP_WEEKS,
     clasi_a_response,
@@ -36,6 +45,11 @@ from .outcomes import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATA_DIR", "EFFICACY_WEEKS", "LLDAS_WEEKS", "SAFETY_WEEKS", "SEROLOGY_WEEKS", "STATE_WEEKS", "SYNTHETIC_DIR",
+    "VISIT_WEEKS", "ACTIVITY_MEASURES", "compute_results", "context_percentages", "data_flow", "derive_visits",
+    "efficacy_visits", "gap_input_labels", "input_gap_table", "population_visits", "proportions_with_ci",
+    "response_rates", "safety_rates", "visit_flow", "zoster_by_vaccination", "GROUPINGS", "SMALL_GROUP",
+    "SUBGROUP_OUTCOMES", "add_groupings", "subgroup_comparison", "subgroup_differences",
     "DORIS_PREDNISONE_MAX_MG", "NON_RESPONSE_MIN_FOLLOW_UP_WEEKS", "STATES", "STATE_NOTES", "course_marks",
     "kaplan_meier", "km_medians", "km_time_text", "mixed_model_trajectory", "patient_courses", "proportion_with_ci",
     "responder_table", "responder_values", "state_counts", "state_transitions", "time_on_drug", "time_to_first",

@@ -62,7 +62,7 @@ def build(published: bool) -> subprocess.CompletedProcess:
     """Write the centre's input (the CSVs with gaps, or the REDCap export) and run ``make book``
     on it; returns the finished process."""
     if published:
-        from lupus_utils.redcap import records_export
+        from lupus_utils.data.redcap import records_export
 
         _write_if_changed(REDCAP_EXPORT, records_export(synthetic()).to_csv(index=False, lineterminator="\n"))
         data = REDCAP_EXPORT

@@ -1,55 +1,97 @@
-"""The library's parts and the one-way flow (README, Architecture): every module belongs to one
-layer and imports only its own layer or those below; no import cycle; nothing imports the
-synthetic generator; the notebooks use the public API and the presentation part only."""
+"""The library's parts and the one-way flow (README, Architecture). The folders are the parts:
+the foundation (the package's top-level modules), ``science``, ``data``, ``presentation`` and the
+``generator``. Every module imports only its own level or those below; no import cycle; nothing
+outside the generator imports it; a part's ``__init__`` holds no code (importing a part does no
+work); no module reaches 600 lines; the notebooks use the public API (``lupus_utils``) and the
+presentation part only."""
 from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
 from lupus_utils.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "lupus_utils"
-#: The layers of the flow data -> instruments/outcomes -> statistics -> results -> tables,
-#: plots, widgets -> notebooks -> book; the generator stands apart.
-LAYERS = {
-    "foundation": (0, {"paths", "numbers", "codebook"}),
-    "science": (1, {"instruments", "outcomes", "visit_order", "stats", "inference", "longitudinal", "courses"}),
-    "data": (1, {"data", "ingest", "readers", "centres", "identifiers", "normalisation", "plausibility", "pseudonyms",
-                  "provenance", "template", "redcap"}),
-    "results": (2, {"results", "subgroups"}),
-    "presentation": (3, {"scorecard", "tables", "journal", "plots", "context", "explorer", "widgets", "report"}),
-}
-LEVEL = {m: level for level, mods in LAYERS.values() for m in mods}
+PARTS = ("science", "data", "presentation", "generator")
+#: The levels of the flow data -> instruments/outcomes -> statistics -> results -> tables, plots,
+#: widgets -> notebooks -> book; a module may import its own level and those below. The study's
+#: analysis as data (results, subgroups) sits above the rest of the science; the generator apart.
+LEVELS = {"foundation": 0, "science": 1, "data": 1, "presentation": 3, "generator": 4}
+ABOVE_THE_SCIENCE = {"science.results": 2, "science.subgroups": 2}
+LONGEST_MODULE = 600
+
+
+def _modules() -> dict[str, object]:
+    """Every module of the package by dotted name below ``lupus_utils`` ('science.outcomes', 'paths')."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        out[".".join(rel.parts)] = path
+    return out
+
+
+def _part(module: str) -> str:
+    head = module.split(".")[0]
+    return head if head in PARTS else "foundation"
+
+
+def _level(module: str) -> int:
+    if module == "__init__":  # the public API gathers the science and the data, not the presentation
+        return 2
+    return ABOVE_THE_SCIENCE.get(module, LEVELS[_part(module)])
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> list[str]:
+    """The library modules an import names, as dotted names below ``lupus_utils``."""
+    mods = _modules()
+    if node.level:
+        base = module.split(".")[:-1] if not module.endswith("__init__") else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+        target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+    elif (node.module or "").startswith("lupus_utils."):
+        target = node.module.removeprefix("lupus_utils.")
+    else:
+        return []
+    names = [f"{target}.{a.name}" if target else a.name for a in node.names]
+    found = [n for n in names if n in mods]             # from . import redcap
+    if target in mods:
+        found.append(target)
+    elif f"{target}.__init__" in mods and not found:
+        found.append(f"{target}.__init__")
+    return found
 
 
 def _imports() -> dict[str, set[str]]:
     """Each module's imports of the library's own modules (at the top or inside a function)."""
     out = {}
-    for path in PACKAGE.glob("*.py"):
+    for module, path in _modules().items():
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                deps |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lupus_utils."):
-                deps.add(node.module.split(".")[1])
-        out[path.stem] = deps
+            if isinstance(node, ast.ImportFrom):
+                deps |= set(_resolve(module, node))
+        out[module] = deps - {module}
     return out
 
 
-def test_every_module_has_a_layer():
-    assert set(_imports()) - {"__init__"} == set(LEVEL)
+def test_every_module_is_in_a_part_and_the_parts_are_folders():
+    mods = _modules()
+    top = sorted(m for m in mods if "." not in m and m != "__init__")
+    assert top == ["codebook", "numbers", "paths"]          # the foundation, small and shared
+    assert {m.split(".")[0] for m in mods if "." in m} == set(PARTS)
 
 
 def test_imports_go_one_way():
-    wrong = [f"{m} ({LEVEL[m]}) imports {d} ({LEVEL[d]})" for m, deps in _imports().items() if m != "__init__"
-             for d in deps if d in LEVEL and LEVEL[d] > LEVEL[m]]
+    wrong = [f"{m} ({_level(m)}) imports {d} ({_level(d)})" for m, deps in _imports().items()
+             for d in deps if _level(d) > _level(m)]
     assert wrong == []
 
 
 def test_nothing_imports_the_generator_and_there_is_no_cycle():
     graph = _imports()
-    assert [m for m, deps in graph.items() if "generator" in deps] == []
+    assert sorted(m for m, deps in graph.items() if _part(m) != "generator"
+                  and any(_part(d) == "generator" for d in deps)) == []
     seen, stack = set(), []
 
     def visit(m):
@@ -67,15 +109,38 @@ def test_nothing_imports_the_generator_and_there_is_no_cycle():
         visit(m)
 
 
+def test_a_part_does_no_work_when_imported():
+    """A part's __init__ is its docstring and nothing else: importing lupus_utils.science reads no
+    file and imports nothing that the caller did not ask for."""
+    busy = {}
+    for part in ("science", "data", "presentation"):
+        body = ast.parse((PACKAGE / part / "__init__.py").read_text(encoding="utf-8")).body
+        code = [n for n in body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+        if code:
+            busy[part] = len(code)
+    assert busy == {}
+
+
+def test_no_module_reaches_the_length_limit():
+    long = {m: n for m, p in _modules().items()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) >= LONGEST_MODULE}
+    assert long == {}
+
+
 def test_notebooks_import_the_public_api_or_the_presentation_part():
-    allowed = {"lupus_utils"} | {f"lupus_utils.{m}" for m in LAYERS["presentation"][1] | LAYERS["results"][1]
-                                 | LAYERS["foundation"][1]}
     found = {}
     for nb in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
         for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "code":
                 continue
-            for node in ast.walk(ast.parse("".join(cell["source"]))):
+            src = "".join(cell["source"])
+            src = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
+            for node in ast.walk(ast.parse(src)):
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lupus_utils"):
                     found.setdefault(node.module, set()).add(nb.stem)
-    assert {m: sorted(nbs) for m, nbs in found.items() if m not in allowed} == {}
+                elif isinstance(node, ast.Import):
+                    for a in node.names:
+                        if a.name.startswith("lupus_utils"):
+                            found.setdefault(a.name, set()).add(nb.stem)
+    allowed = lambda m: m == "lupus_utils" or m.startswith("lupus_utils.presentation.")  # noqa: E731
+    assert {m: sorted(nbs) for m, nbs in found.items() if not allowed(m)} == {}

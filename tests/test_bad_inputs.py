@@ -17,7 +17,7 @@ import pytest
 
 from conftest import load_script
 from lupus_utils import CohortValidationError, read_cohort
-from lupus_utils.ingest import load_own_cohort
+from lupus_utils.data.ingest import load_own_cohort
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 ROOT = CORPUS.parent.parent
@@ -95,7 +95,7 @@ def test_redcap_cases_find_their_rows_in_their_own_export(tmp_path, monkeypatch)
     """The REDCap cases find the row they edit and the line they expect in their own export, not
     by a typed number: with the export's records in reverse order, every case still breaks the
     row it names and expects exactly what ingest reports, at the line where that row now is."""
-    import lupus_utils.redcap as redcap
+    import lupus_utils.data.redcap as redcap
 
     exported = redcap.records_export
 
@@ -170,12 +170,12 @@ def test_units_row_and_plain_workbook_give_the_sheet_rows():
 
 
 def test_command_line(tmp_path):
-    """A handful of cases through ``python -m lupus_utils.ingest`` (run in parallel)."""
+    """A handful of cases through ``python -m lupus_utils.data.ingest`` (run in parallel)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = {}
     for case in ("wrong_encoding", "xlsx_units_row_error", "identifier_columns", "two_centres_one_error",
                  "redcap_structure_and_values", "ok_semicolon_comma_decimals"):
-        cmd = [sys.executable, "-m", "lupus_utils.ingest", *map(str, _inputs(case)), "--out", str(tmp_path / case)]
+        cmd = [sys.executable, "-m", "lupus_utils.data.ingest", *map(str, _inputs(case)), "--out", str(tmp_path / case)]
         runs[case] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for case, proc in runs.items():
         out, _ = proc.communicate(timeout=120)
@@ -260,7 +260,7 @@ def test_command_line_writes_what_it_read_and_never_leaves_stale_tables(tmp_path
     that could not read its input) leaves no tables behind, and still writes a report."""
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "lupus_utils.ingest", *map(str, a), "--out", str(out)],  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "lupus_utils.data.ingest", *map(str, a), "--out", str(out)],  # noqa: E731
                                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     ok = run(*_inputs("ok_sep_line"))
     assert ok.returncode == 0, ok.stdout + ok.stderr

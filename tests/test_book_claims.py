@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from lupus_utils import read_cohort
-from lupus_utils.longitudinal import responder_table
+from lupus_utils.science.longitudinal import responder_table
 from lupus_utils.paths import SYNTHETIC_DIR
-from lupus_utils.results import derive_visits
-from lupus_utils.subgroups import add_groupings
-from lupus_utils.tables import share_text
+from lupus_utils.science.results import derive_visits
+from lupus_utils.science.subgroups import add_groupings
+from lupus_utils.presentation.tables import share_text
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "build" / "_build" / "html"
@@ -56,7 +56,7 @@ def test_no_code_name_column_headers():
     """Tables speak the clinic's words: no header is a code name such as ``sledai2k``,
     ``completers_pct`` or ``doris_remission``."""
     from lupus_utils.codebook import load_codebook
-    from lupus_utils.scorecard import load_targets
+    from lupus_utils.presentation.scorecard import load_targets
 
     code_names = set(load_codebook()["column"]) | set(load_targets()["measure"])
     offenders = []
@@ -104,7 +104,7 @@ def test_one_value_per_statistic_across_chapters(pages):
 def test_every_download_of_the_synthetic_book_says_synthetic(pages):
     import pandas as pd
 
-    from lupus_utils.report import SYNTHETIC_LABEL
+    from lupus_utils.presentation.report import SYNTHETIC_LABEL
 
     exports = sorted((BOOK / "exports").rglob("*.csv"))
     tables = [p for p in exports if not p.name.startswith("synthetic_")]

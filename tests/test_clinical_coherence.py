@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from lupus_utils import read_cohort
-from lupus_utils.outcomes import SFI_LEVELS
+from lupus_utils.science.outcomes import SFI_LEVELS
 from lupus_utils.paths import SYNTHETIC_DIR
-from lupus_utils.results import derive_visits
+from lupus_utils.science.results import derive_visits
 
 #: Lag-1 correlation of laboratory values between consecutive visits of the same patient, each
 #: value taken as its deviation from that visit's cohort mean (so that the course of the whole

@@ -8,9 +8,9 @@ import pandas as pd
 import pybtex.database
 import pytest
 
-from lupus_utils.context import (CHART_MEASURES, CI_NOT_COMPUTABLE, N_DERIVED, NO_DENOMINATOR, NOT_VERIFIED, charted,
-                                 cohort_rows, comparison_table, derive_count, external_rows, figure_text,
-                                 not_charted, population_label, reference_keys)
+from lupus_utils.presentation.context import (CHART_MEASURES, CI_NOT_COMPUTABLE, N_DERIVED, NO_DENOMINATOR, NOT_VERIFIED, charted,
+                                              cohort_rows, comparison_table, derive_count, external_rows, figure_text,
+                                              not_charted, population_label, reference_keys)
 from lupus_utils.paths import BOOK_DIR, DATA_DIR, NOTEBOOKS_DIR
 
 EXTERNAL = DATA_DIR / "external_context.csv"
@@ -199,7 +199,7 @@ def test_every_key_cited_in_the_book_is_in_the_bibliography(bib):
 def test_context_figure_draws_one_bar_with_a_whisker_per_charted_row(csv):
     import matplotlib.pyplot as plt
 
-    from lupus_utils.plots import context_figure
+    from lupus_utils.presentation.plots import context_figure
     chart = charted(comparison_table(csv, _ours(), "Synthetic cohort", True))
     fig = context_figure(chart, True, "Synthetic cohort")
     try:

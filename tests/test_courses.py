@@ -9,8 +9,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lupus_utils.courses import (STATES, course_marks, patient_courses, state_counts, state_transitions,
-                                 transition_matrix, visit_states)
+from lupus_utils.science.courses import (STATES, course_marks, patient_courses, state_counts, state_transitions,
+                                         transition_matrix, visit_states)
 
 
 def _derived(rows):
@@ -33,7 +33,7 @@ EVENTS = pd.DataFrame({"patient_id": ["C", "A"], "week": [24, 12], "category": [
 
 
 def test_a_state_an_input_leaves_unknown_is_never_read_as_neither():
-    from lupus_utils.courses import visit_state
+    from lupus_utils.science.courses import visit_state
 
     v = pd.DataFrame({"on_treatment": [True, True, True, True, False],
                       "doris_remission": pd.array([pd.NA, False, False, True, pd.NA], dtype="boolean"),
@@ -81,7 +81,7 @@ def test_patient_courses_and_marks_for_the_swimmer_plot():
 
 
 def test_the_figures_draw_what_the_frames_hold():
-    from lupus_utils.plots import forest_figure, swimmer_figure, transitions_figure
+    from lupus_utils.presentation.plots import forest_figure, swimmer_figure, transitions_figure
     fig = swimmer_figure(patient_courses(PATIENTS, EVENTS), course_marks(VISITS, EVENTS))
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["D", "B", "C", "A"]   # longest follow-up on top
@@ -100,10 +100,10 @@ def test_the_figures_draw_what_the_frames_hold():
 
 def test_subgroup_differences_are_the_two_sample_hodges_lehmann_of_the_groups():
     from lupus_utils import read_cohort
-    from lupus_utils.inference import hodges_lehmann_two_sample
+    from lupus_utils.science.inference import hodges_lehmann_two_sample
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import derive_visits
-    from lupus_utils.subgroups import GROUPINGS, SUBGROUP_OUTCOMES, add_groupings, subgroup_differences
+    from lupus_utils.science.results import derive_visits
+    from lupus_utils.science.subgroups import GROUPINGS, SUBGROUP_OUTCOMES, add_groupings, subgroup_differences
     tables = read_cohort(SYNTHETIC_DIR)
     v = add_groupings(derive_visits(tables), tables["patients"])
     d = subgroup_differences(v)
@@ -118,7 +118,7 @@ def test_subgroup_differences_are_the_two_sample_hodges_lehmann_of_the_groups():
 
 
 def test_trajectory_figure_draws_every_patient_and_the_n_under_each_visit():
-    from lupus_utils.plots import PALETTE, axis_label, trajectory_figure
+    from lupus_utils.presentation.plots import PALETTE, axis_label, trajectory_figure
     v = pd.DataFrame({"patient_id": ["A", "A", "A", "B", "B", "C"], "week": [0, 4, 12, 0, 4, 0],
                       "sledai2k": [10, 6, 2, 8, np.nan, 4]})
     fig = trajectory_figure(v, ["sledai2k"], title="t")
@@ -147,7 +147,7 @@ def test_visit_states_refuse_what_they_would_drop_or_count_twice():
 
 
 def test_one_state_rule_for_the_chart_the_swimmer_and_the_patient_course():
-    from lupus_utils.courses import visit_state
+    from lupus_utils.science.courses import visit_state
     assert visit_state(VISITS).tolist() == ["Neither", "LLDAS, not remission", "DORIS remission", "Neither",
                                             "Off anifrolumab", "Neither", "Neither", "LLDAS, not remission"]
     marks = course_marks(VISITS, EVENTS)
@@ -155,13 +155,13 @@ def test_one_state_rule_for_the_chart_the_swimmer_and_the_patient_course():
 
 
 def test_visit_state_names_the_derived_columns_it_lacks():
-    from lupus_utils.courses import visit_state
+    from lupus_utils.science.courses import visit_state
     with pytest.raises(ValueError, match="no column doris_remission, lldas"):
         visit_state(pd.DataFrame({"on_treatment": [True], "pga": [1.0]}))
 
 
 def test_an_unknown_flare_index_is_a_mark_of_its_own_and_in_the_legend():
-    from lupus_utils.plots import swimmer_figure
+    from lupus_utils.presentation.plots import swimmer_figure
     visits = VISITS.copy()
     visits["sfi_flare"] = visits["sfi_flare"].astype(object)
     visits.loc[(visits.patient_id == "A") & (visits.week == 12), "sfi_flare"] = pd.NA   # an input missing

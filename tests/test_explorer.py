@@ -1,4 +1,4 @@
-"""The explorer's engine (lupus_utils.explorer): groupings from the codebook, cut-offs, the
+"""The explorer's engine (lupus_utils.presentation.explorer): groupings from the codebook, cut-offs, the
 comparison of a measure or a state between groups, the messages for choices that cannot be
 answered, and one patient's course; hand-made patients, values by hand or by the library's own
 tested functions."""
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from lupus_utils.explorer import ExplorerError, explore, group_patients, groupings, patient_course
-from lupus_utils.inference import hodges_lehmann_two_sample, wilson_ci
-from lupus_utils.stats import mann_whitney
+from lupus_utils.presentation.explorer import ExplorerError, explore, group_patients, groupings, patient_course
+from lupus_utils.science.inference import hodges_lehmann_two_sample, wilson_ci
+from lupus_utils.science.stats import mann_whitney
 
 PATIENTS = pd.DataFrame({"patient_id": [f"P{i}" for i in range(1, 9)], "sdi": [0, 0, 1, 2, 3, 0, 4, np.nan],
                          "hz_vaccinated": [1, 0, 0, 1, 1, 0, 0, 1], "center": ["Pisa"] * 4 + ["Roma"] * 4})
@@ -103,7 +103,7 @@ def test_patient_course():
 
 
 def test_derived_table1_characteristics_are_groupings_too():
-    from lupus_utils.explorer import DERIVED_BINARY, static_groupings, with_baseline_flags
+    from lupus_utils.presentation.explorer import DERIVED_BINARY, static_groupings, with_baseline_flags
     p = PATIENTS.assign(concomitant_mtx=[1, 0, 0, 0, 0, 0, 0, 0], concomitant_aza=0, concomitant_mmf=[0, 1, 0, 0, 0, 0, 0, 0],
                         concomitant_cyclosporin=0, age_years=40, disease_duration_years=10)
     v = _visits().assign(active_serology=lambda f: f["patient_id"].isin(["P1", "P3"]),
@@ -147,7 +147,7 @@ def test_a_visit_given_twice_is_refused_not_counted_twice():
 
 
 def test_static_groupings_offer_only_the_columns_the_patients_have():
-    from lupus_utils.explorer import SDI_CUTOFFS, static_groupings
+    from lupus_utils.presentation.explorer import SDI_CUTOFFS, static_groupings
     full = static_groupings(PATIENTS.assign(age_years=[30, 40, 50, 60, 35, 45, 55, 65], disease_duration_years=10))
     assert [g[2] for g in full if g[1] == "sdi"] == [float(k) for k in SDI_CUTOFFS]
     assert [(g[1], g[2]) for g in full if g[1] in ("age_years", "disease_duration_years")] == [

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.data import load_targets
+from lupus_utils.data.cohort import load_targets
 from lupus_utils.numbers import half_up
-from lupus_utils.stats import describe, wilcoxon_signed_rank
+from lupus_utils.science.stats import describe, wilcoxon_signed_rank
 
 GENERATOR_MODULES = ("items", "targets", "scenario", "search", "patients", "stage_a", "stages", "events",
                      "repairs", "assemble", "report", "__main__")
@@ -18,7 +18,7 @@ GENERATOR_MODULES = ("items", "targets", "scenario", "search", "patients", "stag
 IMPORT_PROBE = """
 import builtins, io, pathlib, sys
 import pandas as pd
-import lupus_utils, lupus_utils.data, lupus_utils.results, lupus_utils.scorecard, lupus_utils.codebook
+import lupus_utils, lupus_utils.data.cohort, lupus_utils.science.results, lupus_utils.presentation.scorecard, lupus_utils.codebook
 read = []
 real_open, real_read_csv = builtins.open, pd.read_csv
 def spy_open(file, *a, **k):

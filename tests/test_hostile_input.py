@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from lupus_utils import read_cohort
-from lupus_utils.data import LISTED_PER_RULE, check_relations, flag_cells, format_problems, rule_counts
-from lupus_utils.ingest import (free_text_identifiers, identifier_guard, name_like_id, personal_data_name,
-                                read_back_differences, resolve_inputs, write_report, write_tables)
+from lupus_utils.data.cohort import LISTED_PER_RULE, check_relations, flag_cells, format_problems, rule_counts
+from lupus_utils.data.ingest import (free_text_identifiers, identifier_guard, name_like_id, personal_data_name,
+                                     read_back_differences, resolve_inputs, write_report, write_tables)
 from lupus_utils.paths import SYNTHETIC_DIR, TABLES
 
 
@@ -108,7 +108,7 @@ def test_report_html_stays_small_and_lists_the_rule_counts(tmp_path):
                              "value": "9", "rule": "out of range: must be between 0 and 3"})
     paths = write_report(problems, None, tmp_path)
     html = paths["html"].read_text(encoding="utf-8")
-    from lupus_utils.ingest import HTML_ROWS
+    from lupus_utils.data.ingest import HTML_ROWS
 
     assert html.count("<tr class=\"error\">") == HTML_ROWS // 10 + 1  # a tenth of the page per rule, and the by-rule line
     assert "out of range</td><td>12,000" in html and "lists every one" in html
@@ -142,7 +142,7 @@ def test_read_back_finds_a_changed_cell(tmp_path):
 def test_an_unexpected_failure_is_a_problem_naming_the_input_and_the_check(monkeypatch, tmp_path):
     """A check that raises (a bug, or an input no rule foresaw) is reported, not a crash; the
     command line still writes its report and leaves no tables."""
-    import lupus_utils.ingest as ingest
+    import lupus_utils.data.ingest as ingest
     from lupus_utils import CohortValidationError
 
     def broken(*args, **kwargs):
@@ -164,7 +164,7 @@ def test_two_sheets_or_files_for_one_table_are_an_error(tmp_path):
     from openpyxl import Workbook
 
     from lupus_utils import CohortValidationError
-    from lupus_utils.ingest import load_own_cohort
+    from lupus_utils.data.ingest import load_own_cohort
 
     wb = Workbook()
     wb.active.title = "patients"
@@ -179,7 +179,7 @@ def test_two_sheets_or_files_for_one_table_are_an_error(tmp_path):
 
 def test_a_centre_named_like_a_register_is_refused(tmp_path):
     from lupus_utils import CohortValidationError
-    from lupus_utils.ingest import load_own_cohort
+    from lupus_utils.data.ingest import load_own_cohort
 
     folder = tmp_path / "rubrica_contatti"
     folder.mkdir()
@@ -189,7 +189,7 @@ def test_a_centre_named_like_a_register_is_refused(tmp_path):
 
 
 def test_the_decimal_comma_of_one_table_makes_a_thousands_point_in_another_ambiguous():
-    from lupus_utils.ingest import ambiguous_separators
+    from lupus_utils.data.ingest import ambiguous_separators
 
     raw = {"patients": pd.DataFrame({"cumulative_gc_g": ["1.250", "3"]}, index=pd.Index([2, 3], name="row")),
            "visits": pd.DataFrame({"pga": ["1,5", "2"]}, index=pd.Index([2, 3], name="row"))}
@@ -202,7 +202,7 @@ def test_the_decimal_comma_of_one_table_makes_a_thousands_point_in_another_ambig
 
 
 def test_a_short_listing_is_capped_and_counted_like_a_long_one():
-    from lupus_utils.data import capped
+    from lupus_utils.data.cohort import capped
 
     out = pd.DataFrame(capped([("v.csv", r, "", f"{r} fields") for r in range(2, 32)], "ragged row: fewer fields", 20))
     assert len(out) == 21 and list(out["row"].iloc[:2]) == [2, 3]

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lupus_utils.inference import (clopper_pearson_ci, grim_consistent, hodges_lehmann_paired,
-                                   holm_adjust, percentage_consistent, poisson_rate_ci,
-                                   proportion_with_ci, wilcoxon_effect_size_r,
-                                   wilcoxon_table_with_effects, wilson_ci)
-from lupus_utils.stats import wilcoxon_signed_rank
+from lupus_utils.science.inference import (clopper_pearson_ci, grim_consistent, hodges_lehmann_paired,
+                                           holm_adjust, percentage_consistent, poisson_rate_ci,
+                                           proportion_with_ci, wilcoxon_effect_size_r,
+                                           wilcoxon_table_with_effects, wilson_ci)
+from lupus_utils.science.stats import wilcoxon_signed_rank
 
 # Newcombe RG, Stat Med 1998;17:857-72, Table I: 95% intervals for four worked examples.
 # Method 3 (Wilson score, no continuity correction) and method 5 (Clopper-Pearson exact).
@@ -365,7 +365,7 @@ def test_hodges_lehmann_large_sample_is_approximated_closely(monkeypatch):
     """Above HL_FULL_MAX_N pairs the Walsh averages are sampled: the estimate and both limits
     stay within 0.005 of the full computation's (interval width about 0.07 here)."""
     import numpy as np
-    from lupus_utils import inference
+    from lupus_utils.science import inference
     rng = np.random.default_rng(1)
     x = rng.normal(10, 2, 3500)
     y = x - 1.5 + rng.normal(0, 1, 3500)
@@ -381,7 +381,7 @@ def test_hodges_lehmann_large_sample_is_approximated_closely(monkeypatch):
 def test_sampled_walsh_averages_are_uniform_over_pairs_i_le_j():
     """d = (0, 1) has three Walsh averages, 0, 0.5 and 1, one pair each: a uniform sample gives
     each a third (drawing ordered pairs and folding i > j onto j < i would give 1/4, 1/2, 1/4)."""
-    from lupus_utils.inference import _sampled_walsh_averages
+    from lupus_utils.science.inference import _sampled_walsh_averages
     s = _sampled_walsh_averages(np.array([0.0, 1.0]), 60_000, np.random.default_rng(1))
     assert s.size == 60_000
     for v in (0.0, 0.5, 1.0):
@@ -391,7 +391,7 @@ def test_sampled_walsh_averages_are_uniform_over_pairs_i_le_j():
 # ---- Hodges-Lehmann, two independent samples (the forest plot) --------------------------------
 
 def test_rank_sum_null_counts_are_the_mann_whitney_distribution():
-    from lupus_utils.inference import _rank_sum_null_counts
+    from lupus_utils.science.inference import _rank_sum_null_counts
     # 3 and 3: the 20 arrangements of U = 0..9, by hand (Hollander & Wolfe, Table A.6 gives the tail)
     assert list(_rank_sum_null_counts(3, 3)) == [1, 1, 2, 3, 3, 3, 3, 2, 1, 1]
     c55 = _rank_sum_null_counts(5, 5)
@@ -405,7 +405,7 @@ def test_rank_sum_null_counts_are_the_mann_whitney_distribution():
 
 
 def test_hodges_lehmann_two_sample_by_hand():
-    from lupus_utils.inference import hodges_lehmann_two_sample
+    from lupus_utils.science.inference import hodges_lehmann_two_sample
     # differences b - a of a = 1..5, b = (3, 6, 8, 9, 12), sorted: -2 -1 0 1 1 2 2 3 3 4 4 4 5 5 5 6 6 7 7 7 8 8 9 10 11
     r = hodges_lehmann_two_sample([1, 2, 3, 4, 5], [3, 6, 8, 9, 12])
     # median (13th) 5; P0(U <= 2) = 4/252 <= 0.025 < P0(U <= 3) = 7/252, so C = 3: the 3rd smallest and largest

@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 
 from conftest import as_text, patient, small_cohort, visit, write_cohort
 from lupus_utils import CohortValidationError, columns, load_codebook, read_cohort
-from lupus_utils.ingest import (identifier_guard, load_own_cohort, main, normalise, plausibility_warnings,
-                                pseudonymise, read_center, read_centers, write_report)
+from lupus_utils.data.ingest import (identifier_guard, load_own_cohort, main, normalise, plausibility_warnings,
+                                     pseudonymise, read_center, read_centers, write_report)
 from lupus_utils.paths import SYNTHETIC_DIR, TABLES
-from lupus_utils.template import units_row, write_template
+from lupus_utils.data.template import units_row, write_template
 
 
 @pytest.fixture(scope="module")
@@ -362,8 +362,8 @@ def test_a_folder_holding_one_workbook_is_read_as_that_workbook(tmp_path):
     that says so."""
     import shutil
 
-    from lupus_utils.data import CohortValidationError
-    from lupus_utils.ingest import read_center
+    from lupus_utils.data.cohort import CohortValidationError
+    from lupus_utils.data.ingest import read_center
     book = Path(__file__).parent / "bad_inputs" / "ok_xlsx_units_row" / "ok_xlsx_units_row.xlsx"
     folder = tmp_path / "Centro"
     folder.mkdir()

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import visit, visits
 from lupus_utils import clinical_sledai, prednisone_equivalent, sle_das, sle_das_category, sledai2k
-from lupus_utils.instruments import SLEDAI2K_WEIGHTS
+from lupus_utils.science.instruments import SLEDAI2K_WEIGHTS
 
 
 def test_sledai2k_quiet_visit_is_zero():
@@ -191,7 +191,7 @@ def test_sle_das_item_of_several_inputs_is_missing_not_absent_when_one_is_missin
     assert pd.isna(out.iloc[0])
     assert out.iloc[1] == pytest.approx(6.366)
     assert pd.isna(out.iloc[2])  # pleurisy still unknown; the vasculitis item itself is known (18)
-    from lupus_utils.instruments import sle_das_items
+    from lupus_utils.science.instruments import sle_das_items
     assert sle_das_items(v)["systemic_vasculitis"].tolist() == [0.0, 0.0, 1.0]
 
 
@@ -231,7 +231,7 @@ def test_scores_are_the_same_whatever_the_numeric_columns_are_stored_as():
 
 
 def test_a_common_text_value_matched_first_gives_what_looking_every_cell_up_gives():
-    from lupus_utils.instruments import RASH_EXTENT_RANK, coded
+    from lupus_utils.science.instruments import RASH_EXTENT_RANK, coded
 
     cells = ["none"] * 95 + [" None ", "LOCALIZED", None, "patchy", "generalized", "spotty", "patchy"]
     for column in (pd.Series(cells * 110, dtype=object), pd.Series(cells[::-1] * 110, dtype=object),

@@ -80,8 +80,8 @@ def server():
 
 
 def _cohort():
-    from lupus_utils.data import read_cohort
-    from lupus_utils.results import derive_visits
+    from lupus_utils.data.cohort import read_cohort
+    from lupus_utils.science.results import derive_visits
     tables = read_cohort(ROOT / "build" / "explore_data" / "data")
     return tables, derive_visits(tables)
 
@@ -101,7 +101,7 @@ def _table(page) -> dict:
 
 
 def _expected(res) -> dict:
-    from lupus_utils.journal import P_COLUMN, header
+    from lupus_utils.presentation.journal import P_COLUMN, header
     from lupus_utils.numbers import display_number, p_text
     out = {}
     for row in res["table"].to_dict("records"):
@@ -140,7 +140,7 @@ def _message(page, text):
 
 def test_make_explore_drives_every_control_on_a_centres_cohort(server, browser):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from lupus_utils.explorer import explore, patient_course
+    from lupus_utils.presentation.explorer import explore, patient_course
     tables, visits = _cohort()
     patients = tables["patients"]
     probe = PageProbe(browser, viewport=(1400, 1000))

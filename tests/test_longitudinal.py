@@ -1,4 +1,4 @@
-"""Tests of lupus_utils.longitudinal on hand-made data with hand-computed answers, on a textbook
+"""Tests of lupus_utils.science.longitudinal on hand-made data with hand-computed answers, on a textbook
 Kaplan-Meier example, and once end to end on the synthetic cohort."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("statsmodels")
 pytest.importorskip("lifelines")
 
-from lupus_utils import longitudinal as L  # noqa: E402
+from lupus_utils.science import longitudinal as L  # noqa: E402
 from lupus_utils.paths import SYNTHETIC_DIR  # noqa: E402
-from lupus_utils.plots import km_figure  # noqa: E402
+from lupus_utils.presentation.plots import km_figure  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def test_km_figure_curves_table_and_note():
 @pytest.fixture(scope="module")
 def cohort():
     from lupus_utils import read_cohort
-    from lupus_utils.results import derive_visits
+    from lupus_utils.science.results import derive_visits
 
     tables = read_cohort(SYNTHETIC_DIR)
     return derive_visits(tables), tables["patients"]
@@ -342,7 +342,7 @@ def test_synthetic_responder_table(cohort, state):
     assert (out["nri_eligible_den"] <= out["nri_den"]).all()
     assert (out["completers_den"] <= out["nri_eligible_den"]).all()
     assert (out["nri_n"] == out["completers_n"]).all()
-    # completers agree with the paper-style count of lupus_utils.results
+    # completers agree with the paper-style count of lupus_utils.science.results
     eff = v[v["on_treatment"].fillna(False).astype(bool)]
     for w, n, den in out[["week", "completers_n", "completers_den"]].itertuples(index=False):
         at = eff[eff["week"] == w]

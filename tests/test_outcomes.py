@@ -7,7 +7,7 @@ import pytest
 from conftest import non_responder_cohort, patient, visit, visits
 from lupus_utils import (clasi_a_response, doris_remission, lldas, lldas_criteria, non_responder,
                          sfi_flare, sfi_flare_criteria)
-from lupus_utils.outcomes import previous_visit_position
+from lupus_utils.science.outcomes import previous_visit_position
 
 PRED = dict(gc_drug="prednisone")
 
@@ -246,7 +246,7 @@ def test_non_responder_rule():
 
 # ---------------------------------------------------------------- modified SRI-4
 def test_sri4_modified_thresholds():
-    from lupus_utils.outcomes import sri4_modified
+    from lupus_utils.science.outcomes import sri4_modified
     base = dict(week=0, sledai_arthritis=1, sledai_rash=1, rash_extent="localized", pga=1.0)  # SLEDAI 6
     v = visits(
         visit(patient_id="A", **base), visit(patient_id="A", week=4, sledai_rash=1, rash_extent="localized", pga=1.2),  # -4, PGA +0.2
@@ -314,7 +314,7 @@ def test_non_responder_stays_unknown_when_the_last_state_is_unknown():
 
 
 def test_a_state_unknown_for_a_missing_pga_is_kept_unknown_and_counted():
-    from lupus_utils.results import derive_visits, visit_flow, visit_results
+    from lupus_utils.science.results import derive_visits, visit_flow, visit_results
     pts = pd.DataFrame([patient(patient_id="P1", follow_up_weeks=24), patient(patient_id="P2", follow_up_weeks=24)])
     v = visits(visit(patient_id="P1", week=0), visit(patient_id="P1", week=24, pga=np.nan),
                visit(patient_id="P2", week=0), visit(patient_id="P2", week=24))
@@ -332,7 +332,7 @@ def test_a_state_unknown_for_a_missing_pga_is_kept_unknown_and_counted():
 
 
 def test_non_responder_with_unknown_follow_up_is_not_eligible_and_data_flow_agrees():
-    from lupus_utils.results import data_flow
+    from lupus_utils.science.results import data_flow
     pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24), patient(patient_id="B", follow_up_weeks=24)])
     pts["follow_up_weeks"] = pd.array([24, pd.NA], dtype="Int64")
     v = visits(visit(patient_id="A", week=0, pga=2), visit(patient_id="A", week=24),
@@ -392,7 +392,7 @@ def test_flare_index_is_unknown_where_a_missing_input_could_change_the_category(
 
 
 def test_states_take_the_scores_the_visits_already_carry_and_agree_with_computing_them():
-    from lupus_utils.results import derive_visits
+    from lupus_utils.science.results import derive_visits
 
     pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24)])
     v = visits(visit(patient_id="A", week=0, sledai_arthritis=1, tender_joints=2, swollen_joints=2, pga=1.5),
@@ -432,7 +432,7 @@ def test_a_missing_previous_value_leaves_the_flare_unknown_only_where_it_could_m
 
 
 def test_a_missing_dose_is_left_out_of_the_glucocorticoid_counts():
-    from lupus_utils.results import derive_visits, visit_results
+    from lupus_utils.science.results import derive_visits, visit_results
     pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=24), patient(patient_id="B", follow_up_weeks=24)])
     on = {"gc_drug": "prednisone", "gc_dose_mg": 5.0}
     v = visits(visit(patient_id="A", week=0, **on), visit(patient_id="A", week=24, gc_drug="prednisone", gc_dose_mg=np.nan),
@@ -465,7 +465,7 @@ def test_states_are_the_same_whatever_the_row_order_and_with_missing_inputs():
     pts["weight_kg"] = np.where(np.arange(len(pts)) % 3 == 0, np.nan, 60.0)
     pts["anifrolumab_stop_reason"] = np.where(np.arange(len(pts)) % 7 == 0, "flare", None)
     shuffled = v.sample(frac=1.0, random_state=8)
-    from lupus_utils.outcomes import sfi_organ_items
+    from lupus_utils.science.outcomes import sfi_organ_items
     for state in (lldas, doris_remission, clasi_a_response, lldas_criteria, sfi_flare, sfi_organ_items,
                   lambda d: sfi_flare(d, pts), lambda d: sfi_flare_criteria(d, pts)):
         in_order, any_order = state(v), state(shuffled).loc[v.index]

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from lupus_utils.plots import axis_step, svg_chart
+from lupus_utils.presentation.plots import axis_step, svg_chart
 
 
 @pytest.mark.parametrize("span, step", [(3, 0.5), (6, 1), (10, 2), (14, 2.5), (24, 5), (100, 20), (1250, 250),

@@ -10,12 +10,12 @@ from lupus_utils.codebook import load_codebook
 from lupus_utils.paths import VISIT_WEEKS
 import pytest
 
-from lupus_utils.data import read_cohort
-from lupus_utils.ingest import load_own_cohort, main as ingest_main
+from lupus_utils.data.cohort import read_cohort
+from lupus_utils.data.ingest import load_own_cohort, main as ingest_main
 from lupus_utils.paths import SYNTHETIC_DIR, TABLES
-from lupus_utils.redcap import (DICTIONARY_COLUMNS, FIELD_TYPES, VALIDATION_TYPES, data_dictionary, designations,
-                                events, export_columns, records_export, repeating_instruments, split_records,
-                                write_project)
+from lupus_utils.data.redcap import (DICTIONARY_COLUMNS, FIELD_TYPES, VALIDATION_TYPES, data_dictionary, designations,
+                                     events, export_columns, records_export, repeating_instruments, split_records,
+                                     write_project)
 
 #: REDCap's data-dictionary template header, as its "Download the current Data Dictionary" writes it.
 REDCAP_HEADER = ["Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -236,7 +236,7 @@ def test_what_cannot_be_mapped_is_listed_with_identifiers_too(tmp_path):
 def test_read_center_still_refuses_what_cannot_be_mapped(tmp_path):
     """Reading alone (no validation after it) raises the structure's problems, as before."""
     from lupus_utils import CohortValidationError
-    from lupus_utils.ingest import read_center
+    from lupus_utils.data.ingest import read_center
 
     e = records_export(_synthetic_text())
     e.loc[1, "redcap_event_name"] = "week_8_arm_1"
@@ -249,7 +249,7 @@ def test_read_center_still_refuses_what_cannot_be_mapped(tmp_path):
 @pytest.mark.parametrize("labels", [False, True], ids=["raw", "labels"])
 def test_the_header_is_matched_once_per_read(tmp_path, monkeypatch, labels):
     """raw_headers (which builds the data dictionary) runs once on an export, not twice."""
-    import lupus_utils.redcap as redcap
+    import lupus_utils.data.redcap as redcap
 
     calls = []
     original = redcap.raw_headers

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from lupus_utils import report
+from lupus_utils.presentation import report
 
 
 @pytest.mark.parametrize("display", [False, True])
@@ -20,7 +20,7 @@ def test_glue_output_is_myst_nbs(monkeypatch, display):
     monkeypatch.setattr("IPython.display.display", capture)
     monkeypatch.setattr(myst_glue, "ipy_display", capture)
     report.glue("n_flares", "4 of 26", display=display)
-    from lupus_utils.report import Markdown
+    from lupus_utils.presentation.report import Markdown
     myst_glue.glue("n_flares", Markdown("4 of 26"), display=display)
     ours, theirs = shown
     assert ours == theirs

@@ -6,7 +6,7 @@ import pytest
 
 from lupus_utils.paths import LLDAS_WEEKS, STATE_WEEKS, VISIT_WEEKS
 
-from lupus_utils.results import WEEKS_PER_YEAR, exposure_years, safety_rates, zoster_by_vaccination
+from lupus_utils.science.results import WEEKS_PER_YEAR, exposure_years, safety_rates, zoster_by_vaccination
 
 
 def _cohort():
@@ -42,7 +42,7 @@ def test_zoster_by_vaccination():
 
 
 def test_data_flow_counts_every_exclusion():
-    from lupus_utils.results import data_flow
+    from lupus_utils.science.results import data_flow
     tables = {"patients": pd.DataFrame({"patient_id": ["A", "B"], "follow_up_weeks": [36, 12]}),
               "visits": pd.DataFrame({"patient_id": ["A", "A", "A", "B"]}), "adverse_events": pd.DataFrame({"patient_id": []})}
     visits = pd.DataFrame({"on_treatment": [True, True, False, True], "week": [0, 48, 72, 12]})
@@ -60,7 +60,7 @@ def test_compute_results_on_a_cohort_without_skin_or_joint_involvement():
     the rest are."""
     from lupus_utils import read_cohort
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import compute_results
+    from lupus_utils.science.results import compute_results
     tables = read_cohort(SYNTHETIC_DIR)
     tables["patients"] = tables["patients"].assign(mucocutaneous_active=0, articular_active=0)
     res = compute_results(tables)
@@ -79,7 +79,7 @@ def test_compute_results_on_a_cohort_without_skin_or_joint_involvement():
 def test_proportions_with_ci_reads_counts_and_keeps_rows_nobody_was_assessed_for():
     from scipy.stats import beta
 
-    from lupus_utils.results import proportions_with_ci
+    from lupus_utils.science.results import proportions_with_ci
     res = pd.DataFrame({"measure": ["lldas", "lldas"], "population": ["observed_at_visit"] * 2,
                         "week": [12.0, 12.0], "statistic": ["n", "denominator"], "value": [8.0, 24.0]})
     out = proportions_with_ci(res, [("LLDAS, week 12", "lldas", "observed_at_visit", 12),
@@ -95,7 +95,7 @@ def test_proportions_with_ci_reads_counts_and_keeps_rows_nobody_was_assessed_for
 
 
 def test_response_rates_count_visits_that_cannot_be_assessed():
-    from lupus_utils.results import response_rates
+    from lupus_utils.science.results import response_rates
     v = pd.DataFrame({"on_treatment": [True] * 5 + [False], "week": [12] * 6,
                       "resp": pd.array([True, True, False, pd.NA, pd.NA, True], dtype="boolean")})
     out = response_rates(v, {"resp": "A response"}, weeks=(12, 24))
@@ -104,7 +104,7 @@ def test_response_rates_count_visits_that_cannot_be_assessed():
 
 
 def test_result_value_tells_a_missing_week_from_a_misspelt_key():
-    from lupus_utils.results import proportions_with_ci, result_value
+    from lupus_utils.science.results import proportions_with_ci, result_value
     res = pd.DataFrame({"measure": ["lldas", "lldas"], "population": ["observed_at_visit"] * 2,
                         "week": [12.0, 12.0], "statistic": ["n", "denominator"], "value": [8.0, 24.0]})
     assert result_value(res, "lldas", "observed_at_visit", 12, "n") == 8.0
@@ -120,9 +120,9 @@ def test_context_percentages_agree_with_the_chapters_own_counts():
     week 12 among the assessable (as chapter 09's response_rates counts it) and patients with
     herpes zoster counted from the adverse-events table directly."""
     from lupus_utils import read_cohort
-    from lupus_utils.outcomes import clasi_a_response
+    from lupus_utils.science.outcomes import clasi_a_response
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import compute_results, context_percentages, derive_visits, response_rates
+    from lupus_utils.science.results import compute_results, context_percentages, derive_visits, response_rates
     tables = read_cohort(SYNTHETIC_DIR)
     v = derive_visits(tables)
     out = context_percentages(compute_results(tables), v, tables).set_index("metric")
@@ -139,7 +139,7 @@ def test_subgroup_comparison_counts_what_it_leaves_out():
     """Two SDI groups of three, plus a visit with no group and one with no value: the medians,
     Mann-Whitney U = 0 (SPSS asymptotic z = -4.5 / sqrt(3 x 3 x 7 / 12) = -1.964, p = 0.0495;
     exact p = 2 / C(6, 3) = 0.1), and the two left-out visits counted."""
-    from lupus_utils.subgroups import subgroup_comparison
+    from lupus_utils.science.subgroups import subgroup_comparison
     v = pd.DataFrame({"week": [0] * 8, "on_treatment": [True] * 8,
                       "sdi_group": ["SDI = 0"] * 3 + ["SDI > 0"] * 3 + [None, "SDI > 0"],
                       "sledai2k": [1, 2, 3, 4, 5, 6, 8, None]})
@@ -156,7 +156,7 @@ def test_subgroup_comparison_counts_what_it_leaves_out():
 def test_subgroup_comparison_adjusts_across_its_weeks():
     """Two weeks with the same data: Holm multiplies the smaller p by 2 and keeps the step-down
     monotone, so both adjusted values are 2 x 0.0495."""
-    from lupus_utils.subgroups import subgroup_comparison
+    from lupus_utils.science.subgroups import subgroup_comparison
     v = pd.DataFrame({"week": [0] * 6 + [4] * 6, "on_treatment": [True] * 12,
                       "sdi_group": (["SDI = 0"] * 3 + ["SDI > 0"] * 3) * 2, "sledai2k": [1, 2, 3, 4, 5, 6] * 2})
     t = subgroup_comparison(v, "sdi_group", "sledai2k", weeks=(0, 4))
@@ -165,7 +165,7 @@ def test_subgroup_comparison_adjusts_across_its_weeks():
 
 def test_safety_results_count_serious_events():
     """The hand-made cohort has one serious event (B's herpes zoster) among four."""
-    from lupus_utils.results import safety_results
+    from lupus_utils.science.results import safety_results
     c = _cohort()
     v = pd.DataFrame({"patient_id": ["A", "B", "C"], "week": [0, 0, 0]})
     ae = c["adverse_events"].assign(week=[4, 4, 12, 12], action="none", hospitalised=0)
@@ -175,8 +175,8 @@ def test_safety_results_count_serious_events():
 
 
 def test_gap_input_labels_name_every_gap_input_in_order():
-    from lupus_utils.data import GAP_INPUTS
-    from lupus_utils.results import gap_input_labels
+    from lupus_utils.data.cohort import GAP_INPUTS
+    from lupus_utils.science.results import gap_input_labels
     labels = gap_input_labels()
     assert labels[:2] == ["PGA", "Glucocorticoid dose"] and labels[-1] == "Haemoglobin"
     assert len(labels) == len(GAP_INPUTS) == 10

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.scorecard import load_targets, round_half_up, scorecard
+from lupus_utils.presentation.scorecard import load_targets, round_half_up, scorecard
 
 COLS = ["target_id", "source", "location", "measure", "population", "week", "statistic", "value",
         "relation", "display", "decimals", "denominator", "note"]
@@ -85,7 +85,7 @@ def test_a_miss_is_the_papers_only_when_it_reproduces_the_other_reading():
     # the same p, not significant, is the text's reading: explained
     card = _card(rows[2:3], [("p", "all", 4.0, "p", 0.2, np.nan)], inc, readings)
     assert card.loc["p", "miss_kind"] == "paper"
-    from lupus_utils.scorecard import summary
+    from lupus_utils.presentation.scorecard import summary
     s = summary(_card(rows, res, inc, readings))
     assert s.loc["miss"].tolist() == [4, 3] and s.loc["  calibration misses"].tolist() == [3, 3]
     assert s.loc["  explained by the paper's contradictions"].tolist() == [1, 0] and s.loc["total"].tolist() == [4, 3]
@@ -94,7 +94,7 @@ def test_a_miss_is_the_papers_only_when_it_reproduces_the_other_reading():
 def test_every_reading_belongs_to_its_entry():
     """Each reading in data/paper_readings.csv names an audit entry that links its target, with a
     basis in words and low <= high; every target the card calls explained has one."""
-    from lupus_utils.scorecard import load_inconsistencies, load_readings
+    from lupus_utils.presentation.scorecard import load_inconsistencies, load_readings
     inc = load_inconsistencies().set_index("issue_id")["target_ids"].str.split(";")
     r = load_readings()
     assert r["issue_id"].isin(inc.index).all()
@@ -115,7 +115,7 @@ def test_audit_entries_cite_both_places_and_name_only_real_targets():
     """Every entry of data/paper_inconsistencies.csv cites two places, says what the synthetic
     cohort does about it, and links only target_ids that exist (a typo would silently leave a
     conflicting number among the strict checks, or a consistent one out of them)."""
-    from lupus_utils.scorecard import load_inconsistencies
+    from lupus_utils.presentation.scorecard import load_inconsistencies
 
     inc = load_inconsistencies()
     known = set(load_targets()["target_id"])
@@ -132,7 +132,7 @@ def test_audit_percentages_and_means_on_hand_cases():
     percentage printed without a denominator is listed, unchecked. Means of integer scores: 8.0
     over 13 is reached (104/13); 5.17 over 13 is not (67/13 = 5.154, 68/13 = 5.231) but over 12
     it is (62/12 = 5.167), so the n must come from the right week."""
-    from lupus_utils.scorecard import audit_means, audit_percentages
+    from lupus_utils.presentation.scorecard import audit_means, audit_percentages
     t = pd.DataFrame({
         "target_id": ["a_pct", "b_pct", "f_pct", "c_mean", "d_mean", "e_mean", "n0", "n4"],
         "location": ["x"] * 8, "display": ["33%", "54%", "60%", "8.0", "5.17", "5.17", "13", "12"],

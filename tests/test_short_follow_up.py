@@ -31,7 +31,7 @@ def short_cohort(tmp_path_factory):
 
 def test_later_visits_have_no_statistic_rather_than_zero(short_cohort):
     from lupus_utils import read_cohort
-    from lupus_utils.results import compute_results, result_value
+    from lupus_utils.science.results import compute_results, result_value
     res = compute_results(read_cohort(short_cohort))
     at24 = read_cohort(short_cohort)["visits"].query("week == 24 and treatment_status != 'discontinued'")
     assert result_value(res, "patients_at_visit", "observed_at_visit", 24, "n") == len(at24) > 0

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.stats import (describe, describe_by, mann_whitney, mann_whitney_by, n_percent,
-                               wilcoxon_signed_rank, wilcoxon_vs_baseline)
+from lupus_utils.science.stats import (describe, describe_by, mann_whitney, mann_whitney_by, n_percent,
+                                       wilcoxon_signed_rank, wilcoxon_vs_baseline)
 
 HSB2 = pd.read_csv(Path(__file__).parent / "data" / "hsb2.csv")  # UCLA OARC hsb2, 200 students
 MPG1 = [20, 23, 21, 25, 18, 17, 18, 24, 20, 24, 23, 19]

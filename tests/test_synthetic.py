@@ -9,8 +9,8 @@ import pytest
 
 from lupus_utils import read_cohort
 from lupus_utils.paths import SYNTHETIC_DIR
-from lupus_utils.results import compute_results, derive_visits
-from lupus_utils.scorecard import load_targets, scorecard
+from lupus_utils.science.results import compute_results, derive_visits
+from lupus_utils.presentation.scorecard import load_targets, scorecard
 
 MISSES_FILE = SYNTHETIC_DIR / "calibration_misses.csv"
 
@@ -177,9 +177,9 @@ def test_visit_courses_are_clinically_coherent(tables):
     flare, tender joints and CLASI-A up by at most one more than the search leaves unpenalised; no
     drug-related neutropenia at a visit scored as lupus leukopenia; no PGA below 1 (of 3) at a visit
     with SLEDAI-2K 10 or more or SLE-DAS 12 or more."""
-    from lupus_utils.instruments import (CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, SLEDAI_LAB_THRESHOLDS,
-                                         beyond_lab_threshold)
-    from lupus_utils.outcomes import SFI_LEVELS
+    from lupus_utils.science.instruments import (CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, SLEDAI_LAB_THRESHOLDS,
+                                                 beyond_lab_threshold)
+    from lupus_utils.science.outcomes import SFI_LEVELS
     from lupus_utils.generator.items import GROUP, GROUP_FLAG, ITEM_COLUMNS, ITEMS
     from lupus_utils.generator.stages import RISE_ALLOWED
     v = derive_visits(tables).sort_values(["patient_id", "week"])
@@ -258,7 +258,7 @@ def test_generator_fast_wilcoxon_agrees_with_the_book_on_integer_scores():
     integer scores (SLEDAI-2K, joints, CLASI) it must give the book's p exactly. (On float scores
     it skips the 9-decimal rounding, a documented difference tested in test_generator.py.)"""
     from lupus_utils.generator.search import wilcoxon_p as _wilcoxon_p
-    from lupus_utils.stats import wilcoxon_signed_rank
+    from lupus_utils.science.stats import wilcoxon_signed_rank
     rng = np.random.default_rng(3)
     for _ in range(50):
         x = rng.integers(0, 20, 24).astype(float)
@@ -315,8 +315,8 @@ def test_baseline_vectors_come_from_targets(tables):
     among SDI > 0, SARS-CoV-2 vaccine doses, CLASI damage among mucocutaneous patients) holds at
     its printed decimals, whichever source prints it. The targets are looked up by measure here,
     independently of generator.patients.VECTOR_TARGETS, so a wrong mapping there fails."""
-    from lupus_utils.scorecard import round_half_up
-    from lupus_utils.stats import describe
+    from lupus_utils.presentation.scorecard import round_half_up
+    from lupus_utils.science.stats import describe
     p = tables["patients"]
     v = derive_visits(tables)
     base = v[v["week"] == 0]

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from conftest import non_responder_cohort, visit
-from lupus_utils.journal import styled
+from lupus_utils.presentation.journal import styled
 from lupus_utils.numbers import display_number, p_text, stat_text
-from lupus_utils.tables import (events_by_term, flare_table, keyed_values, n_of_text, non_responder_table,
-                                remission_lldas_table, share_text, table1, table1_keys, table2, table2_keys)
+from lupus_utils.presentation.tables import (events_by_term, flare_table, keyed_values, n_of_text, non_responder_table,
+                                             remission_lldas_table, share_text, table1, table1_keys, table2, table2_keys)
 
 
 def _results(rows):
@@ -70,7 +70,7 @@ def test_keyed_values_show_table1_and_table2_baseline_alike():
     assert ("pga", "observed_at_visit", 24, "p") in table2_keys() and ("pga", "observed_at_visit", 0, "p") not in table2_keys()
     from lupus_utils import read_cohort
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import compute_results
+    from lupus_utils.science.results import compute_results
     res = compute_results(read_cohort(SYNTHETIC_DIR))
     t1 = table1(res).set_index("Characteristic")["Computed"]
     t2 = table2(res).set_index(["Block", "Measure"])["Baseline (N=26)"]
@@ -157,8 +157,8 @@ def test_table1_gives_the_damage_index_median_over_every_patient():
     the patients table (the committed synthetic cohort: SDI values counted by hand below)."""
     from lupus_utils import read_cohort
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.report import open_chapter
-    from lupus_utils.tables import table1
+    from lupus_utils.presentation.report import open_chapter
+    from lupus_utils.presentation.tables import table1
 
     sdi = read_cohort(SYNTHETIC_DIR)["patients"]["sdi"].astype(float)
     q1, med, q3 = np.percentile(sdi, [25, 50, 75], method="weibull")
@@ -168,7 +168,7 @@ def test_table1_gives_the_damage_index_median_over_every_patient():
 
 
 def test_counts_read_in_the_right_number():
-    from lupus_utils.report import counted
+    from lupus_utils.presentation.report import counted
 
     assert [counted(n, "patient") for n in (0, 1, 2, float("nan"), None)] == [
         "no patients", "1 patient", "2 patients", "no patients", "no patients"]
@@ -179,9 +179,9 @@ def test_flare_details_name_the_criteria_what_is_new_its_organ_and_what_was_done
     """Hand-built: A flares at week 12 with new proteinuria (1.2 g/24 h) beside the arthritis she
     had, prednisone 5 -> 25 mg/day and an immunosuppressant started; B's PGA rises by 1 at week 4
     with nothing new. The criteria are those of the Flare Index itself."""
-    from lupus_utils.instruments import prednisone_equivalent
-    from lupus_utils.outcomes import sfi_flare
-    from lupus_utils.tables import flare_details
+    from lupus_utils.science.instruments import prednisone_equivalent
+    from lupus_utils.science.outcomes import sfi_flare
+    from lupus_utils.presentation.tables import flare_details
 
     v = pd.DataFrame([
         visit(patient_id="A", week=0, sledai_arthritis=1, tender_joints=2, gc_drug="prednisone", gc_dose_mg=5.0),
@@ -205,8 +205,8 @@ def test_flare_details_name_the_criteria_what_is_new_its_organ_and_what_was_done
 
 
 def test_every_sledai_descriptor_has_an_organ_and_every_flare_criterion_a_label():
-    from lupus_utils.instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
-    from lupus_utils.outcomes import SFI_CRITERIA_LABELS, SFI_TREATMENT_CRITERIA, sfi_flare_criteria
+    from lupus_utils.science.instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
+    from lupus_utils.science.outcomes import SFI_CRITERIA_LABELS, SFI_TREATMENT_CRITERIA, sfi_flare_criteria
 
     assert set(SLEDAI_ORGANS) == set(SLEDAI2K_WEIGHTS)
     criteria = sfi_flare_criteria(pd.DataFrame([visit()]))
@@ -215,7 +215,7 @@ def test_every_sledai_descriptor_has_an_organ_and_every_flare_criterion_a_label(
 
 
 def test_adverse_event_listing_names_every_event_and_zoster_vaccination():
-    from lupus_utils.tables import adverse_event_listing
+    from lupus_utils.presentation.tables import adverse_event_listing
 
     ae = pd.DataFrame({"event_id": ["E1", "E2", "E3"], "patient_id": ["A", "B", "C"], "week": [12, 4, 12],
                        "category": ["infection", "cardiovascular", "infection"],
@@ -236,7 +236,7 @@ def test_headers_read_in_the_clinics_words():
     for head in (">Week<", ">Rate per 100 patient-years<", ">Median of those observed<", ">p exact<", ">SLEDAI-2K<"):
         assert head in html, head
     assert "rate_per_100py" not in html.split("<tbody>")[0]
-    from lupus_utils.journal import header
+    from lupus_utils.presentation.journal import header
     assert header("nri_eligible_pct") == "Nri eligible pct"  # no label yet: spaces, never the code name
 
 
@@ -246,9 +246,9 @@ def test_table1_links_the_damage_index_row_to_its_audit_entry():
     consistently name none."""
     from lupus_utils import read_cohort
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import compute_results
-    from lupus_utils.scorecard import load_readings, load_targets
-    from lupus_utils.tables import audit_link
+    from lupus_utils.science.results import compute_results
+    from lupus_utils.presentation.scorecard import load_readings, load_targets
+    from lupus_utils.presentation.tables import audit_link
 
     t = table1(compute_results(read_cohort(SYNTHETIC_DIR)), load_targets(), load_readings()).set_index("Characteristic")
     assert t.loc["SLICC/ACR damage index", "Paper audit"] == "inc27"
@@ -271,7 +271,7 @@ def test_keyed_values_on_a_cohort_with_nobody_in_a_subpopulation():
     subpopulations read as dashes, not as an error (a centre's cohort may lack them)."""
     from lupus_utils import read_cohort
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import compute_results
+    from lupus_utils.science.results import compute_results
     tables = read_cohort(SYNTHETIC_DIR)
     tables["patients"] = tables["patients"].assign(mucocutaneous_active=0, articular_active=0)
     res = compute_results(tables)
@@ -287,12 +287,12 @@ def test_keyed_values_on_a_cohort_with_nobody_in_a_subpopulation():
 def _synthetic_results():
     from lupus_utils import read_cohort
     from lupus_utils.paths import SYNTHETIC_DIR
-    from lupus_utils.results import compute_results
+    from lupus_utils.science.results import compute_results
     return compute_results(read_cohort(SYNTHETIC_DIR))
 
 
 def test_table2_puts_exactly_the_librarys_numbers_in_its_cells_with_n_in_the_header():
-    from lupus_utils.tables import TABLE2_ROWS, WEEK_LABELS
+    from lupus_utils.presentation.tables import TABLE2_ROWS, WEEK_LABELS
     from lupus_utils.paths import EFFICACY_WEEKS
     res = _synthetic_results()
     t2 = table2(res)
@@ -319,8 +319,8 @@ def test_table2_puts_exactly_the_librarys_numbers_in_its_cells_with_n_in_the_hea
 def test_table2_published_side_includes_the_baseline_the_paper_prints():
     """The baseline column describes the whole cohort (population 'all') in the targets, the later
     columns the patients observed: the published baseline was shown as a dash (issue 16)."""
-    from lupus_utils.scorecard import load_targets
-    from lupus_utils.tables import published_visit_n, table2_published
+    from lupus_utils.presentation.scorecard import load_targets
+    from lupus_utils.presentation.tables import published_visit_n, table2_published
     res = _synthetic_results()
     t2 = table2(res)
     pub = table2_published(load_targets(), t2)
@@ -334,7 +334,7 @@ def test_table2_published_side_includes_the_baseline_the_paper_prints():
 
 
 def test_journal_table_sets_the_published_value_under_the_computed_one_and_escapes_text():
-    from lupus_utils.journal import journal_html
+    from lupus_utils.presentation.journal import journal_html
     t = pd.DataFrame({"Measure": ["SLEDAI-2K", "<script>x</script>"], "Week 12 (N=24)": ["5.5 (2–6.75)", "1"],
                       "p": [0.0004, 0.2], "Paper audit": ["inc27, inc07", ""]})
     pub = pd.DataFrame({"Week 12 (N=24)": ["5.5 (2–7)", ""]})
@@ -351,7 +351,7 @@ def test_journal_table_sets_the_published_value_under_the_computed_one_and_escap
 
 
 def test_published_beside_and_published_rows_split_tidy_downloads_for_the_page():
-    from lupus_utils.tables import published_beside, published_rows
+    from lupus_utils.presentation.tables import published_beside, published_rows
     t = pd.DataFrame({"Visit": ["w12", "w24"], "LLDAS": ["3/24 (12.5%)", "6/19 (31.6%)"], "Published LLDAS": ["3/24", "–"]})
     shown, pub = published_beside(t, {"LLDAS": "Published LLDAS"})
     assert shown.columns.tolist() == ["Visit", "LLDAS"] and pub["LLDAS"].tolist() == ["3/24", ""]
@@ -363,7 +363,7 @@ def test_published_beside_and_published_rows_split_tidy_downloads_for_the_page()
 
 
 def test_subgroup_view_moves_exclusion_counts_to_a_footnote():
-    from lupus_utils.tables import SUBGROUP_EXCLUSIONS, in_sentence, subgroup_view
+    from lupus_utils.presentation.tables import SUBGROUP_EXCLUSIONS, in_sentence, subgroup_view
     t = pd.DataFrame({"week": [0, 4], "SDI = 0: n": [12, 12], "small group": ["", ""], "no group: n": [0, 0],
                       "no value: n": [0, 0]})
     shown, notes = subgroup_view(t)
@@ -378,14 +378,14 @@ def test_subgroup_view_moves_exclusion_counts_to_a_footnote():
 
 def test_flare_details_name_the_criteria_a_missing_input_leaves_unknown():
     from conftest import patient, visit
-    from lupus_utils.results import derive_visits
-    from lupus_utils.tables import flare_details
+    from lupus_utils.science.results import derive_visits
+    from lupus_utils.presentation.tables import flare_details
 
     pts = pd.DataFrame([patient(patient_id="A", follow_up_weeks=4)])
     v = pd.DataFrame([visit(patient_id="A", week=0), visit(patient_id="A", week=4, hospitalised_for_sle=1, pga=np.nan)])
     d = derive_visits({"patients": pts, "visits": v})
     assert d["sfi_flare"].astype(str).tolist()[1] == "severe"          # hospitalisation decides, whatever the PGA
-    from lupus_utils.outcomes import SFI_CRITERIA_LABELS as L
+    from lupus_utils.science.outcomes import SFI_CRITERIA_LABELS as L
 
     row = flare_details(d, pts).iloc[0]["SFI criteria met"]
     assert row == (f"{L['severe_hospitalised_for_sle']} (unknown, an input missing: {L['severe_pga_gt2_5']}; "

@@ -42,7 +42,7 @@ def sources_digest() -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for f in sorted([*(ROOT / "lupus_utils").glob("*.py"), *(ROOT / "data").glob("*.csv"),
+    for f in sorted([*(ROOT / "lupus_utils").rglob("*.py"), *(ROOT / "data").glob("*.csv"),
                      *(ROOT / "data" / "synthetic").glob("*.csv"), ROOT / "pyproject.toml"]):
         h.update(f.name.encode())
         h.update(f.read_bytes())
@@ -88,6 +88,10 @@ def test_the_wheel_installs_outside_the_repository_and_scores_the_synthetic_coho
     assert "error" not in there, there.get("error")
     names, whl = there["names"], there["wheel"]
     assert {n.split("/")[0] for n in names} == {"lupus_utils", f"{whl.split('-py3')[0]}.dist-info"}
+    # the library's parts, not the generator of the synthetic cohort (a tool of this repository)
+    parts = {n.split("/")[1] for n in names if n.startswith("lupus_utils/") and n.endswith(".py") and n.count("/") == 2}
+    assert parts == {"science", "data", "presentation"}
+    assert not any(n.startswith("lupus_utils/generator/") for n in names)
     for f in ("codebook.csv", "targets.csv", "paper_readings.csv", "synthetic/visits.csv"):
         assert f"lupus_utils/_data/{f}" in names, f
     assert there["file"].startswith(there["venv"]) and there["codebook"].startswith(there["venv"])

@@ -1,6 +1,6 @@
 """The visit schedule and the SLEDAI-2K items the search places, with named axes.
 
-Constants only, from ``lupus_utils.paths`` and ``lupus_utils.instruments`` (no file is read):
+Constants only, from ``lupus_utils.paths`` and ``lupus_utils.science.instruments`` (no file is read):
 the search keeps item presence in arrays of shape (patients, visits, items), and every place
 that picks one item out of them says which by name (``RASH``, ``ARTHRITIS``, ...), never by
 position."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instruments import SEROLOGY_ITEMS, SLEDAI2K_WEIGHTS
+from ..science.instruments import SEROLOGY_ITEMS, SLEDAI2K_WEIGHTS
 from ..paths import EFFICACY_WEEKS, VISIT_WEEKS
 
 SEED = 20240053
@@ -22,7 +22,7 @@ ITEMS = ("rash", "alopecia", "ulcers", "arthritis", "leukopenia", "thrombocytope
 #: The item axis by name: ``act[:, :, ARTHRITIS]`` is arthritis at every visit of every patient.
 (RASH, ALOPECIA, ULCERS, ARTHRITIS, LEUKOPENIA, THROMBOCYTOPENIA, PROTEINURIA,
  LOW_COMPLEMENT, DSDNA) = range(len(ITEMS))
-#: The SLEDAI-2K descriptor behind each item, its weight from lupus_utils.instruments.
+#: The SLEDAI-2K descriptor behind each item, its weight from lupus_utils.science.instruments.
 ITEM_COLUMNS = ("sledai_rash", "sledai_alopecia", "sledai_mucosal_ulcers", "sledai_arthritis", "sledai_leukopenia",
                 "sledai_thrombocytopenia", "sledai_proteinuria", "sledai_low_complement", "sledai_increased_dna_binding")
 SLEDAI_W = np.array([SLEDAI2K_WEIGHTS[c] for c in ITEM_COLUMNS], dtype=float)

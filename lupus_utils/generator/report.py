@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import load_targets, read_cohort
+from ..data.cohort import load_targets, read_cohort
 from ..paths import SYNTHETIC_DIR
-from ..results import compute_results
-from ..scorecard import scorecard
+from ..science.results import compute_results
+from ..presentation.scorecard import scorecard
 
 
 def verdicts(folder: Path, targets: Path | None = None) -> pd.Series:

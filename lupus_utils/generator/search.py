@@ -1,7 +1,7 @@
 """The search's scoring: fast summary statistics, the losses against published values, and the
 simulated annealing every stage runs.
 
-The statistics here are fast copies of ``lupus_utils.stats`` (the search evaluates them millions
+The statistics here are fast copies of ``lupus_utils.science.stats`` (the search evaluates them millions
 of times); the scorecard then checks every published number with the book's own code. Where they
 differ, it is said and tested (tests/test_generator.py):
 

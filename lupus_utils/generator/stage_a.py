@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from ..instruments import (SLE_DAS_BINARY, SLE_DAS_INTERCEPT, SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS,
-                           SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT)
-from ..outcomes import LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS
+from ..science.instruments import (SLE_DAS_BINARY, SLE_DAS_INTERCEPT, SLE_DAS_LEUKOCYTES, SLE_DAS_PLATELETS,
+                                   SLE_DAS_PROTEINURIA, SLE_DAS_SWOLLEN_JOINT)
+from ..science.outcomes import LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS
 from .items import (ALOPECIA, ARTHRITIS, CLINICAL, DSDNA, GROUP, GROUP_FLAG, GROUP_ITEMS, ITEMS, LEUKOPENIA,
                     LOW_COMPLEMENT, NW, PERICARDITIS_W, PROTEINURIA, RASH, SLEDAI_W, THROMBOCYTOPENIA, ULCERS,
                     W, WEEKS)
@@ -83,7 +83,7 @@ class Stage1(VisitSearch):
         csled = (act[:, :, CLINICAL] * SLEDAI_W[CLINICAL]).sum(axis=2) + PERICARDITIS_W * self.pericarditis
         arth = act[:, :, ARTHRITIS]
         sj = np.where(arth, st["sj"], 0)
-        # SLE-DAS with the coefficients of lupus_utils.instruments (same order of additions)
+        # SLE-DAS with the coefficients of lupus_utils.science.instruments (same order of additions)
         b = SLE_DAS_BINARY
         das = SLE_DAS_INTERCEPT + np.zeros((N, NW))
         ext = st["extent"][:, None]

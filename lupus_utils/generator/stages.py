@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instruments import CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, PREDNISONE_EQUIVALENT_MG
-from ..outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
-                        LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
+from ..science.instruments import CLASI_A_HAIR_MAX, CLASI_A_MUCOSAL_MAX, PREDNISONE_EQUIVALENT_MG
+from ..science.outcomes import (DORIS_PGA_BELOW, DORIS_PREDNISONE_MAX_MG, LLDAS_PGA_MAX, LLDAS_PREDNISONE_MAX_MG,
+                                LLDAS_SLEDAI2K_MAX, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS)
 from .items import ALOPECIA, ARTHRITIS, NW, PROTEINURIA, RASH, ULCERS, W, WEEKS
 from .patients import Cohort
 from .search import Scoring, VisitSearch
@@ -104,7 +104,7 @@ class Stage3:
 
 # ----------------------------------------------------------------------------- stage (d): PGA and GC
 #: Daily doses a clinician would prescribe, as (drug, mg of that drug), in rising prednisone
-#: equivalent; GC_MENU adds that equivalent (lupus_utils.instruments' conversion, to 4 decimals).
+#: equivalent; GC_MENU adds that equivalent (lupus_utils.science.instruments' conversion, to 4 decimals).
 GC_DOSES = [("none", 0.0), ("prednisone", 1.25), ("prednisone", 2.5), ("prednisone", 3.75), ("prednisone", 5.0),
             ("methylprednisolone", 5.0), ("prednisone", 7.5), ("deflazacort", 10.0), ("prednisone", 10.0),
             ("prednisone", 12.5), ("prednisone", 15.0), ("prednisone", 20.0), ("prednisone", 25.0)]

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data import load_targets
+from ..data.cohort import load_targets
 from ..paths import VISIT_WEEKS
-from ..results import AE_CATEGORY_MEASURES, AE_TERM_MEASURES
+from ..science.results import AE_CATEGORY_MEASURES, AE_TERM_MEASURES
 from .items import TABLE2_MEASURES, TABLE2_WEEKS
 
 #: Published values the search leaves out because its model cannot give them (see

@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 from lupus_utils.paths import SYNTHETIC_DIR, TABLES
-from lupus_utils.template import write_template
+from lupus_utils.data.template import write_template
 
 BASE_IDS = ("SYNTH-01", "SYNTH-02", "SYNTH-03", "SYNTH-04")
 GENERATED = ("cases.csv", "expected.csv")
@@ -790,7 +790,7 @@ def _(folder):
 
 
 # --- REDCap records exports ------------------------------------------------------------------
-# The base cohort exported (lupus_utils.redcap.records_export), header = line 1: SYNTH-01 lines
+# The base cohort exported (lupus_utils.data.redcap.records_export), header = line 1: SYNTH-01 lines
 # 2 (week 0: patients and visit), 3 (week 4), 4 (week 4, adverse event 1); SYNTH-02 lines 5-7
 # likewise; SYNTH-03 lines 8 (week 0), 9 (week 4), 10 (week 12), 11 (week 12, adverse event 1);
 # SYNTH-04 lines 12 (week 0), 13 (week 4), 14 (week 4, adverse event 1), 15 (week 12).
@@ -798,7 +798,7 @@ def _(folder):
 # the line of an expected problem with Row(), in its own export; no line number is typed.)
 
 def redcap_export(labels: bool = False) -> pd.DataFrame:
-    from lupus_utils.redcap import records_export
+    from lupus_utils.data.redcap import records_export
 
     return records_export(base(), labels=labels)
 

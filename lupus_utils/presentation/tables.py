@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from .instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
-from .outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
-                       _new_item, _previous, non_responder, previous_visit_position, sfi_flare_criteria)
-from .paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
-from .results import result_at
+from ..science.instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
+from ..science.outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
+                                _new_item, _previous, non_responder, previous_visit_position, sfi_flare_criteria)
+from ..paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
+from ..science.results import result_at
 # the number texts, also for the chapters (a presentation module's names)
-from .numbers import display_number, iqr_text, p_text, pct_text, shown_values, stat_text  # noqa: F401
+from ..numbers import display_number, iqr_text, p_text, pct_text, shown_values, stat_text  # noqa: F401
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
 
@@ -93,9 +93,9 @@ def audit_link(entries: str, page: str = "11_consistency.html") -> str:
 
 def table1(results: pd.DataFrame, targets: pd.DataFrame | None = None,
            readings: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Table 1 computed from ``results`` (see :func:`lupus_utils.results.compute_results`);
+    """Table 1 computed from ``results`` (see :func:`lupus_utils.science.results.compute_results`);
     with ``targets``, a column of the published values beside it; with ``readings`` too
-    (:func:`lupus_utils.data.load_readings`), a column ``Paper audit`` naming the audit
+    (:func:`lupus_utils.data.cohort.load_readings`), a column ``Paper audit`` naming the audit
     entries where the published value cannot describe the cohort as printed (the SLICC/ACR damage
     index quartiles, for one: inc27)."""
     rows = []
@@ -360,7 +360,7 @@ def remission_lldas_table(results: pd.DataFrame, targets: pd.DataFrame | None = 
 
 
 def non_responder_table(patients: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
-    """The paper's non-responder rule (:func:`lupus_utils.outcomes.non_responder`) as one row of
+    """The paper's non-responder rule (:func:`lupus_utils.science.outcomes.non_responder`) as one row of
     counts: patients followed long enough, not at least LLDAS at the last visit, state unknown
     there, stopped for a flare or activity, non-responders (n/eligible (%)), and the patients the
     rule leaves out with the reason."""
@@ -388,7 +388,7 @@ def _manifestation(item: str) -> str:
 def flare_details(visits: pd.DataFrame, patients: pd.DataFrame | None = None) -> pd.DataFrame:
     """For every flare visit (``sfi_flare`` mild/moderate or severe), what the data say about it,
     judged against the patient's previous visit exactly as the Flare Index judges it
-    (:func:`lupus_utils.outcomes.sfi_flare_criteria`, ``patients`` for the weight-based rule):
+    (:func:`lupus_utils.science.outcomes.sfi_flare_criteria`, ``patients`` for the weight-based rule):
     the Flare Index criteria met, the SLEDAI-2K descriptors new since the previous visit and
     their organs, and the treatment change (prednisone-equivalent dose before and now, and the
     treatment criteria met). One row per flare visit, indexed like ``visits``."""
@@ -502,7 +502,7 @@ def in_sentence(label: str) -> str:
     return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
 
 
-#: The exclusion counts of :func:`lupus_utils.subgroups.subgroup_comparison`, in readers' words.
+#: The exclusion counts of :func:`lupus_utils.science.subgroups.subgroup_comparison`, in readers' words.
 SUBGROUP_EXCLUSIONS = {"no group: n": "grouping unknown", "no value: n": "measure missing"}
 
 

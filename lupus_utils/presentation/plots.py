@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Image
 
-from .stats import SPSS_PERCENTILE_METHOD, _Lazy
+from ..science.stats import SPSS_PERCENTILE_METHOD, _Lazy
 
 plt = _Lazy("matplotlib.pyplot")
 
@@ -155,7 +155,7 @@ CONTEXT_COLOURS = {"this cohort": "#E69F00", "anifrolumab (published)": "#0072B2
 
 
 def context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
-    """In the book's figure style (:func:`lupus_utils.plots.figure_style`): see :func:`_context_figure`."""
+    """In the book's figure style (:func:`lupus_utils.presentation.plots.figure_style`): see :func:`_context_figure`."""
     import matplotlib.pyplot as plt
     
     with plt.rc_context(figure_style()):
@@ -163,7 +163,7 @@ def context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
 
 
 def _context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
-    """The chart of :func:`lupus_utils.context.charted` rows: one panel per measure, a bar per
+    """The chart of :func:`lupus_utils.presentation.context.charted` rows: one panel per measure, a bar per
     figure labelled with its population, the Wilson 95% CI as a whisker and 'n/d, % (CI)' printed
     beside it; this cohort's bars hatched when the data are synthetic. A panel whose bars and
     whiskers stay below 45% gets its own scale (the zoster rates)."""
@@ -208,7 +208,7 @@ def _context_figure(chart: pd.DataFrame, synthetic: bool, cohort_name: str):
     return fig
 
 
-#: Colours of the patient states (:data:`lupus_utils.courses.STATES`), colour-blind safe.
+#: Colours of the patient states (:data:`lupus_utils.science.courses.STATES`), colour-blind safe.
 STATE_COLOURS = {"DORIS remission": "#029E73", "LLDAS, not remission": "#56B4E9", "Neither": "#DE8F05",
                  "State unknown": "#FFFFFF", "Off anifrolumab": "#555555", "Not yet due": "#DDDDDD",
                  "Visit missed": "#CC78BC"}
@@ -218,7 +218,7 @@ AE_MARKERS = {"infection": ("^", "#D55E00"), "cardiovascular": ("D", "#CC78BC"),
 
 
 def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
-    """A lane per patient (:func:`lupus_utils.courses.patient_courses`), longest follow-up at the
+    """A lane per patient (:func:`lupus_utils.science.courses.patient_courses`), longest follow-up at the
     top: a bar for the time on anifrolumab and a thin line for follow-up after stopping, with the
     reason written at the end; the state at each visit as a coloured dot; flares by Flare Index
     severity (open star mild/moderate, filled star severe, grey open star unknown); adverse events by category; temporary
@@ -293,7 +293,7 @@ def swimmer_figure(courses: pd.DataFrame, marks: pd.DataFrame, title: str = "", 
 
 
 def transitions_figure(counts: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
-    """Stacked bars of :func:`lupus_utils.courses.state_counts`: at each scheduled week, the
+    """Stacked bars of :func:`lupus_utils.science.courses.state_counts`: at each scheduled week, the
     patients in each state, the count written in every segment of 2 or more (the whole cohort
     at every week: nobody leaves the chart)."""
     weeks = sorted(counts["week"].unique())
@@ -326,7 +326,7 @@ def transitions_figure(counts: pd.DataFrame, title: str = "", note: str = SYNTHE
 
 
 def forest_figure(diffs: pd.DataFrame, title: str = "", note: str = SYNTHETIC_NOTE):
-    """A forest plot of :func:`lupus_utils.subgroups.subgroup_differences`: a panel per outcome,
+    """A forest plot of :func:`lupus_utils.science.subgroups.subgroup_differences`: a panel per outcome,
     a row per grouping and week, the Hodges-Lehmann difference as a dot and its 95% CI as a
     line (an open dot where a group has fewer than the small-group limit; no line where the CI
     cannot be computed), zero as a dashed line."""
@@ -376,7 +376,7 @@ def axis_step(span: float, most_ticks: int = 6) -> float:
 
 def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETIC_NOTE, width: int = 560,
               height: int = 300) -> str:
-    """A small inline SVG of a :func:`lupus_utils.explorer.explore` chart (per group and week:
+    """A small inline SVG of a :func:`lupus_utils.presentation.explorer.explore` chart (per group and week:
     centre with its spread as a whisker, a line per group, the n under each point), for the
     static explorer's hundreds of views, where a matplotlib figure each would take minutes to
     build and megabytes to ship. Text is escaped; nothing is loaded."""
@@ -437,7 +437,7 @@ def svg_chart(chart: pd.DataFrame, title: str, ylabel: str, note: str = SYNTHETI
 def km_figure(results: dict[str, dict], title: str = "", cumulative: bool = False,
               note: str | None = None, xlabel: str = "Weeks since anifrolumab start",
               ylabel: str | None = None):
-    """In the book's figure style (:func:`lupus_utils.plots.figure_style`): see :func:`_km_figure`."""
+    """In the book's figure style (:func:`lupus_utils.presentation.plots.figure_style`): see :func:`_km_figure`."""
     with plt.rc_context(figure_style()):
         return _km_figure(results=results, title=title, cumulative=cumulative, note=note, xlabel=xlabel, ylabel=ylabel)
 
@@ -447,7 +447,7 @@ def _km_figure(results: dict[str, dict], title: str = "", cumulative: bool = Fal
               ylabel: str | None = None):
     """Kaplan-Meier step curves with their CI bands and a numbers-at-risk table under the x axis.
 
-    ``results`` maps a curve label to a :func:`lupus_utils.longitudinal.kaplan_meier` result. The curves are drawn from
+    ``results`` maps a curve label to a :func:`lupus_utils.science.longitudinal.kaplan_meier` result. The curves are drawn from
     each result's fitter, as S(t) or, with ``cumulative=True``, as 1 - S(t) (CI flipped),
     whichever way the result was computed. The table has one text row per curve with the
     ``at_risk`` counts of the result at its ``week`` times (also the x ticks). A small grey
@@ -458,7 +458,7 @@ def _km_figure(results: dict[str, dict], title: str = "", cumulative: bool = Fal
     from matplotlib.figure import Figure
     from matplotlib.transforms import blended_transform_factory
 
-    from .longitudinal import _km_curve
+    from ..science.longitudinal import _km_curve
 
     n = len(results)
     fig = Figure(figsize=(6.4, 4.0 + 0.28 * (n + 1)))

@@ -1,10 +1,10 @@
 """Where each cell of a centre's input came from, and the problems that name it.
 
-Every check of the own-data path (:mod:`lupus_utils.ingest`) reports a problem as file, row,
+Every check of the own-data path (:mod:`lupus_utils.data.ingest`) reports a problem as file, row,
 column, value and rule, with the row the user sees in the spreadsheet (header = row 1). The
 readers index each frame by that row (index name ``"row"``; several centres: ``(file, row)``);
 this module turns such an index back into (file, row) pairs, translates the positional rows of
-:func:`lupus_utils.data.validate_cohort` into them, and names the REDCap record and event of a
+:func:`lupus_utils.data.cohort.validate_cohort` into them, and names the REDCap record and event of a
 line. It also holds the codebook as the checks read it: once per process, again when the file
 changes.
 """
@@ -15,9 +15,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from .codebook import load_codebook
-from .codebook import table_spec as _table_spec
-from .data import PROBLEM_COLUMNS
+from ..codebook import load_codebook
+from ..codebook import table_spec as _table_spec
+from .cohort import PROBLEM_COLUMNS
 from . import redcap
 
 _CODEBOOK: dict = {}
@@ -25,7 +25,7 @@ _CODEBOOK: dict = {}
 
 def _codebook() -> pd.DataFrame:
     """The codebook, read once per process (and again when the file changes)."""
-    from .paths import CODEBOOK_FILE
+    from ..paths import CODEBOOK_FILE
 
     stamp = CODEBOOK_FILE.stat().st_mtime_ns
     if _CODEBOOK.get("stamp") != stamp:
@@ -62,7 +62,7 @@ def _origins(frame: pd.DataFrame, label: str) -> list[tuple[str, int]]:
 
 
 def renumber(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[str, str]) -> pd.DataFrame:
-    """Translate the positional row numbers of :func:`lupus_utils.data.validate_cohort`
+    """Translate the positional row numbers of :func:`lupus_utils.data.cohort.validate_cohort`
     (row = position + 2) into the source file and spreadsheet row carried by ``raw``'s index."""
     if problems.empty:
         return problems

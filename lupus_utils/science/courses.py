@@ -1,12 +1,12 @@
 """Every patient's course: the state at each scheduled visit, the moves from one visit to the
 next, and the marks of a swimmer plot (treatment, states, flares, adverse events). Data frames in,
-data frames out; the figures are in :mod:`lupus_utils.plots`."""
+data frames out; the figures are in :mod:`lupus_utils.presentation.plots`."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .paths import VISIT_WEEKS
+from ..paths import VISIT_WEEKS
 
 #: The state of a patient at a scheduled visit, in the order the charts stack them.
 STATES = ("DORIS remission", "LLDAS, not remission", "Neither", "State unknown", "Off anifrolumab", "Not yet due",
@@ -30,7 +30,7 @@ def visit_state(visits: pd.DataFrame) -> pd.Series:
     one of these columns, ``ValueError`` names it."""
     missing = [c for c in ("on_treatment", "doris_remission", "lldas") if c not in visits]
     if missing:
-        raise ValueError(f"visit states need derived visits (lupus_utils.results.derive_visits): no column "
+        raise ValueError(f"visit states need derived visits (lupus_utils.science.results.derive_visits): no column "
                          f"{', '.join(missing)}")
     on = visits["on_treatment"].astype(bool).to_numpy()
     rem_s = pd.Series(visits["doris_remission"], dtype="boolean")
@@ -64,7 +64,7 @@ def _check_visits(visits: pd.DataFrame, patients: pd.DataFrame) -> None:
 
 def visit_states(visits: pd.DataFrame, patients: pd.DataFrame, weeks=VISIT_WEEKS) -> pd.DataFrame:
     """One row per patient and scheduled week (``weeks``) with the patient's ``state``
-    (:data:`STATES`). ``visits`` are derived visits (:func:`lupus_utils.results.derive_visits`:
+    (:data:`STATES`). ``visits`` are derived visits (:func:`lupus_utils.science.results.derive_visits`:
     ``doris_remission``, ``lldas``, ``on_treatment``). A week with no visit is 'Off anifrolumab'
     when the drug was stopped at or before it, 'Not yet due' when the follow-up ended before it,
     else 'Visit missed'; a visit off treatment is 'Off anifrolumab'. Nobody is dropped: every

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import CohortValidationError, _problem, capped, flag_cells
+from .cohort import CohortValidationError, _problem, capped, flag_cells
 from .identifiers import personal_data_name
 from .normalisation import _key
-from .paths import TABLES
+from ..paths import TABLES
 from .provenance import VALUE_HITS_LISTED, _codebook, _frame, table_spec
 from . import redcap
 from .template import units_row
@@ -290,7 +290,7 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
 
 def _read_redcap(path: Path, problems: list, notes: list):
     """A REDCap records export (one CSV file): read as any CSV (encoding, delimiter, ragged rows),
-    then mapped onto the three tables by :func:`lupus_utils.redcap.split_records`. Returns
+    then mapped onto the three tables by :func:`lupus_utils.data.redcap.split_records`. Returns
     ``(raw, files, unmapped)``: the export's rows and fields that cannot be mapped while the rest
     can are in ``unmapped``, not in ``problems`` (see :class:`Unmapped`)."""
     label = f"{path.name} (REDCap)"

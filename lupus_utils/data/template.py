@@ -1,11 +1,11 @@
 """The "use your own data" Excel template, generated from the codebook.
 
 One sheet per table (patients, visits, adverse_events): row 1 holds the column names, row 2 the
-units (a reading aid; :func:`lupus_utils.ingest.read_center` recognises and skips it), data start
+units (a reading aid; :func:`lupus_utils.data.ingest.read_center` recognises and skips it), data start
 on row 3. Every column carries Excel data validation built from the codebook (allowed values,
 whole/decimal ranges, dates), and a README sheet explains every column and how to fill it in.
 
-``python -m lupus_utils.template [path]`` writes it (default ``build/cohort_template.xlsx``).
+``python -m lupus_utils.data.template [path]`` writes it (default ``build/cohort_template.xlsx``).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .codebook import load_codebook, table_spec
-from .paths import BUILD_DIR, TABLES
+from ..codebook import load_codebook, table_spec
+from ..paths import BUILD_DIR, TABLES
 
 DEFAULT_TEMPLATE = BUILD_DIR / "cohort_template.xlsx"
 
@@ -63,7 +63,7 @@ INSTRUCTIONS = [
     "e.g. 'Persistently active' -> persistently_active).",
     "8. Leave a cell empty only where 'required' is 'no'. Nothing is dropped silently: every problem is "
     "listed with its sheet, row and column in validation_report.html.",
-    "9. Check the workbook with: python -m lupus_utils.ingest this_file.xlsx --out build/own_data",
+    "9. Check the workbook with: python -m lupus_utils.data.ingest this_file.xlsx --out build/own_data",
     "",
     "Columns (generated from data/codebook.csv, the single definition used by validation):",
 ]
@@ -205,7 +205,7 @@ def write_template(path: Path | str = DEFAULT_TEMPLATE, codebook: pd.DataFrame |
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1 or (args and args[0] in ("-h", "--help")):
-        print("usage: python -m lupus_utils.template [path]   (default build/cohort_template.xlsx)")
+        print("usage: python -m lupus_utils.data.template [path]   (default build/cohort_template.xlsx)")
         return 0 if args and args[0] in ("-h", "--help") else 2
     path = write_template(Path(args[0]) if args else DEFAULT_TEMPLATE)
     print(f"template written: {path} (data start on row 3 of each sheet; see its README sheet)")

@@ -5,7 +5,7 @@ visit), the instruments designated to each event, and adverse events as a repeat
 Import the four CSV files into a new longitudinal REDCap project (Project Setup: data
 dictionary, then events and designations, then repeating instruments).
 
-    python -m lupus_utils.redcap build/redcap            # make redcap
+    python -m lupus_utils.data.redcap build/redcap            # make redcap
 
 In: :func:`split_records` maps a REDCap records export (the flat CSV of "Export Data", raw or
 label values, raw or label headers, one row per record and event plus one per repeating
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .codebook import load_codebook, table_spec
-from .paths import BUILD_DIR, VISIT_WEEKS
+from ..codebook import load_codebook, table_spec
+from ..paths import BUILD_DIR, VISIT_WEEKS
 
 #: REDCap's data-dictionary columns, in the order of its import template.
 DICTIONARY_COLUMNS = (

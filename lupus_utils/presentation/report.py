@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from .data import load_targets, read_cohort
-from .paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
+from ..data.cohort import load_targets, read_cohort
+from ..paths import BUILD_DIR, SYNTHETIC_DIR, TABLES
 from .plots import as_image, export_figure
-from .results import compute_results, derive_visits, result_index, result_key, result_value
-from .subgroups import add_groupings
+from ..science.results import compute_results, derive_visits, result_index, result_key, result_value
+from ..science.subgroups import add_groupings
 from .journal import download_links, export_table, journal_html
 from .tables import keyed_values, n_of_text
 
@@ -50,7 +50,7 @@ class Chapter:
         return text
 
     def stat(self, measure, population="all", week=None, statistic="n") -> str:
-        """One computed statistic as every page shows it (:func:`lupus_utils.tables.stat_text`),
+        """One computed statistic as every page shows it (:func:`lupus_utils.presentation.tables.stat_text`),
         recorded in the chapter's ledger of values shown."""
         row = keyed_values(self.results, [(measure, population, week, statistic)])
         self.record(row)
@@ -79,11 +79,11 @@ class Chapter:
     def show_table(self, table: pd.DataFrame, name: str, caption: str = "", export: pd.DataFrame | None = None,
                    values: pd.DataFrame | None = None, notes=(), published: pd.DataFrame | None = None,
                    published_header: dict | None = None, group: str | None = None, links: dict | None = None) -> None:
-        """Show ``table`` as the book prints tables (:func:`lupus_utils.journal.journal_table`:
+        """Show ``table`` as the book prints tables (:func:`lupus_utils.presentation.journal.journal_table`:
         ``caption`` above, ``notes`` below, ``published`` values as a grey second line in their
         cells) with its download links; the downloads hold ``export`` when given (a tidy frame, one
         value per cell, behind a compact display). ``values``
-        (:func:`lupus_utils.tables.keyed_values`) are the statistics the table shows, recorded in
+        (:func:`lupus_utils.presentation.tables.keyed_values`) are the statistics the table shows, recorded in
         the chapter's ledger (:meth:`record`)."""
         if values is not None:
             self.record(values)
@@ -108,10 +108,10 @@ COMPUTED_COHORT_ENV = "LUPUS_COMPUTED_COHORT"
 def _library_digest() -> str:
     """SHA-256 of the library's source files: a computed cohort is reused only by the code that
     computed it."""
-    from .paths import CODEBOOK_FILE
+    from ..paths import CODEBOOK_FILE
 
     h = hashlib.sha256()
-    for f in [*sorted(Path(__file__).parent.glob("*.py")), CODEBOOK_FILE]:  # the codebook types the tables
+    for f in [*sorted(Path(__file__).parent.parent.rglob("*.py")), CODEBOOK_FILE]:  # the codebook types the tables
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 

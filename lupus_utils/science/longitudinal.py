@@ -2,10 +2,10 @@
 a linear mixed model for a score's trajectory, and Kaplan-Meier analyses of time to a state and
 time on anifrolumab.
 
-Every function takes data frames (the derived visits of :func:`lupus_utils.results.derive_visits`
+Every function takes data frames (the derived visits of :func:`lupus_utils.science.results.derive_visits`
 and the ``patients`` table of the codebook) and returns data frames or a dict of them; nothing is
 printed and nothing is kept between calls. "Assessed on treatment" means what it means in
-:mod:`lupus_utils.results`: a visit with ``on_treatment`` True (status "on" or "suspended"; a
+:mod:`lupus_utils.science.results`: a visit with ``on_treatment`` True (status "on" or "suspended"; a
 "discontinued" visit is safety follow-up, not an efficacy assessment) and the state or measure
 recorded (not missing).
 
@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .paths import ANALYSIS_SEED, EFFICACY_WEEKS, STATE_WEEKS, VISIT_WEEKS
+from ..paths import ANALYSIS_SEED, EFFICACY_WEEKS, STATE_WEEKS, VISIT_WEEKS
 from .stats import _Lazy
 
 _sps = _Lazy("scipy.stats")
@@ -75,7 +75,7 @@ def responder_table(visits: pd.DataFrame, patients: pd.DataFrame, state: str, we
 
     - **Completers (observed cases)**: ``completers_n`` patients in the state among the
       ``completers_den`` patients assessed at that week. This is the paper's denominator
-      (``observed_at_visit`` in :mod:`lupus_utils.results`).
+      (``observed_at_visit`` in :mod:`lupus_utils.science.results`).
     - **Non-responder imputation (NRI)**: denominator ``nri_den`` = every patient in
       ``patients`` (all started anifrolumab). A patient not assessed on treatment at that week,
       for whatever reason (drug stopped, week not yet reached, lost to follow-up, missed visit),
@@ -159,8 +159,8 @@ MIXED_MODEL_MAX_PATIENTS = 3000
 def responder_values(table: pd.DataFrame, state: str) -> pd.DataFrame:
     """The completers' counts of :func:`responder_table` as the results key them (``state``,
     population ``observed_at_visit``, week, n / denominator / pct) with the text the book shows
-    (:func:`lupus_utils.tables.stat_text`), for a chapter's ledger of values shown."""
-    from .numbers import shown_values
+    (:func:`lupus_utils.presentation.tables.stat_text`), for a chapter's ledger of values shown."""
+    from ..numbers import shown_values
 
     rows = [{"measure": state, "population": "observed_at_visit", "week": w, "statistic": stat, "value": float(v)}
             for w, n, d, pct in zip(table["week"], table["completers_n"], table["completers_den"], table["completers_pct"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .numbers import display_number, p_text
+from ..numbers import display_number, p_text
 
 
 #: Column names the book shows as p-values (``p``, ``Mann-Whitney p``, ``exact p``, ``p_exact``).

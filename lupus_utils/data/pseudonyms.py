@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .paths import TABLES
+from ..paths import TABLES
 
 
 def pseudonymise(tables: dict[str, pd.DataFrame]):

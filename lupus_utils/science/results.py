@@ -22,7 +22,7 @@ import pandas as pd
 from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, doris_remission,
                        lldas, non_response_eligible, non_responder, previous_visit_position, sfi_flare)
-from .paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
+from ..paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
@@ -351,7 +351,7 @@ def result_value(results: pd.DataFrame, measure: str, population: str = "all", w
 
 
 def _ci_text(low: float, high: float) -> str:
-    from .numbers import pct_text
+    from ..numbers import pct_text
 
     return "–" if np.isnan(low) or np.isnan(high) else f"{pct_text(low)}–{pct_text(high)}"
 
@@ -361,12 +361,12 @@ def proportions_with_ci(results: pd.DataFrame, items) -> pd.DataFrame:
 
     ``items`` is a sequence of ``(label, measure, population, week)`` (week None for a count
     without a visit). One row per item: ``Outcome``, ``n/N``, ``%``, ``Wilson 95% CI`` and
-    ``Exact 95% CI`` (:func:`lupus_utils.inference.proportion_with_ci`). A count the cohort does not
+    ``Exact 95% CI`` (:func:`lupus_utils.science.inference.proportion_with_ci`). A count the cohort does not
     yield (nobody assessed at that visit) keeps its row, with dashes, so the table always lists
     what was asked for.
     """
     from .inference import proportion_with_ci
-    from .numbers import pct_text
+    from ..numbers import pct_text
 
     rows = []
     for label, measure, population, wk in items:
@@ -390,7 +390,7 @@ def response_rates(visits: pd.DataFrame, responses: dict[str, str], weeks=EFFICA
     ``responses`` maps a boolean (or nullable boolean) column of ``visits`` to its label.
     """
     from .inference import proportion_with_ci
-    from .numbers import pct_text
+    from ..numbers import pct_text
 
     on = visits[visits["on_treatment"]]
     rows = []
@@ -490,11 +490,11 @@ def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
     """Per visit week (derived visits): the visits recorded, those excluded from the efficacy
     analyses (anifrolumab stopped before the visit; kept for safety), those assessed on
     anifrolumab, and among these the visits missing at least one gap input
-    (:data:`lupus_utils.data.GAP_INPUTS`) and where SLE-DAS, LLDAS, DORIS remission or the flare
+    (:data:`lupus_utils.data.cohort.GAP_INPUTS`) and where SLE-DAS, LLDAS, DORIS remission or the flare
     index (after a patient's first visit) is unknown
     for that reason (counted as missing in every summary, never as absent); an 'unknown' column
     that is zero at every week is left out. Last row: all weeks."""
-    from .data import GAP_INPUTS
+    from ..data.cohort import GAP_INPUTS
 
     inputs = [c for c in GAP_INPUTS if c in visits]
     first = pd.Series(_first_visit(visits), index=visits.index)
@@ -515,9 +515,9 @@ def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_input_labels() -> list[str]:
-    """The gap inputs (:data:`lupus_utils.data.GAP_INPUTS`: optional, but a score or state needs
+    """The gap inputs (:data:`lupus_utils.data.cohort.GAP_INPUTS`: optional, but a score or state needs
     them) in readers' words, in the codebook's order."""
-    from .data import GAP_INPUTS
+    from ..data.cohort import GAP_INPUTS
 
     return [label for label, _ in GAP_INPUTS.values()]
 
@@ -526,7 +526,7 @@ def input_gap_table(visits: pd.DataFrame) -> pd.DataFrame:
     """The gap inputs missing at one visit or more, among the visits assessed on anifrolumab:
     the input, the visits without it (n of N, %) and what is unknown there. Empty when nothing
     is missing."""
-    from .data import input_gaps
+    from ..data.cohort import input_gaps
 
     g = input_gaps(visits[visits["on_treatment"]])
     g = g[g["missing"] > 0]

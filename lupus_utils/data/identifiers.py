@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import _problem
-from .paths import TABLES
+from .cohort import _problem
+from ..paths import TABLES
 from .provenance import VALUE_HITS_LISTED, _frame, _origins, table_spec
 
 #: Words of a file or sheet name that say it holds people's identities (a register of persons,

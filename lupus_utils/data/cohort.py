@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import load_codebook, table_spec
-from .instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .paths import DATA_DIR, TABLES, TARGETS_FILE
+from ..codebook import load_codebook, table_spec
+from ..science.instruments import SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
+from ..paths import DATA_DIR, TABLES, TARGETS_FILE
 
 PROBLEM_COLUMNS = ("file", "row", "column", "value", "rule")
 

@@ -11,7 +11,7 @@ it. Each docstring states the method exactly and cites where it is defined.
 - Paired change: Hodges-Lehmann estimate of the median difference with its distribution-free
   interval from the signed-rank distribution (:func:`hodges_lehmann_paired`), the effect size
   r = |Z| / sqrt(N) (:func:`wilcoxon_effect_size_r`), and both added to the SPSS-style table of
-  :func:`lupus_utils.stats.wilcoxon_vs_baseline` (:func:`wilcoxon_table_with_effects`).
+  :func:`lupus_utils.science.stats.wilcoxon_vs_baseline` (:func:`wilcoxon_table_with_effects`).
 - Multiplicity: Holm step-down adjusted p-values (:func:`holm_adjust`).
 - Event rates: exact Poisson (Garwood) interval of an incidence rate (:func:`poisson_rate_ci`).
 - Reported numbers: the GRIM test of a mean and its analogue for a percentage
@@ -26,8 +26,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .paths import ANALYSIS_SEED
-from .numbers import half_up_decimal
+from ..paths import ANALYSIS_SEED
+from ..numbers import half_up_decimal
 from .stats import _Lazy, paired_differences, visits_wide, wilcoxon_vs_baseline
 
 _st = _Lazy("scipy.stats")
@@ -173,7 +173,7 @@ def hodges_lehmann_paired(x, y, level: float = 0.95) -> dict:
     distribution-free confidence interval (Hollander & Wolfe, section 3.3).
 
     Method. Pairs with a missing value are dropped; ``n`` counts the complete pairs. Zero
-    differences are **kept** (unlike the signed-rank *test* of :mod:`lupus_utils.stats`, which
+    differences are **kept** (unlike the signed-rank *test* of :mod:`lupus_utils.science.stats`, which
     drops them): the estimator and its interval are defined on all n differences. The estimate
     is the median of the M = n(n + 1)/2 Walsh averages (d_i + d_j)/2, i <= j. The interval is
     [W_(C), W_(M + 1 - C)], the C-th smallest and C-th largest Walsh averages, where C = 1 + the
@@ -303,7 +303,7 @@ def wilcoxon_effect_size_r(z: float, n: int) -> float:
     """Effect size r = |Z| / sqrt(N) of a Wilcoxon signed-rank test.
 
     N is the number of pairs the signed-rank Z was computed from, i.e. the **non-zero**
-    differences (``n_nonzero`` of :func:`lupus_utils.stats.wilcoxon_signed_rank`). Z is
+    differences (``n_nonzero`` of :func:`lupus_utils.science.stats.wilcoxon_signed_rank`). Z is
     standardised with the null variance n(n+1)(2n+1)/24 of those n ranked differences, so the
     same n is the sample size behind it; dividing by all pairs (zeros included) or by the number
     of observations (2 x pairs, as some authors do) would give a smaller r for the same test.
@@ -451,7 +451,7 @@ def percentage_consistent(pct: float, denominator: int, decimals: int = 0) -> tu
 def wilcoxon_table_with_effects(long: pd.DataFrame, value: str, weeks=None, baseline_week: int = 0,
                                 patient: str = "patient_id", week: str = "week",
                                 level: float = 0.95) -> pd.DataFrame:
-    """:func:`lupus_utils.stats.wilcoxon_vs_baseline` (SPSS-style signed-rank test of each
+    """:func:`lupus_utils.science.stats.wilcoxon_vs_baseline` (SPSS-style signed-rank test of each
     visit against baseline) with effect estimates added, one row per week.
 
     Added columns, on the same patients observed at both baseline and the visit:

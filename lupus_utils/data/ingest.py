@@ -4,31 +4,31 @@ values, pseudonymise; write the report; the command line.
 
 The steps, in order (:func:`load_own_cohort` runs them all; each lives in its own module):
 
-1. **read** (:func:`read_center`, :func:`read_centers`; :mod:`lupus_utils.readers`,
-   :mod:`lupus_utils.centres`): one ``.xlsx`` workbook (sheets ``patients``, ``visits``,
+1. **read** (:func:`read_center`, :func:`read_centers`; :mod:`lupus_utils.data.readers`,
+   :mod:`lupus_utils.data.centres`): one ``.xlsx`` workbook (sheets ``patients``, ``visits``,
    ``adverse_events``; the template's units row 2 is recognised and skipped) or one folder of
    ``patients.csv``, ``visits.csv``, ``adverse_events.csv`` (``,``/``;``/tab delimiter detected;
    UTF-8 with or without BOM, never a guessed encoding), or one REDCap records export (``.csv``,
-   see :func:`lupus_utils.redcap.split_records`). Every cell stays text. Each frame is indexed by
+   see :func:`lupus_utils.data.redcap.split_records`). Every cell stays text. Each frame is indexed by
    the spreadsheet row number of its rows (index name ``"row"``, header = row 1), so every
-   problem names the row the user sees, units row or not (:mod:`lupus_utils.provenance`).
-2. **identifier guard** (:func:`identifier_guard`; :mod:`lupus_utils.identifiers`): columns named
+   problem names the row the user sees, units row or not (:mod:`lupus_utils.data.provenance`).
+2. **identifier guard** (:func:`identifier_guard`; :mod:`lupus_utils.data.identifiers`): columns named
    like names, birth dates, contact details, record numbers or tax codes, and cells shaped like a
    codice fiscale, an e-mail address or a phone number stop the import before anything else.
-3. **normalise** (:func:`normalise`; :mod:`lupus_utils.normalisation`): only conversions that are
+3. **normalise** (:func:`normalise`; :mod:`lupus_utils.data.normalisation`): only conversions that are
    certain (Yes/No for 0/1, decimal comma, ``W12`` for a week, category capitals and spaces,
    DD/MM/YYYY dates when the order is certain). Everything else is left as typed so that
    validation reports it.
-4. **validate** (:func:`lupus_utils.data.validate_cohort`), every problem at once, with row
+4. **validate** (:func:`lupus_utils.data.cohort.validate_cohort`), every problem at once, with row
    numbers translated back to the source file and row. A REDCap export's rows and fields that
    cannot be mapped are listed with them (a record with a row that cannot be placed is not
    validated: its findings would be that row's consequences).
-5. **warnings** (:func:`plausibility_warnings`; :mod:`lupus_utils.plausibility`): plausible but
+5. **warnings** (:func:`plausibility_warnings`; :mod:`lupus_utils.data.plausibility`): plausible but
    unusual values, listed, never errors.
-6. **pseudonymise** (:func:`pseudonymise`; :mod:`lupus_utils.pseudonyms`): ``P001``... and
+6. **pseudonymise** (:func:`pseudonymise`; :mod:`lupus_utils.data.pseudonyms`): ``P001``... and
    ``E001``...; the key is returned to the caller only.
 
-``python -m lupus_utils.ingest PATH [PATH ...] --out DIR`` does all of it and writes
+``python -m lupus_utils.data.ingest PATH [PATH ...] --out DIR`` does all of it and writes
 ``DIR/validation_report.{csv,html}`` and, when there is no error, ``DIR/data/*.csv`` for the book.
 """
 from __future__ import annotations
@@ -42,12 +42,12 @@ import numpy as np
 import pandas as pd
 
 from .centres import _read_all, _same_patients, _unique_ids, read_centers
-from .data import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, flag_cells, format_problems,
-                   rule_counts, validate_cohort)
+from .cohort import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, flag_cells, format_problems,
+                     rule_counts, validate_cohort)
 from .identifiers import (_input_patient_ids, free_text_identifiers, identifier_guard, name_like_id,
                           personal_data_name)
 from .normalisation import ambiguous_separators, normalise
-from .paths import BUILD_DIR, TABLES
+from ..paths import BUILD_DIR, TABLES
 from .plausibility import plausibility_warnings
 from .provenance import _codebook, _frame, name_records, renumber
 from .pseudonyms import mapping_frame, pseudonymise
@@ -241,7 +241,7 @@ def write_report(problems: pd.DataFrame | None, warnings: pd.DataFrame | None, o
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder) -> dict:
-    """Write the typed tables as the CSVs :func:`lupus_utils.data.read_cohort` reads."""
+    """Write the typed tables as the CSVs :func:`lupus_utils.data.cohort.read_cohort` reads."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -254,7 +254,7 @@ def write_tables(tables: dict[str, pd.DataFrame], folder) -> dict:
 def read_back_differences(tables: dict[str, pd.DataFrame], folder) -> pd.DataFrame:
     """Read the written tables back (as the book does) and compare them cell by cell with what
     was meant to be written; every differing cell is a problem (an empty frame when they agree)."""
-    from .data import _read_csv, coerce_table
+    from .cohort import _read_csv, coerce_table
 
     # read as the book reads (typed by the codebook); the rules were judged before writing
     back = {t: coerce_table(_read_csv(Path(folder) / f"{t}.csv", t, None), t, f"{t}.csv")[0] for t in TABLES}
@@ -301,7 +301,7 @@ def _print_summary(kind: str, frame: pd.DataFrame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m lupus_utils.ingest",
+        prog="python -m lupus_utils.data.ingest",
         description="Check a centre's own cohort (an .xlsx workbook, a folder of patients.csv, visits.csv, "
                     "adverse_events.csv, or a REDCap records export .csv; several for several centres), write the validation report and, when "
                     "there is no error, the pseudonymised tables for the book.")

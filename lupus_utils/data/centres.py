@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import CohortValidationError, _problem
-from .paths import TABLES
+from .cohort import CohortValidationError, _problem
+from ..paths import TABLES
 from .provenance import _frame
 from .readers import WORKBOOK_SUFFIXES, Unmapped, read_input
 

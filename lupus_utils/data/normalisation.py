@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .data import capped
-from .paths import TABLES
+from .cohort import capped
+from ..paths import TABLES
 from .provenance import VALUE_HITS_LISTED, _frame, _origins, table_spec
 
 _BINARY = {"1": "1", "0": "0", "1.0": "1", "0.0": "0", "yes": "1", "no": "0", "y": "1", "n": "0",

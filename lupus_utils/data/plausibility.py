@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import GAP_INPUTS, flag_cells
-from .instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
-from .paths import TABLES
+from .cohort import GAP_INPUTS, flag_cells
+from ..science.instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
+from ..paths import TABLES
 from .provenance import _frame, _origins
 
 CLINICAL_SLEDAI = tuple(CLINICAL_SLEDAI_WEIGHTS)  # the descriptors a physician scores at the visit
@@ -21,7 +21,7 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
     """Plausible but unusual values of a valid cohort, and gaps, as a frame like the problems (the
     rule starts with ``unusual:`` or ``missing input:``). They are listed for the centre to check,
     never errors."""
-    from .instruments import prednisone_equivalent
+    from ..science.instruments import prednisone_equivalent
 
     files = files or {t: f"{t}.csv" for t in TABLES}
     raw = raw or {}

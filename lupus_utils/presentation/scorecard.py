@@ -27,9 +27,9 @@ import math
 
 import pandas as pd
 
-from .numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
-from .data import load_inconsistencies, load_readings, load_targets
-from .results import result_index, result_key
+from ..numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
+from ..data.cohort import load_inconsistencies, load_readings, load_targets
+from ..science.results import result_index, result_key
 
 #: A printed "<0.001" is SPSS's ".000": the p-value is below half of the last printed unit.
 SPSS_ZERO_FRACTION = 0.5
@@ -147,7 +147,7 @@ def audit_percentages(targets: pd.DataFrame | None = None) -> pd.DataFrame:
     (half-up, at the printed decimals) to it; ``consistent`` is False when none does (GRIM applied
     to a proportion). A percentage printed without a denominator is listed too, unchecked
     (``consistent`` missing), so the page can say how many it could not check."""
-    from .inference import percentage_consistent
+    from ..science.inference import percentage_consistent
 
     t = load_targets() if targets is None else targets
     rows = []
@@ -166,7 +166,7 @@ def audit_percentages(targets: pd.DataFrame | None = None) -> pd.DataFrame:
 def audit_means(targets: pd.DataFrame | None = None, measures=("sledai2k",)) -> pd.DataFrame:
     """GRIM check of the published means of whole-number scores in ``measures``, with n the
     patients Table 2's header gives at that visit. Raises when Table 2 gives no n for the week."""
-    from .inference import grim_consistent
+    from ..science.inference import grim_consistent
 
     t = load_targets() if targets is None else targets
     header = t[(t["measure"] == "patients_at_visit") & (t["source"] == "table2")].set_index("week")["value"]

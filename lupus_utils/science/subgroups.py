@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .paths import EFFICACY_WEEKS
+from ..paths import EFFICACY_WEEKS
 from .results import efficacy_visits, population_visits
 
 
@@ -53,7 +53,7 @@ def subgroup_comparison(visits: pd.DataFrame, group: str, measure: str, weeks=EF
     :data:`SMALL_GROUP` patients (a p-value there says little)."""
     from .inference import holm_adjust
     from .stats import describe, mann_whitney
-    from .numbers import iqr_text
+    from ..numbers import iqr_text
 
     eff = visits[visits["on_treatment"]]
     levels = sorted(eff[group].dropna().unique())
@@ -90,7 +90,7 @@ def subgroup_differences(visits: pd.DataFrame, groupings: dict | None = None, ou
     """The forest plot's rows: for every two-level grouping (:data:`GROUPINGS`), outcome
     (:data:`SUBGROUP_OUTCOMES`, each in its Table 2 population) and week, the Hodges-Lehmann
     difference of the second level minus the first (in the order of the grouping's labels) with its
-    95% CI (:func:`lupus_utils.inference.hodges_lehmann_two_sample`), on the visits assessed on
+    95% CI (:func:`lupus_utils.science.inference.hodges_lehmann_two_sample`), on the visits assessed on
     treatment. Columns grouping, comparison ('SDI > 0 vs SDI = 0'), outcome, week, n_a, n_b,
     estimate, ci_low, ci_high, small (a group under :data:`SMALL_GROUP`), method."""
     from .inference import hodges_lehmann_two_sample

@@ -7,7 +7,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML
 
-from .stats import _Lazy
+from ..science.stats import _Lazy
 from .journal import escape
 
 plt = _Lazy("matplotlib.pyplot")
@@ -53,12 +53,12 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
                   synthetic: bool = True) -> widgets.VBox:
     """The live explorer (``make explore``): a grouping by any baseline column (a cut-off slider
     for a number), an outcome, the visits, and a patient picker; every change recomputes the
-    view with :func:`lupus_utils.explorer.explore` / :func:`~lupus_utils.explorer.patient_course`.
+    view with :func:`lupus_utils.presentation.explorer.explore` / :func:`~lupus_utils.presentation.explorer.patient_course`.
     A choice that cannot be answered shows its message; nothing shows a traceback. ``synthetic``
     labels every chart 'Synthetic data'."""
     from .explorer import (LABORATORY, MEASURES, STATES, ExplorerError, explore, groupings, message_html, patient_course,
                            view_html, with_baseline_flags)
-    from .paths import EFFICACY_WEEKS
+    from ..paths import EFFICACY_WEEKS
     from .journal import journal_html
 
     patients = with_baseline_flags(tables["patients"], visits)
@@ -147,8 +147,8 @@ def live_explorer(tables: dict, visits: pd.DataFrame, cohort_name: str = "Synthe
 
 def static_explorer(tables: dict, visits: pd.DataFrame, synthetic: bool = True) -> tuple[widgets.VBox, int, list]:
     """The book's explorer, for a page without a kernel: every grouping of
-    :func:`lupus_utils.explorer.static_groupings` x every outcome, each view built by the same
-    :func:`~lupus_utils.explorer.explore` and :func:`~lupus_utils.explorer.view_html` as the
+    :func:`lupus_utils.presentation.explorer.static_groupings` x every outcome, each view built by the same
+    :func:`~lupus_utils.presentation.explorer.explore` and :func:`~lupus_utils.presentation.explorer.view_html` as the
     live explorer, switched in the browser (:func:`explorer`). A grouping that puts everyone in
     one group is not offered. Returns the widget, the number of p-values its views show (for the
     page's word on multiplicity) and the groupings left out with the reason."""

@@ -3,7 +3,7 @@ and the paper's non-responder rule.
 
 Per-visit states take the ``visits`` table (codebook columns) and return Series aligned with its
 index; rules that look at "the previous visit" use the patient's previous observed visit in week
-order, whatever the row order of the input (:mod:`lupus_utils.visit_order`).
+order, whatever the row order of the input (:mod:`lupus_utils.science.visit_order`).
 """
 from __future__ import annotations
 
@@ -477,7 +477,7 @@ def baseline_values(visits: pd.DataFrame, column: str) -> pd.Series:
 
 def clasi_a_response(visits: pd.DataFrame) -> pd.Series:
     """CLASI-A 50% response at each visit against the patient's week-0 CLASI-A (see
-    :func:`lupus_utils.instruments.clasi_a_50`); missing where the baseline is below 10 or
+    :func:`lupus_utils.science.instruments.clasi_a_50`); missing where the baseline is below 10 or
     unknown, so such patients never enter the denominator."""
     return clasi_a_50(baseline_values(visits, "clasi_activity"), visits["clasi_activity"])
 

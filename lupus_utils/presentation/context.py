@@ -3,13 +3,13 @@ population it describes, its n and denominator, a 95% Wilson interval and whethe
 
 Published figures come from ``data/external_context.csv`` (one row per figure, with its
 ``reference_key`` in ``book/references.bib``, the table or section it was read from, and
-``verified`` = yes/no); this cohort's come from :func:`lupus_utils.results.context_percentages`.
+``verified`` = yes/no); this cohort's come from :func:`lupus_utils.science.results.context_percentages`.
 A published figure is charted only if it was checked against its source, is a percentage of
 patients, has a published denominator and measures what this cohort measures; every other row
 says why it is left out (:func:`not_charted`).
 
 Intervals: Wilson score interval without continuity correction
-(:func:`lupus_utils.inference.wilson_ci`) of n/denominator. Where a source prints a percentage and
+(:func:`lupus_utils.science.inference.wilson_ci`) of n/denominator. Where a source prints a percentage and
 a denominator but no n, n = round(% × denominator / 100) is used only if it gives back the printed
 percentage at the printed precision (:func:`derive_count`); otherwise the bar is drawn without an
 interval and the table says so. Where a source prints a weighted percentage (trials analysed by
@@ -26,9 +26,9 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .inference import wilson_ci
-from .numbers import half_up as round_half_up
-from .numbers import pct_text
+from ..science.inference import wilson_ci
+from ..numbers import half_up as round_half_up
+from ..numbers import pct_text
 
 #: The measures this cohort has (``context_percentages``), in the order of the chart's panels.
 CHART_MEASURES = {
@@ -164,7 +164,7 @@ def cohort_name_for_label(cohort_name: str, synthetic: bool) -> str:
 
 
 def cohort_rows(ours: pd.DataFrame, cohort_name: str, synthetic: bool) -> pd.DataFrame:
-    """This cohort's rows (from :func:`lupus_utils.results.context_percentages`), labelled with
+    """This cohort's rows (from :func:`lupus_utils.science.results.context_percentages`), labelled with
     their population: LLDAS and DORIS remission over the patients observed on anifrolumab at that
     visit, CLASI-A 50% response over those with baseline CLASI-A ≥10 observed at week 12, herpes
     zoster over all patients during the whole follow-up; each with its Wilson 95% CI."""
@@ -230,10 +230,10 @@ def wrap(label: str, width: int = 48) -> str:
 
 
 def cohort_values(ours: pd.DataFrame) -> pd.DataFrame:
-    """The states of :func:`lupus_utils.results.context_percentages` (LLDAS, DORIS remission, over
+    """The states of :func:`lupus_utils.science.results.context_percentages` (LLDAS, DORIS remission, over
     the patients observed at each visit) keyed as the results key them, with the text the book
-    shows: a chapter's ledger rows (:meth:`lupus_utils.report.Chapter.record`)."""
-    from .numbers import shown_values
+    shows: a chapter's ledger rows (:meth:`lupus_utils.presentation.report.Chapter.record`)."""
+    from ..numbers import shown_values
 
     states = ours[ours["metric"].isin(["lldas", "doris_remission"])]
     parts = [pd.DataFrame({"measure": states["metric"], "population": "observed_at_visit", "week": states["week"],

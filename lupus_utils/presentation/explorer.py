@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .codebook import load_codebook
-from .paths import EFFICACY_WEEKS
+from ..codebook import load_codebook
+from ..paths import EFFICACY_WEEKS
 
 #: Patient columns that are not baseline characteristics (follow-up and identity).
 NOT_BASELINE = ("patient_id", "anifrolumab_start", "follow_up_weeks", "anifrolumab_stop_week", "anifrolumab_stop_reason")
@@ -63,8 +63,8 @@ def with_baseline_flags(patients: pd.DataFrame, visits: pd.DataFrame) -> pd.Data
     """``patients`` with the derived yes/no characteristics of Table 1 (:data:`DERIVED_BINARY`,
     0/1; missing where the baseline visit is): active serology and glucocorticoids at the week-0
     visit (``visits``: derived visits), any immunosuppressant, antimalarials or glucocorticoids
-    only (no immunosuppressant): :func:`lupus_utils.results.baseline_flags`, Table 1's rule."""
-    from .results import baseline_flags
+    only (no immunosuppressant): :func:`lupus_utils.science.results.baseline_flags`, Table 1's rule."""
+    from ..science.results import baseline_flags
 
     out = patients.copy()
     flags = baseline_flags(out, visits[visits["week"] == 0])
@@ -179,9 +179,9 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     on the visits assessed on anifrolumab (``visits``: derived visits, with ``on_treatment``).
 
     A measure (:data:`MEASURES`): per week and group n and median (IQR); with two groups the
-    Mann-Whitney p (SPSS asymptotic, :func:`lupus_utils.stats.mann_whitney`) and the
+    Mann-Whitney p (SPSS asymptotic, :func:`lupus_utils.science.stats.mann_whitney`) and the
     Hodges-Lehmann difference, second group minus first, with its 95% CI
-    (:func:`lupus_utils.inference.hodges_lehmann_two_sample`). A state (:data:`STATES`): per
+    (:func:`lupus_utils.science.inference.hodges_lehmann_two_sample`). A state (:data:`STATES`): per
     week and group n/N (%) with the Wilson 95% CI, and with two groups Fisher's exact p. A group
     under :data:`MIN_GROUP_FOR_P` patients at a week gets a note instead of a p-value.
 
@@ -193,9 +193,9 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     when the caller has them already (:func:`group_patients` of ``column`` and ``cutoff``)."""
     from scipy.stats import fisher_exact
 
-    from .inference import hodges_lehmann_two_sample, wilson_ci
-    from .stats import describe, mann_whitney
-    from .numbers import iqr_text, pct_text
+    from ..science.inference import hodges_lehmann_two_sample, wilson_ci
+    from ..science.stats import describe, mann_whitney
+    from ..numbers import iqr_text, pct_text
     from .tables import in_sentence
 
     if outcome in MEASURES or outcome in LABORATORY:
@@ -207,7 +207,7 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     weeks = list(EFFICACY_WEEKS if weeks is None else weeks)
     if not weeks:
         raise ExplorerError("choose at least one visit")
-    from .outcomes import _check_visit_keys
+    from ..science.outcomes import _check_visit_keys
 
     try:  # a visit given twice would be counted twice; a visit without a week is no visit
         _check_visit_keys(visits)
@@ -281,7 +281,7 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(levels) == 2:
-        from .inference import holm_adjust
+        from ..science.inference import holm_adjust
 
         numeric = pd.to_numeric(table["p"], errors="coerce")
         holm = pd.Series(np.nan, index=table.index)
@@ -307,7 +307,7 @@ def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_i
     v = visits[visits["patient_id"] == patient_id].sort_values("week")
     if v.empty:
         raise ExplorerError(f"no patient {patient_id!r} in this cohort")
-    from .courses import visit_state
+    from ..science.courses import visit_state
 
     state = visit_state(v).to_numpy()
     course = pd.DataFrame({
@@ -328,7 +328,7 @@ def patient_course(visits: pd.DataFrame, adverse_events: pd.DataFrame, patient_i
 
 def view_html(res: dict, note: str = "Synthetic data") -> str:
     """One explorer view as HTML, the same in the live explorer and in the book's static one: the
-    chart (:func:`lupus_utils.plots.svg_chart`), the table and the notes."""
+    chart (:func:`lupus_utils.presentation.plots.svg_chart`), the table and the notes."""
     from .plots import UNITS, svg_chart
     from .journal import escape, plain_table_html
 
