@@ -82,46 +82,91 @@ def launch_kernel(cmd: list[str], stdin=None, stdout=None, stderr=None, env=None
     args = cmd[cmd.index("ipykernel_launcher") + 1:]
     sys.stdout.flush()
     sys.stderr.flush()
+    ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid:
-        try:
-            os.setpgid(pid, pid)  # also set by the child: whichever runs first, the group exists
-        except OSError:
-            pass
+        os.close(ready_w)
+        ready = os.read(ready_r, 1)  # the kernel has its own session and process group
+        os.close(ready_r)
+        if ready != b"1":
+            os.waitpid(pid, 0)
+            raise RuntimeError("the forked chapter kernel failed before it started (see the kernels' log)")
         return ForkedKernel(pid)
-    stderr_fd = os.dup(2)
-    try:  # the kernel
-        os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        if cwd:
-            os.chdir(cwd)
-        if env is not None:
-            os.environ.clear()
-            os.environ.update(env)
-        import asyncio
-
-        asyncio.events._set_running_loop(None)  # the worker's loop (left untouched) is not the kernel's
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        from ipykernel.kernelapp import IPKernelApp
-
-        sys.argv = [sys.executable, "-m", "ipykernel_launcher", *args]
-        app = IPKernelApp.instance()
-        app.initialize(args)
-        app.start()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 0
+    code, stderr_fd = 1, 2
+    try:  # the kernel: whatever happens here ends in os._exit, never back in the worker
+        stderr_fd = os.dup(2)  # ipykernel takes fd 2 over; a failure is written here
+        os.close(ready_r)
+        os.setsid()  # its own session and process group, as jupyter_client's launcher gives it
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        code = _run_kernel(args, env, cwd, parent=os.getppid())
     except BaseException:
-        import traceback
+        try:
+            import traceback
 
-        os.write(stderr_fd, traceback.format_exc().encode())  # ipykernel has taken sys.stderr
-        code = 1
+            os.write(stderr_fd, traceback.format_exc().encode())
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)
+
+
+def _fresh_process_state(env: dict | None, cwd: str | None, parent: int) -> None:
+    """In the forked kernel, undo what the worker's state would otherwise leak into it: signal
+    handlers and the signal wake-up fd of the worker's event loop, its running loop, its
+    environment and directory, numpy's global random state; standard input from /dev/null."""
+    import asyncio
+
+    signal.set_wakeup_fd(-1)
+    for sig in signal.valid_signals():
+        try:
+            if callable(signal.getsignal(sig)):  # a Python handler of the worker's (asyncio, nbclient)
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError, TypeError):
+            continue
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    if cwd:
+        os.chdir(cwd)
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
+    os.environ["JPY_PARENT_PID"] = str(parent)  # as jupyter_client's launcher sets it
+    asyncio.events._set_running_loop(None)  # the worker's loop (left untouched) is not the kernel's
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()  # fresh entropy, as a new interpreter has
+    import random
+
+    random.seed()
+
+
+def _run_kernel(args: list[str], env: dict | None, cwd: str | None, parent: int) -> int:
+    """Set up the forked process as a new kernel would be, then run ipykernel until it is shut
+    down; its exit code."""
+    _fresh_process_state(env, cwd, parent)
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = [sys.executable, "-m", "ipykernel_launcher", *args]
+    # the parent watcher (the kernel ends with its worker), which the environment variable sets
+    # only when ipykernel is imported, and ipykernel is imported in the worker
+    app = IPKernelApp.instance(parent_handle=parent)
+    try:
+        app.initialize(args)
+        # matplotlib's inline backend hooks into the kernel's shell when it is imported; it was
+        # imported in the worker, which has no shell, so hook it now (plt.show() gives an image)
+        from matplotlib_inline import backend_inline
+
+        backend_inline._enable_matplotlib_integration()
+        app.start()
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 0
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    os._exit(code)
+    return 0
 
 
 def warm() -> None:

@@ -7,6 +7,7 @@ presentation part only."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
 
 from lupus_utils.paths import NOTEBOOKS_DIR, PROJECT_ROOT
@@ -21,6 +22,7 @@ ABOVE_THE_SCIENCE = {"science.results": 2, "science.subgroups": 2}
 LONGEST_MODULE = 600
 
 
+@functools.cache
 def _modules() -> dict[str, object]:
     """Every module of the package by dotted name below ``lupus_utils`` ('science.outcomes', 'paths')."""
     out = {}
@@ -43,23 +45,44 @@ def _level(module: str) -> int:
     return ABOVE_THE_SCIENCE.get(module, LEVELS[_part(module)])
 
 
-def _resolve(module: str, node: ast.ImportFrom) -> list[str]:
-    """The library modules an import names, as dotted names below ``lupus_utils``."""
+def _module_named(dotted: str, mods: dict) -> str | None:
+    """The module a dotted name below ``lupus_utils`` is: a module, or a package's __init__."""
+    if dotted in mods:
+        return dotted
+    init = f"{dotted}.__init__" if dotted else "__init__"
+    return init if init in mods else None
+
+
+def _resolve(module: str, node: ast.AST) -> list[str]:
+    """The library modules an import statement names, as dotted names below ``lupus_utils``
+    ('science.outcomes', 'presentation.__init__', '__init__' for the public API), whatever its
+    form: ``import lupus_utils.x.y``, ``from lupus_utils[.x] import y``, ``from ..x import y``,
+    ``from . import y``."""
+    import importlib.util
+
     mods = _modules()
-    if node.level:
-        base = module.split(".")[:-1] if not module.endswith("__init__") else module.split(".")[:-1]
-        base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-        target = ".".join([*base, *(node.module.split(".") if node.module else [])])
-    elif (node.module or "").startswith("lupus_utils."):
-        target = node.module.removeprefix("lupus_utils.")
-    else:
+    here = "lupus_utils." + module
+    package = here.rsplit(".", 1)[0] if not module.endswith("__init__") else here.removesuffix(".__init__")
+    if module == "__init__":
+        package = "lupus_utils"
+    if isinstance(node, ast.Import):
+        targets = [a.name for a in node.names if a.name == "lupus_utils" or a.name.startswith("lupus_utils.")]
+        return [m for t in targets if (m := _module_named(t.removeprefix("lupus_utils").removeprefix("."), mods))]
+    if not isinstance(node, ast.ImportFrom):
         return []
-    names = [f"{target}.{a.name}" if target else a.name for a in node.names]
-    found = [n for n in names if n in mods]             # from . import redcap
-    if target in mods:
-        found.append(target)
-    elif f"{target}.__init__" in mods and not found:
-        found.append(f"{target}.__init__")
+    name = "." * node.level + (node.module or "")
+    try:
+        target = importlib.util.resolve_name(name, package) if node.level else name
+    except ImportError:
+        return []
+    if target != "lupus_utils" and not target.startswith("lupus_utils."):
+        return []
+    base = target.removeprefix("lupus_utils").removeprefix(".")
+    found = [m] if (m := _module_named(base, mods)) else []
+    for a in node.names:            # from lupus_utils import presentation / from . import redcap
+        sub = f"{base}.{a.name}" if base else a.name
+        if (m := _module_named(sub, mods)) and m not in found:
+            found.append(m)
     return found
 
 
@@ -69,8 +92,7 @@ def _imports() -> dict[str, set[str]]:
     for module, path in _modules().items():
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                deps |= set(_resolve(module, node))
+            deps |= set(_resolve(module, node))
         out[module] = deps - {module}
     return out
 
@@ -113,7 +135,7 @@ def test_a_part_does_no_work_when_imported():
     """A part's __init__ is its docstring and nothing else: importing lupus_utils.science reads no
     file and imports nothing that the caller did not ask for."""
     busy = {}
-    for part in ("science", "data", "presentation"):
+    for part in PARTS:
         body = ast.parse((PACKAGE / part / "__init__.py").read_text(encoding="utf-8")).body
         code = [n for n in body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
         if code:
@@ -138,9 +160,13 @@ def test_notebooks_import_the_public_api_or_the_presentation_part():
             for node in ast.walk(ast.parse(src)):
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lupus_utils"):
                     found.setdefault(node.module, set()).add(nb.stem)
+                    if node.module == "lupus_utils":   # from lupus_utils import science: a part, not the API
+                        for a in node.names:
+                            if a.name in PARTS:
+                                found.setdefault(f"lupus_utils.{a.name}", set()).add(nb.stem)
                 elif isinstance(node, ast.Import):
                     for a in node.names:
                         if a.name.startswith("lupus_utils"):
                             found.setdefault(a.name, set()).add(nb.stem)
-    allowed = lambda m: m == "lupus_utils" or m.startswith("lupus_utils.presentation.")  # noqa: E731
+    allowed = lambda m: m == "lupus_utils" or m.split(".")[:2] == ["lupus_utils", "presentation"]  # noqa: E731
     assert {m: sorted(nbs) for m, nbs in found.items() if not allowed(m)} == {}

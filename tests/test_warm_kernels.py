@@ -1,64 +1,73 @@
-"""The book build's chapter kernels, forked from a warm worker (book/warm_kernels.py): an ordinary
-kernel in its own process group, with the working directory and environment asked for, the
-worker's imports but none of its variables, and gone after shutdown."""
+"""The book build's chapter kernels, forked from a warm worker (book/warm_kernels.py), run the way
+the build runs them (book/build.py's execute_all: papermill in a fork-context worker pool): each is
+a kernel of its own that a fresh interpreter would be, not a copy of the worker. Checked against
+the kernel the build would otherwise start (LUPUS_WARM_KERNELS=0)."""
 import json
 import os
 import subprocess
 import sys
 import textwrap
 
+import nbformat
+import pytest
+
 from lupus_utils.paths import PROJECT_ROOT
 
-# Run in a process of its own: warm() replaces jupyter_client's launcher for the whole process,
-# and this test process (an xdist worker) also runs nbval's kernels.
-SCRIPT = textwrap.dedent("""
-    import json, os, sys, time
-    import warm_kernels  # from book/, the working directory, as the build script imports it
-    warm_kernels.warm()
-    from jupyter_client import KernelManager
-    WORKER_ONLY = 42
-    km = KernelManager(kernel_name="python3")
-    env = dict(os.environ, LUPUS_WARM_TEST="from the manager")
-    km.start_kernel(cwd=sys.argv[1], env=env)
-    proc = km.provisioner.process
-    kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
-    out = []
-    code = ("import os, sys, json; print(json.dumps({'cwd': os.getcwd(), 'env': os.environ.get('LUPUS_WARM_TEST'),"
-            " 'pid': os.getpid(), 'own_group': os.getpgid(0) == os.getpid(), 'pandas': 'pandas' in sys.modules,"
-            " 'worker_variable': 'WORKER_ONLY' in globals(), 'backend': __import__('matplotlib').get_backend()}))")
-    reply = kc.execute_interactive(code, output_hook=lambda m: out.append(m["content"].get("text", "")), timeout=60)
-    kc.stop_channels()
-    km.shutdown_kernel(now=False)
-    result = json.loads("".join(out))
-    result.update(forked=type(proc).__name__, status=reply["content"]["status"], exit=proc.returncode,
-                  worker_pid=os.getpid())
-    try:
-        os.kill(result["pid"], 0)
-        result["alive_after_shutdown"] = True
-    except ProcessLookupError:
-        result["alive_after_shutdown"] = False
-    print(json.dumps(result))
+PROBE = textwrap.dedent("""
+    import json, os, signal, sys
+    import numpy as np
+    import matplotlib.pyplot as plt
+    from ipykernel.kernelapp import IPKernelApp
+    state = {"cwd": os.getcwd(), "pid": os.getpid(), "own_group": os.getpgid(0) == os.getpid(),
+             "own_session": os.getsid(0) == os.getpid(), "sigterm_default": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+             "wakeup_fd": signal.set_wakeup_fd(-1), "parent_watched": IPKernelApp.instance().parent_handle == os.getppid(),
+             "worker_variable": "WORKER_ONLY" in globals(), "random": float(np.random.random())}
+    print(json.dumps(state))
+""")
+FIGURE = "plt.plot([0, 1], [1, 0]); plt.show()"
+
+# Run in a process of its own: the pool's workers replace jupyter_client's launcher, and this test
+# process (an xdist worker) also runs nbval's kernels.
+RUN = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    import build  # book/build.py, from book/ (the working directory)
+    src = Path(sys.argv[1])
+    books = sorted(src.parent.glob("chapter*.ipynb"))
+    result = build.execute_all(books, src, {})
+    print(json.dumps([[nb.name, err] for nb, err in result]))
 """)
 
 
-def test_a_forked_chapter_kernel_is_a_separate_clean_kernel(tmp_path):
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=PROJECT_ROOT / "book",
-                         capture_output=True, text=True, timeout=120, env={**os.environ, "LUPUS_WARM_KERNELS": "1"})
-    assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["forked"] == "ForkedKernel" and result["status"] == "ok"
-    assert result["cwd"] == str(tmp_path)
-    assert result["env"] == "from the manager"
-    assert result["pid"] != result["worker_pid"] and result["own_group"]
-    assert result["pandas"] is True             # imported once, in the worker
-    assert result["worker_variable"] is False   # but nothing of the worker's namespace
-    assert result["backend"] == "module://matplotlib_inline.backend_inline"
-    assert result["exit"] is not None and result["alive_after_shutdown"] is False
+def _run_two_chapters(tmp_path, warm: str) -> list[dict]:
+    for k in (1, 2):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE), nbformat.v4.new_code_cell(FIGURE)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, tmp_path / f"chapter{k}.ipynb")
+    src = tmp_path / "src"
+    src.mkdir()
+    run = subprocess.run([sys.executable, "-c", RUN, str(src)], cwd=PROJECT_ROOT / "book", capture_output=True,
+                         text=True, timeout=240, env={**os.environ, "LUPUS_WARM_KERNELS": warm})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == [["chapter1.ipynb", None], ["chapter2.ipynb", None]]
+    out = []
+    for k in (1, 2):
+        done = nbformat.read(src / f"chapter{k}.ipynb", as_version=4)
+        probe, figure = [c for c in done.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+        state = json.loads("".join(o.get("text", "") for o in probe.outputs if o.output_type == "stream"))
+        state["figure_types"] = sorted({t for o in figure.outputs for t in o.get("data", {})})
+        out.append(state)
+    return out
 
 
-def test_switched_off_kernels_start_as_jupyter_client_starts_them(tmp_path):
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=PROJECT_ROOT / "book",
-                         capture_output=True, text=True, timeout=120, env={**os.environ, "LUPUS_WARM_KERNELS": "0"})
-    assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["forked"] == "Popen" and result["cwd"] == str(tmp_path) and result["alive_after_shutdown"] is False
+@pytest.mark.parametrize("warm", ["1", "0"])
+def test_chapter_kernels_start_as_fresh_kernels(tmp_path, warm):
+    a, b = _run_two_chapters(tmp_path, warm)
+    for state in (a, b):
+        assert state["own_group"] and state["own_session"]       # killpg never reaches the build
+        assert state["sigterm_default"] and state["wakeup_fd"] == -1  # no handler of the worker's loop
+        assert state["parent_watched"]                            # the kernel ends with its worker
+        assert state["worker_variable"] is False
+        assert "image/png" in state["figure_types"]              # plt.show() draws, inline
+        assert state["cwd"] == str(PROJECT_ROOT / "notebooks")
+    assert a["pid"] != b["pid"] and a["random"] != b["random"]   # numpy's global state is not shared

@@ -18,9 +18,6 @@ over coherent patient-level data until the published moments come out), stage by
    visit noise. **Adverse events** (``events``): Table 3's, event by event.
 5. **Repairs** (``repairs``, stage e): recorded visit changes the search does not find.
 
-``assemble`` runs them in order; scores and outcome states are never written here: the book
+``assemble.generate`` runs them in order; scores and outcome states are never written here: the book
 computes them with ``lupus_utils``.
 """
-from .assemble import generate, write_tables
-
-__all__ = ["generate", "write_tables"]
