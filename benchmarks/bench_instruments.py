@@ -4,8 +4,11 @@ same work row by row (on a sample, extrapolated as a rate), in one run.
     python benchmarks/bench_instruments.py [--visits 1000000] [--rowwise-sample 20000]    # make bench
 
 The visits flow one way, as in the book (``results.derive_visits``): the scores first (SLEDAI-2K,
-clinical SLEDAI, SLE-DAS, the prednisone equivalent), then the states, which take those scores and
-one shared previous-visit structure (one sort by patient and week) instead of recomputing them.
+clinical SLEDAI from it, the ranks of the rash and vasculitis text, SLE-DAS, the prednisone
+equivalent), then the states, which take those and one shared visit order (one pass over patient
+and week: each visit's previous one and each patient's rows) instead of recomputing them. The
+derived visits share the data of the visits (no copy); the bench checks the visits' columns are
+unchanged.
 The row-by-row reference runs twice: over pandas rows (``iterrows``, the straightforward way an
 analyst would loop) and over plain dicts (the fastest pure-Python loop). Prints each function's
 time, the rates and ratios, checks that vectorised and row-wise results agree on the sample, then
@@ -34,7 +37,8 @@ TARGETS = {"seconds_per_million": 0.5, "vs_iterrows": 400, "vs_plain_dicts": 30}
 def score_all(v: pd.DataFrame, patients: pd.DataFrame, times: dict | None = None) -> dict:
     """Every instrument and state, the scores first and the states from them (one way); with
     ``times``, each step's seconds are recorded there."""
-    from lupus_utils.science.outcomes import previous_visit_position
+    from lupus_utils.science.instruments import extent_ranks
+    from lupus_utils.science.visit_order import visit_order
 
     times = {} if times is None else times
     out = {}
@@ -45,19 +49,24 @@ def score_all(v: pd.DataFrame, patients: pd.DataFrame, times: dict | None = None
         times[name] = time.perf_counter() - t
         return out[name]
 
-    d = step("copy of the visits (harness)", v.copy)
+    columns = list(v.columns)
+    # the derived visits share v's data (no copy); the columns added to them never reach v
+    d = step("visits, not copied (harness)", lambda: v.copy(deep=False))
     d["sledai2k"] = step("sledai2k", lambda: lu.sledai2k(v))
-    d["clinical_sledai"] = step("clinical_sledai", lambda: lu.clinical_sledai(v))
-    step("sle_das", lambda: lu.sle_das(v))
+    d["clinical_sledai"] = step("clinical_sledai", lambda: lu.clinical_sledai(d, use_derived=True))
+    for name, ranks in step("rash, vasculitis ranks", lambda: extent_ranks(v)).items():
+        d[name] = ranks  # the text coded once, read by SLE-DAS, LLDAS and the Flare Index
+    step("sle_das", lambda: lu.sle_das(d, use_derived=True))
     d["prednisone_mg"] = step("prednisone_mg", lambda: lu.prednisone_equivalent(v))
-    prev = step("previous visit (shared)", lambda: previous_visit_position(d))
-    d["lldas"] = step("lldas", lambda: lu.lldas(d, prev, use_derived=True))
+    order = step("visit order (shared)", lambda: visit_order(d))
+    d["lldas"] = step("lldas", lambda: lu.lldas(d, order, use_derived=True))
     d["doris_remission"] = step("doris_remission", lambda: lu.doris_remission(d, use_derived=True))
-    step("sfi_flare", lambda: lu.sfi_flare(d, None, prev, use_derived=True))
-    step("clasi_a_response", lambda: lu.clasi_a_response(d))
-    step("non_responder", lambda: lu.non_responder(patients, d, use_derived=True))
-    out.pop("copy of the visits (harness)")
-    out.pop("previous visit (shared)")
+    step("sfi_flare", lambda: lu.sfi_flare(d, None, order, use_derived=True))
+    step("clasi_a_response", lambda: lu.clasi_a_response(d, order))
+    step("non_responder", lambda: lu.non_responder(patients, d, use_derived=True, order=order))
+    assert list(v.columns) == columns, "scoring changed the visits' columns"
+    for harness in ("visits, not copied (harness)", "rash, vasculitis ranks", "visit order (shared)"):
+        out.pop(harness)
     return out
 
 

@@ -15,10 +15,12 @@ from lupus_utils.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 PACKAGE = PROJECT_ROOT / "lupus_utils"
 PARTS = ("science", "data", "presentation", "generator")
 #: The levels of the flow data -> instruments/outcomes -> statistics -> results -> tables, plots,
-#: widgets -> notebooks -> book; a module may import its own level and those below. The study's
-#: analysis as data (results, subgroups) sits above the rest of the science; the generator apart.
-LEVELS = {"foundation": 0, "science": 1, "data": 1, "presentation": 3, "generator": 4}
-ABOVE_THE_SCIENCE = {"science.results": 2, "science.subgroups": 2}
+#: widgets -> notebooks -> book; a module may import its own level and those below. The data part
+#: validates with the instruments' definitions (SLEDAI-2K lab thresholds, the gap inputs), so it
+#: sits above the science, which never imports it; the generator stands apart.
+LEVELS = {"foundation": 0, "science": 1, "data": 2, "presentation": 3, "generator": 4}
+#: The study's analysis as data (results, subgroups) sits above the rest of the science.
+ABOVE_THE_SCIENCE = {"science.results": 1.5, "science.subgroups": 1.5}
 LONGEST_MODULE = 600
 
 
@@ -39,7 +41,7 @@ def _part(module: str) -> str:
     return head if head in PARTS else "foundation"
 
 
-def _level(module: str) -> int:
+def _level(module: str) -> float:
     if module == "__init__":  # the public API gathers the science and the data, not the presentation
         return 2
     return ABOVE_THE_SCIENCE.get(module, LEVELS[_part(module)])

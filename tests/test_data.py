@@ -97,7 +97,7 @@ def test_a_missing_value_behind_a_present_item_is_a_gap_and_sle_das_is_unknown(t
 
 def test_required_columns_say_why_and_gap_inputs_are_not_required():
     from lupus_utils.codebook import load_codebook
-    from lupus_utils.data.cohort import GAP_INPUTS
+    from lupus_utils.science.gaps import GAP_INPUTS
 
     cb = load_codebook()
     required = cb[cb["required"]]

@@ -241,3 +241,67 @@ def test_a_common_text_value_matched_first_gives_what_looking_every_cell_up_give
         np.testing.assert_array_equal(fast, slow)
         assert unknown_fast == unknown_slow  # named in order of first appearance
     assert unknown_fast == ["patchy", "spotty"]
+
+
+def test_sle_das_read_from_the_table_of_combinations_adds_as_one_by_one():
+    from lupus_utils.science.instruments import SLE_DAS_BINARY, SLE_DAS_INTERCEPT, _binary_sum, _sle_das_binary_items
+
+    v = _random_visits(7 * 300, seed=12)
+    for c in ("cardiopulmonary_involvement", "haemolytic_anaemia", "lupus_enteritis", "sterile_peritonitis"):
+        v[c] = (np.arange(len(v)) % 5 == 0).astype("int64")  # every item present somewhere
+    items = _sle_das_binary_items(v)
+    one_by_one = np.full(len(v), SLE_DAS_INTERCEPT)
+    for name, coef in SLE_DAS_BINARY.items():
+        one_by_one += coef * items[name]
+    np.testing.assert_array_equal(_binary_sum(items), one_by_one)  # the same sums, to the last bit
+    # an item other than 0/1 (negative, 2, 256), or missing, is added one by one: coefficient x value
+    for odd in (-1, 2, 256, np.nan):
+        changed = v.astype({"sledai_myositis": "float64"} if odd != odd else {})
+        changed.loc[3, "sledai_myositis"] = odd
+        assert _binary_sum(_sle_das_binary_items(changed)) is None
+        expected = sle_das(changed.drop(index=3)).to_list()
+        got = sle_das(changed)
+        assert got.drop(index=3).to_list() == expected
+        if odd == odd:
+            assert got[3] == round(sle_das(changed.assign(sledai_myositis=0)).iloc[3] + 9.0 * odd, 3)
+        else:
+            assert np.isnan(got[3])
+
+
+def test_the_rash_and_vasculitis_text_coded_once_is_what_the_scores_read_with_use_derived():
+    from lupus_utils.science.instruments import extent_rank, extent_ranks
+
+    v = visits(visit(week=0), visit(week=4, sledai_rash=1, rash_extent="generalized", sledai_vasculitis=1,
+                                    vasculitis_type="systemic"), visit(week=8, rash_extent=None))
+    ranks = extent_ranks(v)
+    assert list(ranks) == ["rash_extent_rank", "vasculitis_rank"]
+    np.testing.assert_array_equal(ranks["rash_extent_rank"], [0.0, 2.0, np.nan])
+    d = v.assign(**ranks)
+    pd.testing.assert_series_equal(sle_das(d, use_derived=True), sle_das(v))
+    np.testing.assert_array_equal(extent_rank(d, "vasculitis_type", use_derived=True), [0.0, 2.0, 0.0])
+    # asked to, the score reads the carried ranks as given; without the flag it codes the text
+    stale = d.assign(rash_extent_rank=0.0, vasculitis_rank=0.0)
+    assert sle_das(stale, use_derived=True)[1] < sle_das(stale)[1] == sle_das(v)[1]
+    with pytest.raises(KeyError, match="rash_extent_rank"):
+        sle_das(v.assign(vasculitis_rank=0.0), use_derived=True)
+    # text outside the codebook still raises where it is read
+    bad = v.assign(vasculitis_type=["none", "systemic", "cutaneous"])
+    for score in (extent_ranks, sle_das):
+        with pytest.raises(ValueError, match="vasculitis_type has value.*cutaneous"):
+            score(bad)
+
+
+def test_clinical_sledai_from_the_carried_sledai2k_is_the_sum_of_the_clinical_items():
+    v = _random_visits(7 * 100, seed=13)
+    d = v.assign(sledai2k=sledai2k(v))
+    pd.testing.assert_series_equal(clinical_sledai(d, use_derived=True), clinical_sledai(v))
+    # asked to, it reads the carried score as given; by default it adds the items
+    stale = d.assign(sledai2k=d["sledai2k"] + 10)
+    assert (clinical_sledai(stale, use_derived=True) - clinical_sledai(stale)).eq(10).all()
+    # with an item or the score stored as floats (one may be missing) it adds the items
+    gap = d.astype({"sledai_low_complement": "float64"})
+    gap.loc[2, "sledai_low_complement"] = np.nan
+    pd.testing.assert_series_equal(clinical_sledai(gap.assign(sledai2k=sledai2k(gap)), use_derived=True),
+                                   clinical_sledai(gap))
+    with pytest.raises(KeyError, match="sledai2k"):
+        clinical_sledai(v, use_derived=True)

@@ -486,3 +486,50 @@ def test_previous_visit_of_rows_in_patient_and_week_order_is_the_row_above():
     v.loc[4, "week"] = 12  # a duplicated week is refused in either layout
     with pytest.raises(ValueError, match="share a patient and week: B week 12"):
         previous_visit_position(v)
+
+
+def test_one_visit_order_shared_by_the_states_gives_what_each_finds_alone():
+    from lupus_utils.science.instruments import extent_ranks, prednisone_equivalent, sledai2k
+    from lupus_utils.science.visit_order import visit_order
+
+    v = _random_visits(7 * 200, seed=10)
+    v.loc[v.index[::9], "clasi_activity"] = 12  # some CLASI-A baselines of 10 or more
+    pts = pd.DataFrame({"patient_id": v["patient_id"].unique(), "follow_up_weeks": 72, "weight_kg": 60.0})
+    pts.index = pts.index * 2 + 5  # not numbered 0, 1, ...: the non-responder rows are
+    for rows in (v, v.sample(frac=1.0, random_state=11)):  # the usual layout, and another order
+        d = rows.assign(sledai2k=sledai2k(rows), prednisone_mg=prednisone_equivalent(rows), **extent_ranks(rows))
+        order = visit_order(d)
+        assert order.prev.tolist() == previous_visit_position(rows).tolist()
+        pd.testing.assert_series_equal(lldas(d, order, use_derived=True), lldas(rows))
+        pd.testing.assert_frame_equal(lldas_criteria(d, order, use_derived=True), lldas_criteria(rows))
+        pd.testing.assert_series_equal(sfi_flare(d, pts, order, use_derived=True), sfi_flare(rows, pts))
+        pd.testing.assert_frame_equal(sfi_flare_criteria(d, pts, order, use_derived=True), sfi_flare_criteria(rows, pts))
+        pd.testing.assert_series_equal(clasi_a_response(d, order), clasi_a_response(rows))
+        d = d.assign(lldas=lldas(rows), doris_remission=doris_remission(rows))
+        shared = non_responder(pts, d, use_derived=True, order=order)
+        pd.testing.assert_frame_equal(shared, non_responder(pts, rows))
+        assert shared.index.equals(pd.RangeIndex(len(pts)))
+    with pytest.raises(ValueError, match="visit order of 1400 rows given for 1399 visits"):
+        clasi_a_response(v.iloc[:-1], visit_order(v))
+
+
+def test_the_states_read_the_carried_rash_and_vasculitis_ranks_and_refuse_unknown_text():
+    from lupus_utils.science.instruments import extent_ranks, prednisone_equivalent, sledai2k
+
+    def derived(v):
+        return v.assign(sledai2k=sledai2k(v), prednisone_mg=prednisone_equivalent(v), **extent_ranks(v))
+
+    v = visits(visit(week=0), visit(week=4, sledai_rash=1, rash_extent="localized"),
+               visit(week=8, sledai_rash=1, rash_extent="generalized", pga=1.5))
+    d = derived(v)
+    assert sfi_flare_criteria(d, use_derived=True)["mild_new_or_worse_rash"].tolist() == [False, True, True]
+    assert lldas_criteria(d, use_derived=True)["c2_no_new_activity"].tolist() == [True, False, False]
+    stale = d.assign(rash_extent_rank=0.0)  # asked to, the states read the carried ranks as given
+    assert sfi_flare_criteria(stale, use_derived=True)["mild_new_or_worse_rash"].tolist() == [False] * 3
+    assert lldas_criteria(stale, use_derived=True)["c2_no_new_activity"].tolist() == [True, False, True]
+    with pytest.raises(KeyError, match="rash_extent_rank"):
+        sfi_flare(d.drop(columns="rash_extent_rank"), use_derived=True)
+    bad = v.assign(rash_extent=["none", "localized", "generalised"])
+    for state in (lldas, sfi_flare, lambda v: sfi_flare(derived(v), use_derived=True)):
+        with pytest.raises(ValueError, match="rash_extent has value.*generalised"):
+            state(bad)

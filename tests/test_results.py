@@ -175,7 +175,7 @@ def test_safety_results_count_serious_events():
 
 
 def test_gap_input_labels_name_every_gap_input_in_order():
-    from lupus_utils.data.cohort import GAP_INPUTS
+    from lupus_utils.science.gaps import GAP_INPUTS
     from lupus_utils.science.results import gap_input_labels
     labels = gap_input_labels()
     assert labels[:2] == ["PGA", "Glucocorticoid dose"] and labels[-1] == "Haemoglobin"

@@ -24,34 +24,6 @@ LISTED_PER_RULE = 1000
 SHOWN_LINES = 30
 
 
-#: The visit inputs that may be missing (a gap, counted and warned about, never an error), and
-#: what is unknown (NA) at a visit without them. The codebook marks them not required.
-GAP_INPUTS = {
-    "pga": ("PGA", "LLDAS, DORIS remission, the flare index's PGA rules and the PGA summaries"),
-    "gc_dose_mg": ("Glucocorticoid dose", "the prednisone equivalent, LLDAS, DORIS remission and the glucocorticoid summaries"),
-    "tender_joints": ("Tender joints", "the tender-joint summaries"),
-    "swollen_joints": ("Swollen joints", "SLE-DAS (its arthritis item) and the swollen-joint summaries"),
-    "clasi_activity": ("CLASI-A", "the CLASI-A summaries and the CLASI-A 50 response"),
-    "clasi_damage": ("CLASI-D", "the CLASI-D summaries"),
-    "proteinuria_g_24h": ("Proteinuria", "SLE-DAS where SLEDAI-2K proteinuria is present, and the proteinuria summaries"),
-    "platelets_10e9_l": ("Platelets", "SLE-DAS where SLEDAI-2K thrombocytopenia is present, and the platelet summaries"),
-    "leukocytes_10e9_l": ("Leukocytes", "SLE-DAS where SLEDAI-2K leukopenia is present, and the leukocyte summaries"),
-    "haemoglobin_g_l": ("Haemoglobin", "the flare index's haemolytic-anaemia rule and the haemoglobin summaries"),
-}
-
-
-def input_gaps(visits: pd.DataFrame) -> pd.DataFrame:
-    """Per gap input (:data:`GAP_INPUTS`) present in ``visits``: the visits without it, of how
-    many, and what is unknown there. One row per input, in the order of :data:`GAP_INPUTS`."""
-    rows = []
-    for col, (label, unknown) in GAP_INPUTS.items():
-        if col in visits:
-            n = int(visits[col].isna().sum())
-            rows.append({"input": col, "label": label, "missing": n, "visits": len(visits),
-                         "pct": 100.0 * n / len(visits) if len(visits) else np.nan, "unknown_without_it": unknown})
-    return pd.DataFrame(rows, columns=["input", "label", "missing", "visits", "pct", "unknown_without_it"])
-
-
 class CohortValidationError(ValueError):
     """Raised when cohort data break the codebook's rules; ``problems`` holds every one of them
     as a data frame with columns file, row, column, value, rule."""
@@ -278,7 +250,7 @@ def _consistency_visits(v: pd.DataFrame, file: str) -> list[dict]:
             val = v[col]
             beyond = beyond_lab_threshold(val, item)
             # a missing value with the item at 1 is a gap, not an error: SLE-DAS is unknown there
-            # (``input_gaps`` counts it and ingest warns)
+            # (``science.gaps.input_gaps`` counts it and ingest warns)
             # the other way round is allowed: a value beyond the threshold with the item at 0 is
             # a finding not attributed to lupus (a drug, an infection); ingest notes it
             flag(val.notna() & present(item) & ~beyond, col,

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cohort import GAP_INPUTS, flag_cells
+from ..science.gaps import GAP_INPUTS
+from .cohort import flag_cells
 from ..science.instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
 from ..paths import TABLES
 from .provenance import _frame, _origins

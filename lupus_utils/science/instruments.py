@@ -112,14 +112,33 @@ RASH_EXTENT_RANK = {"none": 0, "localized": 1, "generalized": 2}
 VASCULITIS_TYPE_RANK = {"none": 0, "mucocutaneous": 1, "systemic": 2}
 
 
-def extent_rank(visits: pd.DataFrame, column: str) -> np.ndarray:
+#: The derived column that carries each category column's rank (``derive_visits`` adds them with
+#: the scores, so that the states code the text once: :func:`extent_ranks`).
+RANK_COLUMNS = {"rash_extent": "rash_extent_rank", "vasculitis_type": "vasculitis_rank"}
+
+
+def extent_rank(visits: pd.DataFrame, column: str, use_derived: bool = False) -> np.ndarray:
     """``rash_extent`` or ``vasculitis_type`` as its rank (NaN where empty). A value outside the
-    codebook raises ``ValueError`` naming the column and the values, rather than scoring as none."""
+    codebook raises ``ValueError`` naming the column and the values, rather than scoring as none.
+    With ``use_derived``, the rank column the visits carry (:data:`RANK_COLUMNS`); asked for and
+    absent: ``KeyError`` naming it."""
     ranks = {"rash_extent": RASH_EXTENT_RANK, "vasculitis_type": VASCULITIS_TYPE_RANK}[column]
+    if use_derived:
+        derived = RANK_COLUMNS[column]
+        if derived not in visits:
+            raise KeyError(f"use_derived: the visits carry no {derived!r} column (derive_visits adds it)")
+        return visits[derived].to_numpy(dtype="float64", na_value=np.nan)
     rank, unknown = coded(visits[column], ranks, common="none")
     if unknown:
         raise ValueError(f"{column} has value(s) outside {sorted(ranks)}: {', '.join(unknown)}")
     return rank
+
+
+def extent_ranks(visits: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The derived rank columns (:data:`RANK_COLUMNS`) of ``visits``: name -> ranks. Added to the
+    visits once (``visits.assign(**extent_ranks(visits))``), they spare the states that take
+    ``use_derived`` coding the text again."""
+    return {name: extent_rank(visits, column) for column, name in RANK_COLUMNS.items()}
 
 
 def column_values(visits: pd.DataFrame, name: str) -> np.ndarray:
@@ -135,6 +154,20 @@ def column_values(visits: pd.DataFrame, name: str) -> np.ndarray:
 def missing_values(values: np.ndarray) -> np.ndarray:
     """Where an array from :func:`column_values` is missing (an integer array never is)."""
     return np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+
+
+def has_missing(visits: pd.DataFrame, column: str) -> bool:
+    """Whether a numeric column misses a value (rules then need their unknowns worked out)."""
+    return bool(missing_values(column_values(visits, column)).any())
+
+
+def only_where(mask: np.ndarray, condition) -> np.ndarray:
+    """``mask & condition``, the condition (a function of row numbers) worked out only at the rows
+    where ``mask`` holds (rare findings: a few rows of many)."""
+    rows = np.flatnonzero(mask)
+    out = np.zeros(len(mask), dtype=bool)
+    out[rows] = condition(rows)
+    return out
 
 
 def _weighted_sum(visits: pd.DataFrame, weights: dict[str, int]) -> pd.Series:
@@ -171,12 +204,24 @@ def sledai2k(visits: pd.DataFrame) -> pd.Series:
     return _weighted_sum(visits, SLEDAI2K_WEIGHTS).rename("sledai2k")
 
 
-def clinical_sledai(visits: pd.DataFrame) -> pd.Series:
+def clinical_sledai(visits: pd.DataFrame, use_derived: bool = False) -> pd.Series:
     """Clinical SLEDAI: SLEDAI-2K without low complement and increased DNA binding (0-101).
 
     Used by the DORIS 2021 remission definition (van Vollenhoven RF et al. Lupus Sci Med
-    2021;8:e000538), which disregards serology.
+    2021;8:e000538), which disregards serology. With ``use_derived``, the ``sledai2k`` column the
+    visits carry less the weights of the serology items present, when all are whole numbers
+    (never missing: the same integers as adding the other items); else from the items. Asked
+    for and absent: ``KeyError`` naming it.
     """
+    if use_derived:
+        if "sledai2k" not in visits:
+            raise KeyError("use_derived: the visits carry no 'sledai2k' column (derive_visits adds it)")
+        values = [column_values(visits, c) for c in ("sledai2k", *SEROLOGY_ITEMS)]
+        if all(v.dtype == np.int64 for v in values):
+            score = values[0].copy()
+            for item, v in zip(SEROLOGY_ITEMS, values[1:]):
+                score -= SLEDAI2K_WEIGHTS[item] * v
+            return pd.Series(score, index=visits.index, name="clinical_sledai")
     return _weighted_sum(visits, CLINICAL_SLEDAI_WEIGHTS).rename("clinical_sledai")
 
 
@@ -211,7 +256,9 @@ def prednisone_equivalent(visits: pd.DataFrame) -> pd.Series:
         raise ValueError(f"gc_drug has unknown glucocorticoid(s): {', '.join(unknown)}")
     dose = pd.to_numeric(visits["gc_dose_mg"], errors="raise").astype("float64").to_numpy()
     # no glucocorticoid is 0 mg whatever the dose cell says; a drug without its dose is unknown
-    mg = np.where(factor == 0, 0.0, dose * factor)
+    mg = dose * factor
+    if not (~np.signbit(dose) & (dose < np.inf)).all():  # else dose x 0 is 0 (not -0) where there is no drug
+        mg = np.where(factor == 0, 0.0, mg)
     return pd.Series(np.round(mg, 4), index=visits.index, name="prednisone_mg")
 
 
@@ -252,7 +299,7 @@ SLE_DAS_LOW_ACTIVITY = 2.48
 SLE_DAS_MEANINGFUL_CHANGE = 1.72
 
 
-def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
+def sle_das_items(visits: pd.DataFrame, use_derived: bool = False) -> pd.DataFrame:
     """The 17 SLE-DAS inputs derived from the visit columns (0/1 items plus the four numbers).
 
     Mapping: neuropsychiatric = any of the seven SLEDAI-2K neuropsychiatric descriptors or
@@ -264,9 +311,11 @@ def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
     proteinuria in mg/24 h (``proteinuria_g_24h`` x 1000). The laboratory values are returned as
     recorded; :func:`sle_das` counts one only when its SLEDAI-2K item is present (attributed to
     lupus). An item made of several inputs is present (1) when any of them is, missing when none
-    is but one is missing, else absent (0): a missing input is never read as absent.
+    is but one is missing, else absent (0): a missing input is never read as absent. With
+    ``use_derived``, the ranks of rash and vasculitis are the columns the visits carry
+    (:func:`extent_ranks`).
     """
-    items = _sle_das_binary_items(visits)
+    items = _sle_das_binary_items(visits, use_derived)
     labs = {
         "proteinuria_mg_24h": visits["proteinuria_g_24h"].to_numpy(dtype="float64", na_value=np.nan) * 1000.0,
         "platelets_10e9_l": visits["platelets_10e9_l"].to_numpy(dtype="float64", na_value=np.nan),
@@ -276,7 +325,7 @@ def sle_das_items(visits: pd.DataFrame) -> pd.DataFrame:
                         index=visits.index)
 
 
-def _sle_das_binary_items(visits: pd.DataFrame) -> dict[str, np.ndarray]:
+def _sle_das_binary_items(visits: pd.DataFrame, use_derived: bool = False) -> dict[str, np.ndarray]:
     """The 14 binary SLE-DAS items and the swollen joint count of :func:`sle_das_items`, as
     arrays: booleans where no input is missing, else 1.0/0.0 with NaN; a single column as it is
     (read-only)."""
@@ -297,8 +346,8 @@ def _sle_das_binary_items(visits: pd.DataFrame) -> dict[str, np.ndarray]:
     def col(name):
         return column_values(visits, name)
 
-    vasc = extent_rank(visits, "vasculitis_type")
-    rash = extent_rank(visits, "rash_extent")
+    vasc = extent_rank(visits, "vasculitis_type", use_derived)
+    rash = extent_rank(visits, "rash_extent", use_derived)
     vasc_missing, rash_missing = np.isnan(vasc), np.isnan(rash)
     swollen = visits["swollen_joints"].to_numpy(dtype="float64", na_value=np.nan)
     return {
@@ -320,7 +369,7 @@ def _sle_das_binary_items(visits: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def sle_das(visits: pd.DataFrame) -> pd.Series:
+def sle_das(visits: pd.DataFrame, use_derived: bool = False) -> pd.Series:
     """SLE Disease Activity Score (SLE-DAS), a continuous score (0.366 with no activity).
 
     SLE-DAS = 0.366 + sum of binary coefficients present + 0.454 x swollen joints
@@ -331,29 +380,63 @@ def sle_das(visits: pd.DataFrame) -> pd.Series:
     Inputs are mapped from the visit columns by :func:`sle_das_items`. A laboratory value that is
     missing while its SLEDAI-2K item is present gives a missing score. A value beyond the threshold
     with its SLEDAI-2K item at 0 (attributed to another cause, such as a drug) adds nothing: both
-    instruments score lupus activity only.
+    instruments score lupus activity only. With ``use_derived``, the ranks of rash and vasculitis
+    are the columns the visits carry (:func:`extent_ranks`), not coded from the text again.
     """
-    it = _sle_das_binary_items(visits)
-    score = np.full(len(visits), SLE_DAS_INTERCEPT)
-    for name, coef in SLE_DAS_BINARY.items():
-        score += coef * it[name]
+    it = _sle_das_binary_items(visits, use_derived)
+    score = _binary_sum(it)
+    if score is None:  # a missing or non-0/1 item: each one's coefficient times its value
+        score = np.full(len(visits), SLE_DAS_INTERCEPT)
+        for name, coef in SLE_DAS_BINARY.items():
+            score += coef * it[name]
     score += SLE_DAS_SWOLLEN_JOINT * it["swollen_joints"]
     for (a, b), item, unit in ((SLE_DAS_PROTEINURIA, "sledai_proteinuria", 1000.0),  # g -> mg/24 h
                                (SLE_DAS_PLATELETS, "sledai_thrombocytopenia", None),
                                (SLE_DAS_LEUKOCYTES, "sledai_leukopenia", None)):
         recorded = visits[SLEDAI_LAB_THRESHOLDS[item][0]].to_numpy(dtype="float64", na_value=np.nan)
-        beyond = beyond_lab_threshold(recorded, item)
         present = column_values(visits, item)
+        lupus = np.flatnonzero(present > 0)  # the visits with the item present: the values read
+        value = recorded[lupus]
+        beyond = beyond_lab_threshold(value, item)
         # beyond the threshold and attributed to lupus: a + b ln(value) (ln 1 for a value <= 0)
-        rows = np.flatnonzero(beyond & (present > 0))
-        value = recorded[rows] if unit is None else recorded[rows] * unit
+        rows = lupus[beyond]
+        value = value[beyond] if unit is None else value[beyond] * unit
         score[rows] += a + b * np.log(np.where(value > 0, value, 1.0))
         # a missing value with its item present, or a value beyond it with the item unknown
-        unknown = np.isnan(recorded) & (present > 0)
+        score[lupus[np.isnan(recorded[lupus])]] = np.nan
         if present.dtype.kind == "f":
-            unknown |= np.isnan(present) & beyond  # attribution unknown
-        score[unknown] = np.nan
+            score[np.isnan(present) & beyond_lab_threshold(recorded, item)] = np.nan  # attribution unknown
     return pd.Series(np.round(score, 3), index=visits.index, name="sle_das")
+
+
+def _binary_sum(items: dict[str, np.ndarray]) -> np.ndarray | None:
+    """``SLE_DAS_INTERCEPT`` plus the coefficients of the binary items present, added in the order
+    of ``SLE_DAS_BINARY`` as :func:`sle_das` adds them one by one (the same sums, to the last
+    bit), read from a table of every combination of the 14 items: ``None`` when an item is
+    missing or has a value other than 0 and 1 (booleans, or integers)."""
+    bits = []
+    for name in SLE_DAS_BINARY:
+        values = items[name]
+        if values.dtype == bool:
+            bits.append(values.view(np.uint8))
+        elif values.dtype.kind == "i" and values.dtype.itemsize == 8:
+            as_unsigned = values.view(np.uint64)  # a negative value is above 1 here
+            if len(values) and as_unsigned.max() > 1:
+                return None
+            bits.append(as_unsigned.astype(np.uint8))
+        else:
+            return None
+    low, high, shifted = (np.zeros(len(bits[0]), dtype=np.uint8) for _ in range(3))
+    for k, b in enumerate(bits):
+        half = low if k < 8 else high
+        half |= np.left_shift(b, k % 8, out=shifted)
+    combination = high.astype(np.uint16) << 8
+    combination |= low
+    present = (np.arange(1 << len(bits))[:, None] >> np.arange(len(bits))) & 1
+    table = np.full(1 << len(bits), SLE_DAS_INTERCEPT)
+    for k, coef in enumerate(SLE_DAS_BINARY.values()):
+        table += coef * present[:, k]
+    return table[combination]
 
 
 def sle_das_category(score: pd.Series) -> pd.Series:

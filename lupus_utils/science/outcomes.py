@@ -20,11 +20,14 @@ from .instruments import (
     clinical_sledai,
     column_values,
     extent_rank,
+    has_missing,
     missing_values,
+    only_where,
     prednisone_equivalent,
     sledai2k,
 )
-from .visit_order import check_visit_keys, previous_values, previous_visit_position, visit_pairs, visits_in_order
+from .visit_order import (VisitOrder, check_visit_keys, given_order, positions, previous_values, previous_visit_position,
+                          visit_order, visit_pairs)
 
 #: The names other modules import from here (from before the visit order had its own module).
 _check_visit_keys, _previous = check_visit_keys, previous_values
@@ -83,7 +86,7 @@ def _derived(visits: pd.DataFrame, column: str, compute, use_derived: bool) -> n
     if use_derived:
         if column not in visits:
             raise KeyError(f"use_derived: the visits carry no {column!r} column (derive_visits adds it)")
-        return visits[column].to_numpy(dtype="float64", na_value=np.nan)
+        return column_values(visits, column)  # read-only: integers or floats (NaN where missing)
     return compute(visits).to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -127,8 +130,9 @@ def lldas_criteria(visits: pd.DataFrame, prev: np.ndarray | None = None, use_der
 
     Each criterion is a nullable boolean, missing (``<NA>``) where an input it needs is missing
     (a descriptor, PGA, the glucocorticoid, ``new_immunosuppressant``), never a silent False.
-    With ``use_derived``, ``sledai2k`` and ``prednisone_mg`` are the columns ``visits`` carries;
-    ``prev`` is :func:`previous_visit_position` when the caller has it already.
+    With ``use_derived``, ``sledai2k``, ``prednisone_mg`` and the ranks of rash and vasculitis
+    (:func:`lupus_utils.science.instruments.extent_ranks`) are the columns ``visits`` carries;
+    ``prev`` is :func:`visit_order` (or :func:`previous_visit_position`) when the caller has it already.
     """
     crit = _lldas_arrays(visits, prev, use_derived)
     return pd.DataFrame({k: _known_bool(v, u) for k, (v, u) in crit.items()}, index=visits.index)
@@ -138,17 +142,17 @@ def _lldas_arrays(visits: pd.DataFrame, prev: np.ndarray | None, use_derived: bo
     """:func:`lldas_criteria` as numpy arrays: name -> (holds, unknown)."""
     score = _derived(visits, "sledai2k", sledai2k, use_derived)
     items = {c: column_values(visits, c) for c in LLDAS_MAJOR_ITEMS}
-    prev = previous_visit_position(visits) if prev is None else prev
+    prev = given_order(visits, prev)
     activity = (*CLINICAL_ITEMS, *EXTRA_ACTIVITY_FLAGS)
     items |= {c: column_values(visits, c) for c in activity if c not in items}
     # a worse extent is new activity too: rash localized -> generalized, vasculitis
     # mucocutaneous -> systemic
-    ranks = [extent_rank(visits, col) for col in ("rash_extent", "vasculitis_type")]
+    ranks = [extent_rank(visits, col, use_derived) for col in ("rash_extent", "vasculitis_type")]
     pga = _col(visits, "pga")
     pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
     maintenance = column_values(visits, "new_immunosuppressant")
     at, before, place = visit_pairs(prev)
-    has_prev = at(prev) >= 0
+    has_prev = at(positions(prev)) >= 0
     major_active = np.zeros(len(visits), dtype=bool)
     major_unknown = np.zeros(len(visits), dtype=bool)
     new_any = np.zeros(len(has_prev), dtype=bool)  # present now, absent (0) at the previous visit
@@ -172,7 +176,7 @@ def _lldas_arrays(visits: pd.DataFrame, prev: np.ndarray | None, use_derived: bo
     new_unknown &= has_prev & ~new_any
     c1_false = (score > LLDAS_SLEDAI2K_MAX) | major_active
     return {
-        "c1_sledai_le4_no_major_organ": (~c1_false, ~c1_false & (np.isnan(score) | major_unknown)),
+        "c1_sledai_le4_no_major_organ": (~c1_false, ~c1_false & (missing_values(score) | major_unknown)),
         "c2_no_new_activity": (place(~new_any, True), place(new_unknown)),
         "c3_pga_le1": (pga <= LLDAS_PGA_MAX, np.isnan(pga)),
         "c4_prednisone_le7_5": (pred <= LLDAS_PREDNISONE_MAX_MG, np.isnan(pred)),
@@ -205,7 +209,7 @@ def doris_remission(visits: pd.DataFrame, use_derived: bool = False) -> pd.Serie
     hcq = column_values(visits, "hcq_added")
     stable = (maintenance == 0) & (hcq == 0)
     criteria = {
-        "clinical_sledai_0": (score == 0, np.isnan(score)),
+        "clinical_sledai_0": (score == 0, missing_values(score)),
         "pga_below_0_5": (pga < DORIS_PGA_BELOW, np.isnan(pga)),
         "prednisone_le5": (pred <= DORIS_PREDNISONE_MAX_MG, np.isnan(pred)),
         "stable_therapy": (stable, ~stable & ~(maintenance == 1) & ~(hcq == 1)),
@@ -293,7 +297,8 @@ def _sfi_organ_at(visits: pd.DataFrame, has_prev: np.ndarray, at, before, vasc: 
 
     prot, prot_before = values_then("proteinuria_g_24h")
     prot_item, prot_item_before = now_then(column_values(visits, "sledai_proteinuria") == 1)
-    worse_prot = has_prev & prot_item & prot_item_before & (prot - prot_before > SFI_PROTEINURIA_RISE_G)
+    worse_prot = only_where(has_prev & prot_item & prot_item_before,
+                             lambda r: prot[r] - prot_before[r] > SFI_PROTEINURIA_RISE_G)
     vasc = extent_rank(visits, "vasculitis_type") if vasc is None else vasc
     systemic, systemic_before = now_then(vasc == 2)
     platelets, platelets_before = values_then("platelets_10e9_l")
@@ -302,9 +307,11 @@ def _sfi_organ_at(visits: pd.DataFrame, has_prev: np.ndarray, at, before, vasc: 
     low_platelets, low_platelets_before = now_then((column_values(visits, "platelets_10e9_l") < SFI_PLATELETS_BELOW)
                                                    & thromb_all)
     hb, hb_prev = values_then("haemoglobin_g_l")
-    fall = hb_prev - hb > SFI_HAEMOGLOBIN_FALL
     haemolysis, haemolysis_before = now_then(column_values(visits, "haemolytic_anaemia") == 1)
-    crossed = (hb < SFI_HAEMOGLOBIN_BELOW) & ~(hb_prev < SFI_HAEMOGLOBIN_BELOW)
+
+    def haemolysis_counts(r):  # below 70 g/L or a fall of more than 30; crossing 70 if present before
+        low, fall = hb[r] < SFI_HAEMOGLOBIN_BELOW, hb_prev[r] - hb[r] > SFI_HAEMOGLOBIN_FALL
+        return fall | np.where(haemolysis_before[r], low & ~(hb_prev[r] < SFI_HAEMOGLOBIN_BELOW), low)
     nephritis_new = any_new(RENAL_ITEMS)
     values = {
         "cns": any_new((*NEUROPSYCHIATRIC_ITEMS, OTHER_NEUROPSYCHIATRIC)),
@@ -312,16 +319,19 @@ def _sfi_organ_at(visits: pd.DataFrame, has_prev: np.ndarray, at, before, vasc: 
         "nephritis": nephritis_new | worse_prot,
         "myositis": any_new(["sledai_myositis"]),
         "platelets_lt60": has_prev & low_platelets & ~low_platelets_before,
-        "haemolytic_anaemia": has_prev & haemolysis & np.where(
-            haemolysis_before, fall | crossed, (hb < SFI_HAEMOGLOBIN_BELOW) | fall),
+        "haemolytic_anaemia": only_where(has_prev & haemolysis, haemolysis_counts),
     }
-    # unknown where a value the item needs is missing and nothing else decides it
-    unknown = {
-        "nephritis": has_prev & prot_item & prot_item_before & (np.isnan(prot) | np.isnan(prot_before)),
-        "platelets_lt60": has_prev & thromb & (np.isnan(platelets) | (thromb_before & np.isnan(platelets_before))),
-        "haemolytic_anaemia": has_prev & haemolysis & (np.isnan(hb) | np.isnan(hb_prev)),
-    }
+    # unknown where a value the item needs is missing and nothing else decides it (never, when
+    # the column misses no value)
     none = np.zeros(len(has_prev), dtype=bool)
+    unknown = {
+        "nephritis": has_prev & prot_item & prot_item_before & (np.isnan(prot) | np.isnan(prot_before))
+        if has_missing(visits, "proteinuria_g_24h") else none,
+        "platelets_lt60": has_prev & thromb & (np.isnan(platelets) | (thromb_before & np.isnan(platelets_before)))
+        if has_missing(visits, "platelets_10e9_l") else none,
+        "haemolytic_anaemia": has_prev & haemolysis & (np.isnan(hb) | np.isnan(hb_prev))
+        if has_missing(visits, "haemoglobin_g_l") else none,
+    }
     return {k: (v, unknown[k] & ~v if k in unknown else none) for k, v in values.items()}
 
 
@@ -363,9 +373,9 @@ def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: 
                      use_derived: bool = False) -> tuple[dict, object]:
     """:func:`sfi_flare_criteria` as numpy arrays at the visits :func:`visit_pairs` reads:
     (name -> (holds, unknown), ``place``, which puts such an array back in visit order)."""
-    prev = previous_visit_position(visits) if prev is None else prev
+    prev = given_order(visits, prev)
     at, before, place = visit_pairs(prev)
-    has_prev = at(prev) >= 0
+    has_prev = at(positions(prev)) >= 0
 
     def new(column):
         present, absent = _present_absent(column_values(visits, column))
@@ -377,13 +387,16 @@ def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: 
     score = _derived(visits, "sledai2k", sledai2k, use_derived)
     score, score_prev = at(score), before(score)
     pga = _col(visits, "pga")
+    pga_known = not np.isnan(pga).any()  # then no PGA rule is unknown
     pga, pga_prev = at(pga), before(pga)
     pred = _derived(visits, "prednisone_mg", prednisone_equivalent, use_derived)
     pred, pred_prev = at(pred), before(pred)
     pred_up = has_prev & (pred > pred_prev)
     # unknown only where a missing value could make the rule hold: a dose missing now, or missing
     # before a dose above 0 (a rise from an unknown dose cannot be ruled out); likewise for PGA
-    pred_unknown = has_prev & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > 0)))
+    none = np.zeros(len(has_prev), dtype=bool)
+    pred_known = not (np.isnan(pred).any() or np.isnan(pred_prev).any())
+    pred_unknown = none if pred_known else has_prev & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > 0)))
     if patients is not None and "weight_kg" in patients.columns:
         weight = visits["patient_id"].map(patients.set_index("patient_id")["weight_kg"]).to_numpy(
             dtype="float64", na_value=np.nan)
@@ -393,8 +406,8 @@ def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: 
                               & (np.isnan(pred) | (np.isnan(pred_prev) & (pred > half_mg_kg))))
     else:  # without a weight the 0.5 mg/kg/day rules are not applied
         above_half = above_half_unknown = np.zeros(len(has_prev), dtype=bool)
-    rash_rank = extent_rank(visits, "rash_extent")
-    vasc = extent_rank(visits, "vasculitis_type")
+    rash_rank = extent_rank(visits, "rash_extent", use_derived)
+    vasc = extent_rank(visits, "vasculitis_type", use_derived)
     hospitalised = has_prev & flag("hospitalised_for_sle")
     requiring = (pred_up & (pred >= 2 * pred_prev)) | above_half | hospitalised
     requiring_unknown = ~requiring & (pred_unknown | above_half_unknown)
@@ -403,9 +416,13 @@ def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: 
     def kleene(values, unknown):
         return values, unknown & ~values
 
+    requiring_known = not requiring_unknown.any()
+
     def organ_requiring(k):
         item, item_unknown = organ[k]
         value = item & requiring
+        if requiring_known and not item_unknown.any():
+            return value, none
         return kleene(value, (item & requiring_unknown) | (item_unknown & (requiring | requiring_unknown)))
 
     crit = {
@@ -415,7 +432,7 @@ def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: 
         "severe_hospitalised_for_sle": hospitalised,
         "severe_new_immunosuppressant": has_prev & flag("new_immunosuppressant"),
         "severe_pga_gt2_5": kleene(has_prev & (pga > 2.5) & (pga > pga_prev),
-                                   has_prev & (np.isnan(pga) | ((pga > 2.5) & np.isnan(pga_prev)))),
+                                   none if pga_known else has_prev & (np.isnan(pga) | ((pga > 2.5) & np.isnan(pga_prev)))),
         "mild_sledai_up_ge3": has_prev & (score - score_prev >= SFI_MILD_SLEDAI_RISE),
         "mild_new_or_worse_rash": has_prev & (at(rash_rank) > before(rash_rank)),
         "mild_new_cutaneous_vasculitis": has_prev & (at(vasc) == 1) & (before(vasc) == 0),
@@ -427,10 +444,9 @@ def _sfi_criteria_at(visits: pd.DataFrame, patients: pd.DataFrame | None, prev: 
         "mild_prednisone_increased": kleene(pred_up, pred_unknown),
         "mild_hcq_or_nsaid_added": has_prev & (flag("hcq_added") | flag("nsaid_added")),
         "mild_pga_up_ge1": kleene(has_prev & (pga - pga_prev >= 1.0),
-                                  has_prev & (np.isnan(pga) | ((pga >= 1.0) & np.isnan(pga_prev)))),
+                                  none if pga_known else has_prev & (np.isnan(pga) | ((pga >= 1.0) & np.isnan(pga_prev)))),
     }
-    known = np.zeros(len(has_prev), dtype=bool)
-    return {k: (v if isinstance(v, tuple) else (v, known)) for k, v in crit.items()}, place
+    return {k: (v if isinstance(v, tuple) else (v, none)) for k, v in crit.items()}, place
 
 
 def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: np.ndarray | None = None,
@@ -441,7 +457,7 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: 
     patient's first visit, where there is nothing to compare with, and where a criterion that
     could change the category is unknown (a PGA, a dose or a laboratory value missing now or at
     the previous visit) while none of a higher category holds."""
-    prev = previous_visit_position(visits) if prev is None else prev
+    prev = given_order(visits, prev)
     crit, place = _sfi_criteria_at(visits, patients, prev, use_derived)
 
     def any_of(prefix):  # Kleene OR: True if one holds, unknown if none holds but one is unknown
@@ -455,31 +471,36 @@ def sfi_flare(visits: pd.DataFrame, patients: pd.DataFrame | None = None, prev: 
 
     severe, severe_unknown = any_of("severe_")
     mild, mild_unknown = any_of("mild_")
-    codes = np.zeros(len(prev), dtype=np.int8)  # none, then each higher finding overrides
-    codes[mild_unknown] = -1
-    codes[mild] = 1
-    codes[severe_unknown] = -1
-    codes[severe] = 2
-    codes[prev < 0] = -1
+    # none (0), mild/moderate (1) or unknown (-1) at the mild level; a severe finding (2) or an
+    # unknown severe one (-1) overrides it; a first visit is unknown (-1) whatever was found
+    # (the booleans read as 0/1 integers: views, not copies)
+    codes = mild.view(np.int8) - mild_unknown.view(np.int8)
+    codes *= (~(severe | severe_unknown)).view(np.int8)
+    codes += 2 * severe.view(np.int8) - severe_unknown.view(np.int8)
+    first = positions(prev) < 0
+    codes *= (~first).view(np.int8)
+    codes -= first.view(np.int8)
     cat = pd.Categorical.from_codes(codes, categories=list(SFI_LEVELS))
     return pd.Series(cat, index=visits.index, name="sfi_flare")
 
 
-def baseline_values(visits: pd.DataFrame, column: str) -> pd.Series:
+def baseline_values(visits: pd.DataFrame, column: str, order: VisitOrder | None = None) -> pd.Series:
     """Each row's value of ``column`` at the patient's week-0 visit (NaN if there is none). A
-    missing week or a duplicated (patient, week) raises ``ValueError``."""
-    codes, uniques, _ = visits_in_order(visits)
-    base = np.full(len(uniques), np.nan)
+    missing week or a duplicated (patient, week) raises ``ValueError``. ``order`` is the visits'
+    :func:`visit_order` when the caller has it already (the patients are not grouped again)."""
+    order = visit_order(visits) if order is None else order.check(visits)
+    codes = order.codes
+    base = np.full(len(order.patients), np.nan)
     at_baseline = visits["week"].to_numpy() == 0
     base[codes[at_baseline]] = visits[column].to_numpy(dtype="float64", na_value=np.nan)[at_baseline]
     return pd.Series(base[codes], index=visits.index, name=f"{column}_baseline")
 
 
-def clasi_a_response(visits: pd.DataFrame) -> pd.Series:
+def clasi_a_response(visits: pd.DataFrame, order: VisitOrder | None = None) -> pd.Series:
     """CLASI-A 50% response at each visit against the patient's week-0 CLASI-A (see
     :func:`lupus_utils.science.instruments.clasi_a_50`); missing where the baseline is below 10 or
-    unknown, so such patients never enter the denominator."""
-    return clasi_a_50(baseline_values(visits, "clasi_activity"), visits["clasi_activity"])
+    unknown, so such patients never enter the denominator. ``order``: as for :func:`baseline_values`."""
+    return clasi_a_50(baseline_values(visits, "clasi_activity", order), visits["clasi_activity"])
 
 
 #: Stop reasons that make a patient a non-responder whatever the last visit showed.
@@ -494,7 +515,8 @@ def non_response_eligible(patients: pd.DataFrame,
 
 
 def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
-                  min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, use_derived: bool = False) -> pd.DataFrame:
+                  min_follow_up_weeks: int = NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, use_derived: bool = False,
+                  order: VisitOrder | None = None) -> pd.DataFrame:
     """The paper's non-responder rule, one row per patient.
 
     Among patients followed for at least ``min_follow_up_weeks`` (6 months = 24 weeks), a
@@ -503,9 +525,11 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
     2024, Methods). Returns ``patient_id``, ``follow_up_weeks``, ``eligible``, ``last_week``,
     ``at_least_lldas_last``, ``stopped_for_activity`` and ``non_responder`` (missing when not
     eligible, or when the state at the last visit is unknown and the patient did not stop for
-    activity). With ``use_derived``, ``lldas`` and ``doris_remission`` are the columns ``visits`` carries.
+    activity). With ``use_derived``, ``lldas`` and ``doris_remission`` are the columns ``visits``
+    carries; ``order`` is the visits' :func:`visit_order` when the caller has it already.
     """
-    codes, uniques, order = visits_in_order(visits)
+    order = visit_order(visits) if order is None else order.check(visits)
+    codes, uniques, order = order.codes, order.patients, order.order
     if order is None:
         last_rows = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True][: len(codes)])  # empty visits: no last rows
     else:
@@ -515,7 +539,8 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
               for c, f in (("lldas", lldas), ("doris_remission", doris_remission))]
     at_least = (states[0] | states[1]).array
     week = visits["week"].to_numpy()[last_rows]
-    out = patients[["patient_id", "follow_up_weeks"]].copy()
+    out = patients[["patient_id", "follow_up_weeks"]].copy(deep=False)  # columns taken: a copy already
+    out.index = pd.RangeIndex(len(out))
     eligible = non_response_eligible(patients, min_follow_up_weeks).to_numpy()
     out["eligible"] = eligible
     if 0 < len(last_rows) == len(uniques) and _same_values(out["patient_id"].to_numpy(), np.asarray(uniques)):
@@ -537,7 +562,7 @@ def non_responder(patients: pd.DataFrame, visits: pd.DataFrame,
     non_responder = stopped | ~state.to_numpy(dtype=bool, na_value=True)
     unknown = (~non_responder & state.isna()) | ~eligible
     out["non_responder"] = pd.arrays.BooleanArray(non_responder & ~unknown, unknown)
-    return out.reset_index(drop=True)
+    return out
 
 
 def _same_values(a: np.ndarray, b: np.ndarray) -> bool:

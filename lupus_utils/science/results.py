@@ -19,11 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .instruments import clinical_sledai, prednisone_equivalent, sle_das, sledai2k
+from .instruments import clinical_sledai, extent_ranks, prednisone_equivalent, sle_das, sledai2k
 from .outcomes import (DORIS_PREDNISONE_MAX_MG, NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_LEVELS, doris_remission,
                        lldas, non_response_eligible, non_responder, previous_visit_position, sfi_flare)
 from ..paths import EFFICACY_WEEKS, LLDAS_WEEKS, STATE_WEEKS
 from .stats import describe, n_percent, wilcoxon_vs_baseline
+from .visit_order import visit_order
 
 #: Adverse-event terms (lower case) and the measure each counts toward.
 AE_TERM_MEASURES = {
@@ -65,19 +66,23 @@ def population_visits(visits: pd.DataFrame, measure: str) -> pd.DataFrame:
 def derive_visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The visits with every score and state computed, and the patient flags the analyses need.
 
-    Added columns: sledai2k, clinical_sledai, sle_das, prednisone_mg, lldas, doris_remission,
-    at_least_lldas, sfi_flare, active_serology, haematological_activity, on_treatment, and from
-    the patients table the baseline involvement flags, sdi and reason_for_anifrolumab.
+    Added columns: sledai2k, clinical_sledai, the ranks of rash and vasculitis (rash_extent_rank,
+    vasculitis_rank: the text coded once, for the scores and states after it), sle_das,
+    prednisone_mg, lldas, doris_remission, at_least_lldas, sfi_flare, active_serology,
+    haematological_activity, on_treatment, and from the patients table the baseline involvement
+    flags, sdi and reason_for_anifrolumab.
     """
     v = tables["visits"].copy()
     p = tables["patients"]
     v["sledai2k"] = sledai2k(v)
-    v["clinical_sledai"] = clinical_sledai(v)
-    v["sle_das"] = sle_das(v)
+    v["clinical_sledai"] = clinical_sledai(v, use_derived=True)
+    for name, ranks in extent_ranks(v).items():
+        v[name] = ranks
+    v["sle_das"] = sle_das(v, use_derived=True)
     v["prednisone_mg"] = prednisone_equivalent(v)
     # a state is unknown (NA) where an input it needs is missing and the others do not decide it;
     # the summaries count it as missing (``visit_flow`` says how many), never as False
-    prev = previous_visit_position(v)  # one sort by patient and week, shared by the states
+    prev = visit_order(v)  # one sort by patient and week, shared by the states
     v["lldas"] = lldas(v, prev, use_derived=True).astype("boolean")
     v["doris_remission"] = doris_remission(v, use_derived=True).astype("boolean")
     v["at_least_lldas"] = v["lldas"] | v["doris_remission"]
@@ -490,11 +495,11 @@ def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
     """Per visit week (derived visits): the visits recorded, those excluded from the efficacy
     analyses (anifrolumab stopped before the visit; kept for safety), those assessed on
     anifrolumab, and among these the visits missing at least one gap input
-    (:data:`lupus_utils.data.cohort.GAP_INPUTS`) and where SLE-DAS, LLDAS, DORIS remission or the flare
+    (:data:`lupus_utils.science.gaps.GAP_INPUTS`) and where SLE-DAS, LLDAS, DORIS remission or the flare
     index (after a patient's first visit) is unknown
     for that reason (counted as missing in every summary, never as absent); an 'unknown' column
     that is zero at every week is left out. Last row: all weeks."""
-    from ..data.cohort import GAP_INPUTS
+    from .gaps import GAP_INPUTS
 
     inputs = [c for c in GAP_INPUTS if c in visits]
     first = pd.Series(_first_visit(visits), index=visits.index)
@@ -515,9 +520,9 @@ def visit_flow(visits: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_input_labels() -> list[str]:
-    """The gap inputs (:data:`lupus_utils.data.cohort.GAP_INPUTS`: optional, but a score or state needs
+    """The gap inputs (:data:`lupus_utils.science.gaps.GAP_INPUTS`: optional, but a score or state needs
     them) in readers' words, in the codebook's order."""
-    from ..data.cohort import GAP_INPUTS
+    from .gaps import GAP_INPUTS
 
     return [label for label, _ in GAP_INPUTS.values()]
 
@@ -526,7 +531,7 @@ def input_gap_table(visits: pd.DataFrame) -> pd.DataFrame:
     """The gap inputs missing at one visit or more, among the visits assessed on anifrolumab:
     the input, the visits without it (n of N, %) and what is unknown there. Empty when nothing
     is missing."""
-    from ..data.cohort import input_gaps
+    from .gaps import input_gaps
 
     g = input_gaps(visits[visits["on_treatment"]])
     g = g[g["missing"] > 0]
