@@ -10,7 +10,7 @@ import pytest
 
 from lupus_utils.data.cohort import load_targets
 from lupus_utils.numbers import half_up
-from lupus_utils.science.stats import describe, wilcoxon_signed_rank
+from lupus_utils.science.stats import wilcoxon_signed_rank
 
 GENERATOR_MODULES = ("items", "targets", "scenario", "search", "patients", "stage_a", "stages", "events",
                      "repairs", "assemble", "report", "__main__")
@@ -58,40 +58,31 @@ def test_no_library_module_imports_the_generator():
     assert users == []
 
 
-def test_fast_wilcoxon_differs_from_the_book_only_by_the_rounding_of_float_differences():
-    """On float scores two changes equal on paper (0.1 + 0.2 against 0.3) differ in binary; the book
-    rounds differences to 9 decimals so that they tie, the search does not. With
-    ``tie_decimals=9`` the fast copy gives the book's p; without it, a different one."""
-    from lupus_utils.generator.search import wilcoxon_p
+def test_the_search_scores_with_the_books_statistics_read_its_own_way():
+    """The search's quartiles, Wilcoxon p and rounding are the book's functions, not copies. It
+    reads two of them its own way, each an explicit argument: differences ranked as computed
+    (0.1 + 0.2 and 0.3 do not tie; the book's p differs), and a value a hair below a half counted
+    as the half (0.44999999999999996 is 0.5 to the search, 0.4 printed). No non-zero difference:
+    no test in the book (NaN), no evidence of change (p = 1) to the search."""
+    from lupus_utils import numbers
+    from lupus_utils.generator import search
+    from lupus_utils.science import stats
+    assert search.quartiles is stats.quartiles and search.half_up is numbers.half_up
+    assert search.wilcoxon_signed_rank_p is stats.wilcoxon_signed_rank_p
     x = np.array([0.0, 0.0, 1.0, 2.0, 5.0, 3.0, 0.0, 1.0])
     y = x + np.array([0.1 + 0.2, 0.3, -0.7, 0.3, 1.1, -0.4, 0.2, 0.3])
     book = wilcoxon_signed_rank(x, y)["p"]
-    assert wilcoxon_p(x, y, tie_decimals=9) == pytest.approx(book, rel=1e-12)
-    assert wilcoxon_p(x, y) != pytest.approx(book, rel=1e-12)
-    # No non-zero difference: the search reads "no evidence of change" (1.0), the book "no test".
-    assert wilcoxon_p(x, x) == 1.0 and math.isnan(wilcoxon_signed_rank(x, x)["p"])
-
-
-def test_fast_rounding_differs_from_the_book_only_a_hair_below_a_half():
-    """generator.search.rounded forgives 1e-9 of floating-point error; numbers.half_up reads the
-    float's shortest text. They agree on ordinary values and on exact halves, and disagree on a
-    sum that misses a half by one ulp."""
-    from lupus_utils.generator.search import rounded
+    assert search.p_or_one(x, y) == stats.wilcoxon_signed_rank_p(x, y, tie_decimals=None) != book
+    assert stats.wilcoxon_signed_rank_p(x, y) == book
+    assert search.p_or_one(x, x) == 1.0 and math.isnan(wilcoxon_signed_rank(x, x)["p"])
+    z = np.arange(24.0)  # integer scores: the search's p is the book's
+    w = np.maximum(0, z - np.random.default_rng(3).integers(-3, 8, 24))
+    assert search.p_or_one(z, w) == wilcoxon_signed_rank(z, w)["p"]
+    assert (search.printed(0.44999999999999996, 1), half_up(0.44999999999999996, 1)) == (0.5, 0.4)
     rng = np.random.default_rng(7)
-    for x in [*rng.uniform(0, 30, 500).round(6), 2.675, 0.145, 1.025, 6.25]:
+    for v in [*rng.uniform(0, 30, 500).round(6), 2.675, 0.145, 1.025, 6.25]:
         for d in (0, 1, 2, 3):
-            assert rounded(x, d) == half_up(x, d), (x, d)
-    assert (rounded(0.44999999999999996, 1), half_up(0.44999999999999996, 1)) == (0.5, 0.4)
-
-
-def test_fast_quartiles_are_the_books():
-    """SPSS HAVERAGE on a sorted list, as stats.describe computes it (numpy's "weibull")."""
-    from lupus_utils.generator.search import quartiles
-    rng = np.random.default_rng(11)
-    for n in (1, 2, 5, 13, 24, 26):
-        a = rng.integers(0, 20, n).astype(float)
-        d = describe(a)
-        assert quartiles(a) == pytest.approx((d["median"], d["q1"], d["q3"]), abs=1e-12)
+            assert search.printed(v, d) == half_up(v, d), (v, d)
 
 
 def test_scenario_names_patients_by_id_and_holds_them_by_position():
@@ -110,6 +101,49 @@ def test_scenario_refuses_an_unknown_patient(tmp_path):
         load_scenario(26, f)
 
 
+def test_scenario_lists_every_problem(tmp_path):
+    """Three faults in one file, three lines in one error: an unknown patient, a patient named
+    twice in one list, a flare week for a role no patient has, and a week that is not a visit."""
+    from lupus_utils.generator.scenario import SCENARIO_FILE, load_scenario
+    text = SCENARIO_FILE.read_text()
+    text = text.replace('long = "SYNTH-26"', 'long = "SYNTH-27"')
+    text = text.replace('mucocutaneous_inactive = ["SYNTH-02", "SYNTH-04"', 'mucocutaneous_inactive = ["SYNTH-02", "SYNTH-02"')
+    text = text.replace("[flare_weeks]\npericarditis = 4", "[flare_weeks]\npericarditis = 5\ngout = 12")
+    f = tmp_path / "scenario.toml"
+    f.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_scenario(26, f)
+    lines = str(err.value).splitlines()
+    assert lines[0] == f"{f}:"
+    assert lines[1:] == [
+        "[roles] long: 'SYNTH-27' is not one of SYNTH-01..SYNTH-26",
+        "[flare_weeks] gout: a role no patient has",
+        "[flare_weeks] pericarditis: week 5 is not a visit week",
+        "[involvement] mucocutaneous_inactive: named twice: SYNTH-02",
+    ]
+    f.write_text(text.replace("[discontinuations]", "[stops]"))
+    with pytest.raises(ValueError, match="no \\[discontinuations\\] section"):
+        load_scenario(26, f)
+
+
+def test_repairs_file_lists_every_problem_by_line(tmp_path):
+    """A cell named twice in one repair, an empty expected value and a week that is not a whole
+    number: each named by its line of the file, all in one error."""
+    from lupus_utils.generator.repairs import REPAIRS_FILE, load_repairs
+    rows = pd.read_csv(REPAIRS_FILE, dtype=str, keep_default_na=False)
+    rows.loc[1, "column"] = rows.loc[0, "column"]   # repair 1 names one cell twice (lines 2 and 3)
+    rows.loc[4, "expected"] = ""                     # line 6
+    rows.loc[rows["repair"] == rows.loc[6, "repair"], "week"] = "x"  # every row of line 8's repair
+    f = tmp_path / "repairs.csv"
+    rows.to_csv(f, index=False)
+    with pytest.raises(ValueError) as err:
+        load_repairs(f)
+    text = str(err.value)
+    assert "line 6: expected is empty" in text
+    assert "line 8: week 'x' is not a whole number" in text
+    assert f"repair 1 (lines 2, 3): {rows.loc[0, 'column']} named twice" in text
+
+
 def test_repairs_file_round_trips_and_refuses_a_split_repair(tmp_path):
     """Every repair's rows share target, reason and visit; cells keep the visits' types."""
     from lupus_utils.generator.repairs import REPAIRS_FILE, load_repairs
@@ -120,7 +154,7 @@ def test_repairs_file_round_trips_and_refuses_a_split_repair(tmp_path):
     rows.loc[1, "week"] = "36"   # the second row of repair 1 moved to another visit
     f = tmp_path / "repairs.csv"
     rows.to_csv(f, index=False)
-    with pytest.raises(ValueError, match="repair 1: its rows disagree"):
+    with pytest.raises(ValueError, match=r"repair 1 \(lines 2, 3\): its rows disagree"):
         load_repairs(f)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.science.stats import (describe, describe_by, mann_whitney, mann_whitney_by, n_percent,
-                                       wilcoxon_signed_rank, wilcoxon_vs_baseline)
+from lupus_utils.science.stats import (describe, describe_by, mann_whitney, mann_whitney_by, n_percent, quartiles,
+                                       wilcoxon_signed_rank, wilcoxon_signed_rank_p, wilcoxon_vs_baseline)
 
 HSB2 = pd.read_csv(Path(__file__).parent / "data" / "hsb2.csv")  # UCLA OARC hsb2, 200 students
 MPG1 = [20, 23, 21, 25, 18, 17, 18, 24, 20, 24, 23, 19]
@@ -91,6 +91,37 @@ def test_describe_small_sample_quartiles():
     # n = 7 -> positions 2 and 6: q1 = 2nd value, q3 = 6th
     d = describe([0, 1, 2, 2, 4, 6, 9])
     assert (d["q1"], d["median"], d["q3"]) == (1, 2, 6)
+
+
+def test_quartiles_are_numpys_weibull_percentiles():
+    """stats.quartiles (plain Python, for the synthetic cohort's search) against numpy's "weibull"
+    method, SPSS HAVERAGE, on 1 to 40 values with ties and halves; missing values left out."""
+    rng = np.random.default_rng(11)
+    for n in range(1, 41):
+        a = rng.integers(0, 20, n) / rng.choice([1, 2, 4])
+        q1, med, q3 = np.percentile(a, [25, 50, 75], method="weibull")
+        assert quartiles(a) == pytest.approx((med, q1, q3), abs=1e-12)
+    assert quartiles([0, 1, 2, 2, 4, 6, 9, None]) == (2, 1, 6)
+    assert all(math.isnan(q) for q in quartiles([np.nan]))
+
+
+def test_wilcoxon_p_alone_is_the_tests_p_and_scipys():
+    """wilcoxon_signed_rank_p is the p of wilcoxon_signed_rank, and scipy's asymptotic p without
+    continuity correction (zero differences dropped), on integer and float scores; 0.1 + 0.2 and
+    0.3 tie as equal changes."""
+    from scipy.stats import wilcoxon
+    rng = np.random.default_rng(3)
+    for k in range(60):
+        x = rng.integers(0, 20, 24).astype(float) / (1 if k % 2 else 10)
+        y = np.maximum(0, x - rng.integers(-3, 8, 24) / (1 if k % 2 else 10))
+        p = wilcoxon_signed_rank_p(x, y)
+        assert p == wilcoxon_signed_rank(x, y)["p"]
+        ref = wilcoxon(np.round(y - x, 9), zero_method="wilcox", correction=False, method="approx").pvalue
+        assert p == pytest.approx(ref, rel=1e-9)
+    x = np.array([0.0, 0.0, 1.0])
+    assert (wilcoxon_signed_rank_p(x, x + np.array([0.1 + 0.2, 0.3, -0.3])) ==
+            wilcoxon_signed_rank_p(x, x + np.array([0.3, 0.3, -0.3])))
+    assert math.isnan(wilcoxon_signed_rank_p(x, x))
 
 
 def test_n_percent_leaves_missing_out_and_counts_them():

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..science.stats import quartiles
 from .items import NW, WEEKS, W
 from .scenario import Scenario, patient_ids
 from .targets import Published, last_visit_weeks
@@ -82,8 +83,8 @@ def quartile_vector(n: int, lo: float, q1: float, median: float, q3: float, hi: 
         out[r - 1] = include
     if resolution == 1:
         out = [int(x) for x in out]
-    got = np.percentile(out, [25, 50, 75], method="weibull")
-    if not np.allclose(got, [q1, median, q3]) or out[0] != lo or out[-1] != hi:
+    got = quartiles(out)
+    if not np.allclose(got, [median, q1, q3]) or out[0] != lo or out[-1] != hi:
         raise AssertionError(f"quartile_vector missed its targets: {out}")
     return out
 

@@ -48,24 +48,36 @@ def _cell(text: str):
 
 
 def load_repairs(path: Path = REPAIRS_FILE) -> tuple[Repair, ...]:
-    """The repairs of ``path`` in file order; a repair whose rows disagree on its target, reason or
-    visit, or a file with other columns, is refused."""
+    """The repairs of ``path`` in file order. Refused, with every problem listed by file line: other
+    columns than :data:`REPAIR_COLUMNS`, a repair whose rows disagree on its target, reason or
+    visit, a week that is not a whole number, an empty repair number, target, patient, column or
+    expected value (a repair checks what it overwrites), a cell a repair names twice."""
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames != REPAIR_COLUMNS:
             raise ValueError(f"{path}: columns {reader.fieldnames}, expected {REPAIR_COLUMNS}")
-        rows = list(reader)
-    out, problems = [], []
-    for number in dict.fromkeys(r["repair"] for r in rows):
-        cells = [r for r in rows if r["repair"] == number]
-        heads = {(r["target"], r["reason"], r["patient_id"], r["week"]) for r in cells}
+        rows = [(line, r) for line, r in enumerate(reader, start=2)]
+    problems = []
+    for line, r in rows:
+        problems += [f"line {line}: {c} is empty" for c in ("repair", "target", "patient_id", "column", "expected")
+                     if not (r[c] or "").strip()]
+        if not (r["week"] or "").strip().isdigit():
+            problems.append(f"line {line}: week {r['week']!r} is not a whole number")
+    out = []
+    for number in dict.fromkeys(r["repair"] for _, r in rows):
+        cells = [(line, r) for line, r in rows if r["repair"] == number]
+        lines = ", ".join(str(line) for line, _ in cells)
+        heads = {(r["target"], r["reason"], r["patient_id"], r["week"]) for _, r in cells}
         if len(heads) != 1:
-            problems.append(f"repair {number}: its rows disagree on target, reason, patient or week")
+            problems.append(f"repair {number} (lines {lines}): its rows disagree on target, reason, patient or week")
             continue
+        named = [r["column"] for _, r in cells]
+        problems += [f"repair {number} (lines {lines}): {c} named twice" for c in sorted({c for c in named if named.count(c) > 1})]
         target, reason, pid, week = heads.pop()
-        expect = {r["column"]: _cell(r["expected"]) for r in cells}
-        write = {r["column"]: _cell(r["new"]) for r in cells if r["new"] != ""}
-        out.append(Repair(f"{target}: {reason}", pid, int(week), expect, write))
+        expect = {r["column"]: _cell(r["expected"]) for _, r in cells}
+        write = {r["column"]: _cell(r["new"]) for _, r in cells if r["new"] != ""}
+        if week.strip().isdigit():
+            out.append(Repair(f"{target}: {reason}", pid, int(week), expect, write))
     if problems:
         raise ValueError(f"{path}:\n" + "\n".join(problems))
     return tuple(out)

@@ -1,24 +1,28 @@
-"""The search's scoring: fast summary statistics, the losses against published values, and the
-simulated annealing every stage runs.
+"""The search's scoring: the losses against published values, and the simulated annealing every
+stage runs.
 
-The statistics here are fast copies of ``lupus_utils.science.stats`` (the search evaluates them millions
-of times); the scorecard then checks every published number with the book's own code. Where they
-differ, it is said and tested (tests/test_generator.py):
+The statistics are the book's functions, not copies: ``stats.quartiles`` (SPSS HAVERAGE),
+``stats.wilcoxon_signed_rank_p`` (the asymptotic p of the book's Wilcoxon) and
+``numbers.half_up`` (the printed tables' rounding). The search reads two of them its own way,
+each an explicit argument here, tested in tests/test_generator.py:
 
-- :func:`rounded` rounds half-up with a tolerance of 1e-9 for floating-point error, where
-  ``numbers.half_up`` (which the scorecard uses) reads the float's shortest text: they disagree
-  only on values a hair below a half, such as 0.44999999999999996 to one decimal (0.5 here, 0.4
-  in the book).
-- :func:`quartiles` is SPSS HAVERAGE, as ``stats.describe`` (numpy's "weibull" percentiles), on a
-  sorted list: the same values to rounding error.
-- :func:`wilcoxon_p` ranks the differences as they are; ``stats.wilcoxon_signed_rank`` rounds them
-  to 9 decimals first, so that equal changes of a float score tie. On integer scores (SLEDAI-2K,
-  joints, CLASI) the two agree exactly; on SLE-DAS, PGA and prednisone the shipped cohort's
-  p-values move in the second or third significant digit. ``tie_decimals=9`` gives the book's
-  ranking; the search keeps ``None`` because the book's ranking changes the search's path, and
-  with it the cohort (data/synthetic/CALIBRATION.md, "The generator's own statistics").
-- when no difference is non-zero, or the variance is 0, :func:`wilcoxon_p` says 1.0 (no evidence of
-  change, a loss the search can use) where the book says NaN (no test).
+- **ties.** The book rounds paired differences to 9 decimals (``stats.TIE_DECIMALS``) so that
+  equal changes of a float score tie; the search ranks them as computed
+  (:data:`SEARCH_TIE_DECIMALS` = None). On integer scores (SLEDAI-2K, joints, CLASI-A) the two
+  are the same; on SLE-DAS, PGA and prednisone the p-values differ in the second or third
+  significant digit.
+- **a hair below a half.** The search counts a value within floating-point error below a printed
+  half (a mean of 0.05-steps summing to 0.44999999999999996) as the half: :func:`printed` adds
+  :data:`FLOAT_ERROR` units of the last decimal before ``half_up``, which gives 0.5 there where
+  the book prints 0.4.
+
+And where the book has no Wilcoxon test (no non-zero difference, or a variance of 0: NaN), the
+search reads p = 1, no evidence of change, a loss it can use (:func:`p_or_one`).
+
+The book's readings would change the search's path and the cohort: tried on 2026-12-05, 82
+scorecard verdicts moved and 50 of the 112 stage (e) repairs no longer fit
+(data/synthetic/CALIBRATION.md, "The generator's own statistics"). The verdicts are always the
+scorecard's, computed with the book's readings.
 """
 from __future__ import annotations
 
@@ -26,76 +30,28 @@ import math
 
 import numpy as np
 
+from ..numbers import half_up
+from ..science.stats import quartiles, wilcoxon_signed_rank_p
 from .items import W
 from .targets import Published, Spec, table2_specs
 
-
-# ----------------------------------------------------------------------------- fast statistics
-def _quantile(s: list, p: float) -> float:
-    """SPSS HAVERAGE percentile (numpy 'weibull') of the sorted list ``s``."""
-    n = len(s)
-    h = p * (n + 1)
-    if h <= 1:
-        return s[0]
-    if h >= n:
-        return s[-1]
-    k = int(h)
-    return s[k - 1] + (h - k) * (s[k] - s[k - 1])
+#: The search ranks paired differences as computed (the book: ``stats.TIE_DECIMALS``).
+SEARCH_TIE_DECIMALS = None
+#: Floating-point error forgiven below a printed half, in units of the last printed decimal.
+FLOAT_ERROR = 1e-9
 
 
-def quartiles(a: np.ndarray):
-    """median, q1, q3 with SPSS HAVERAGE."""
-    s = sorted(a.tolist())
-    return _quantile(s, 0.5), _quantile(s, 0.25), _quantile(s, 0.75)
+def p_or_one(x: np.ndarray, y: np.ndarray) -> float:
+    """The Wilcoxon p of ``y - x`` as the search reads it: the book's test with differences ranked
+    as computed, and 1.0 (no evidence of change) where the book has no test."""
+    p = wilcoxon_signed_rank_p(x, y, tie_decimals=SEARCH_TIE_DECIMALS)
+    return 1.0 if math.isnan(p) else p
 
 
-def _norm_sf2(z: float) -> float:
-    return math.erfc(abs(z) / math.sqrt(2))
-
-
-def wilcoxon_p(x: np.ndarray, y: np.ndarray, tie_decimals: int | None = None) -> float:
-    """Two-sided asymptotic Wilcoxon signed-rank p of ``y - x`` (zero differences dropped,
-    tie-corrected variance, no continuity correction: SPSS, as ``stats.wilcoxon_signed_rank``).
-    ``tie_decimals`` rounds the differences first, as the book does with 9; the search ranks
-    them unrounded (module docstring)."""
-    d = y - x
-    if tie_decimals is not None:
-        d = np.round(d, tie_decimals)
-    d = d[d != 0]
-    n = d.size
-    if n == 0:
-        return 1.0
-    a = np.abs(d)
-    order = np.argsort(a, kind="mergesort")
-    s = a[order]
-    ranks = np.empty(n)
-    i = 0
-    ties = 0.0
-    while i < n:
-        j = i
-        while j + 1 < n and s[j + 1] == s[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        t = j - i + 1
-        ties += t ** 3 - t
-        i = j + 1
-    wp = ranks[d > 0].sum()
-    wm = ranks[d < 0].sum()
-    var = n * (n + 1) * (2 * n + 1) / 24 - ties / 48
-    if var <= 0:
-        return 1.0
-    return _norm_sf2((min(wp, wm) - n * (n + 1) / 4) / math.sqrt(var))
-
-
-def rounded(x: float, decimals: int) -> float:
-    """Half-up rounding, as printed tables round, with a tolerance of 1e-9 in units of the last
-    decimal: a value that is a half up to floating-point error (a mean of 0.05-steps summing to
-    0.44999999999999996) rounds up, to 0.5. The book's ``numbers.half_up`` reads the float's
-    shortest text and gives 0.4 there. Using ``half_up`` here changes stage (d)'s path (tried
-    2026-12-04: the cohort changes), so the search keeps this one; the scorecard, which decides
-    the verdicts, uses ``half_up``. Module docstring; tests/test_generator.py pins the case."""
-    f = 10 ** decimals
-    return math.floor(x * f + 0.5 + 1e-9) / f
+def printed(x: float, decimals: int) -> float:
+    """``x`` as a table prints it (``numbers.half_up``), a value within :data:`FLOAT_ERROR` below a
+    half counted as the half."""
+    return half_up(x + FLOAT_ERROR * 10.0 ** -decimals, decimals)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -129,12 +85,12 @@ def loss_describe(a: np.ndarray, med=None, q1=None, q3=None, mean=None, sd=None)
     for got, spec in ((m, med), (lo, q1), (hi, q3)):
         if spec is not None:
             unit = 10 ** -spec.decimals
-            loss += ((abs(rounded(got, spec.decimals) - spec.value) / unit) ** 0.5 * QUARTILE_WEIGHT
+            loss += ((abs(printed(got, spec.decimals) - spec.value) / unit) ** 0.5 * QUARTILE_WEIGHT
                      + abs(got - spec.value) / (unit * QUARTILE_PULL_UNITS))
     for got, spec in ((a.mean(), mean), (a.std(ddof=1) if a.size > 1 else 0.0, sd)):
         if spec is not None:
             unit = 10 ** -spec.decimals
-            loss += (abs(rounded(got, spec.decimals) - spec.value) / unit * MOMENT_WEIGHT
+            loss += (abs(printed(got, spec.decimals) - spec.value) / unit * MOMENT_WEIGHT
                      + abs(got - spec.value) / unit * MOMENT_PULL)
     return loss
 
@@ -183,7 +139,7 @@ class Scoring:
             col = W[w]
             both = mask[:, 0] & mask[:, col]
             x, y = values[both, 0], values[both, col]
-            loss += self.cached((measure, "p", w, x.tobytes(), y.tobytes()), lambda: loss_p(wilcoxon_p(x, y), spec))
+            loss += self.cached((measure, "p", w, x.tobytes(), y.tobytes()), lambda: loss_p(p_or_one(x, y), spec))
         return loss * weight
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Image
 
-from ..science.stats import SPSS_PERCENTILE_METHOD, _Lazy
+from ..science.stats import _Lazy, quartiles
 
 plt = _Lazy("matplotlib.pyplot")
 
@@ -29,7 +29,7 @@ def trajectory_summary(visits: pd.DataFrame, measure: str, group: str | None = N
         key = key if isinstance(key, tuple) else (key,)
         a = g[measure].to_numpy(dtype=float)
         if statistic == "median":
-            lo, mid, hi = np.percentile(a, [25, 50, 75], method=SPSS_PERCENTILE_METHOD)
+            mid, lo, hi = quartiles(a)
         else:
             mid = a.mean()
             sd = a.std(ddof=1) if a.size > 1 else 0.0
@@ -458,7 +458,7 @@ def _km_figure(results: dict[str, dict], title: str = "", cumulative: bool = Fal
     from matplotlib.figure import Figure
     from matplotlib.transforms import blended_transform_factory
 
-    from ..science.longitudinal import _km_curve
+    from ..science.longitudinal import km_curve_frame
 
     n = len(results)
     fig = Figure(figsize=(6.4, 4.0 + 0.28 * (n + 1)))
@@ -468,7 +468,7 @@ def _km_figure(results: dict[str, dict], title: str = "", cumulative: bool = Fal
     ticks: list[float] = []
     colours = []
     for label, res in results.items():
-        curve = _km_curve(res["fitter"], cumulative)
+        curve = km_curve_frame(res["fitter"], cumulative)
         (line,) = ax.step(curve["timeline"], curve["estimate"], where="post", label=label)
         colours.append(line.get_color())
         ax.fill_between(curve["timeline"], curve["ci_low"], curve["ci_high"], step="post",

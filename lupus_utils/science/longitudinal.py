@@ -159,7 +159,7 @@ MIXED_MODEL_MAX_PATIENTS = 3000
 def responder_values(table: pd.DataFrame, state: str) -> pd.DataFrame:
     """The completers' counts of :func:`responder_table` as the results key them (``state``,
     population ``observed_at_visit``, week, n / denominator / pct) with the text the book shows
-    (:func:`lupus_utils.presentation.tables.stat_text`), for a chapter's ledger of values shown."""
+    (:func:`lupus_utils.numbers.stat_text`), for a chapter's ledger of values shown."""
     from ..numbers import shown_values
 
     rows = [{"measure": state, "population": "observed_at_visit", "week": w, "statistic": stat, "value": float(v)}
@@ -354,7 +354,7 @@ def time_on_drug(patients: pd.DataFrame) -> pd.DataFrame:
 # 5. Kaplan-Meier
 # --------------------------------------------------------------------------------------------
 
-def _km_curve(fitter, cumulative: bool) -> pd.DataFrame:
+def km_curve_frame(fitter, cumulative: bool) -> pd.DataFrame:
     sf = fitter.survival_function_
     ci = fitter.confidence_interval_
     s = sf.iloc[:, 0].to_numpy(dtype="float64")
@@ -417,7 +417,7 @@ def kaplan_meier(durations_frame: pd.DataFrame, label: str, at=SCHEDULE, cumulat
         "censored_cum": [int(((d <= t) & ~e).sum()) for t in at],
     })
     return {
-        "survival": _km_curve(fitter, cumulative),
+        "survival": km_curve_frame(fitter, cumulative),
         "median": float(fitter.median_survival_time_),
         "median_ci": (float(med_ci.iloc[0, 0]), float(med_ci.iloc[0, 1])),
         "at_risk": at_risk,
