@@ -3,15 +3,18 @@ anifrolumab real-world executable book (Tani C et al. J Rheumatol 2024).
 
 The public API: the instruments, the outcome states and their thresholds, every patient's course,
 the inference and longitudinal analyses the chapters use, the study's analysis as data (results,
-subgroups), the visit weeks, the data model. The parts behind it: ``science``, ``data``,
+subgroups), the visit weeks, the data model, and numbers as the book prints them (half-up
+rounding, p-values, percentages, medians with quartiles). The parts behind it: ``science``, ``data``,
 ``presentation`` (the book's tables, figures and widgets) and the ``generator`` of the synthetic
 cohort; README, Architecture, says which module does what and how they depend on one another."""
 from .science.courses import (STATE_NOTES, STATES, course_marks, patient_courses, state_counts, state_transitions,
                               transition_matrix, visit_states)
 from .science.inference import proportion_with_ci, wilcoxon_table_with_effects
+from .science.stats import SIGNIFICANCE_LEVEL
 from .science.longitudinal import (kaplan_meier, km_medians, km_time_text, mixed_model_trajectory, responder_table,
                                    responder_values, time_on_drug, time_to_first)
 from .codebook import columns, load_codebook, table_spec
+from .numbers import display_number, half_up, iqr_text, p_text, pct_text, shown_values, stat_text
 from .data.cohort import CohortValidationError, read_cohort, validate_cohort
 from .science.instruments import (
     clasi_a_50,
@@ -32,6 +35,8 @@ from .science.subgroups import (GROUPINGS, SMALL_GROUP, SUBGROUP_OUTCOMES, add_g
 from .science.outcomes import (
     DORIS_PREDNISONE_MAX_MG,
     NON_RESPONSE_MIN_FOLLOW_UP_WEEKS,
+    SRI4_PGA_WORSENING,
+    SRI4_SLEDAI_REDUCTION,
     clasi_a_response,
     doris_remission,
     lldas,
@@ -45,6 +50,7 @@ from .science.outcomes import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "SIGNIFICANCE_LEVEL", "SRI4_PGA_WORSENING", "SRI4_SLEDAI_REDUCTION", "display_number", "half_up", "iqr_text", "p_text", "pct_text", "shown_values", "stat_text",
     "DATA_DIR", "EFFICACY_WEEKS", "LLDAS_WEEKS", "SAFETY_WEEKS", "SEROLOGY_WEEKS", "STATE_WEEKS", "SYNTHETIC_DIR",
     "VISIT_WEEKS", "ACTIVITY_MEASURES", "compute_results", "context_percentages", "data_flow", "derive_visits",
     "efficacy_visits", "gap_input_labels", "input_gap_table", "population_visits", "proportions_with_ci",

@@ -511,6 +511,18 @@ def test_one_visit_order_shared_by_the_states_gives_what_each_finds_alone():
         assert shared.index.equals(pd.RangeIndex(len(pts)))
     with pytest.raises(ValueError, match="visit order of 1400 rows given for 1399 visits"):
         clasi_a_response(v.iloc[:-1], visit_order(v))
+    # The order of another table of the same length is refused, not read: the rows shuffled, and
+    # two patients with the same weeks swapped (the weeks then agree row by row, the patients not).
+    shuffled = v.sample(frac=1.0, random_state=12).reset_index(drop=True)
+    with pytest.raises(ValueError, match="describes another visits table"):
+        lldas(shuffled, visit_order(v))
+    first, second = v["patient_id"].unique()[:2]
+    swapped = v.assign(patient_id=v["patient_id"].replace({first: second, second: first}))
+    assert (v.loc[v["patient_id"] == first, "week"].tolist() == v.loc[v["patient_id"] == second, "week"].tolist())
+    with pytest.raises(ValueError, match="describes another visits table"):
+        sfi_flare(swapped, pts, visit_order(v))
+    with pytest.raises(ValueError, match="positions of 1400 rows given for 1399 visits"):
+        lldas(v.iloc[:-1], previous_visit_position(v))
 
 
 def test_the_states_read_the_carried_rash_and_vasculitis_ranks_and_refuse_unknown_text():

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.presentation.scorecard import load_targets, round_half_up, scorecard
+from lupus_utils.numbers import half_up as round_half_up
+from lupus_utils.presentation.scorecard import load_targets, scorecard
 
 COLS = ["target_id", "source", "location", "measure", "population", "week", "statistic", "value",
         "relation", "display", "decimals", "denominator", "note"]

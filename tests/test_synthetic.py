@@ -301,7 +301,7 @@ def test_baseline_vectors_come_from_targets(tables):
     among SDI > 0, SARS-CoV-2 vaccine doses, CLASI damage among mucocutaneous patients) holds at
     its printed decimals, whichever source prints it. The targets are looked up by measure here,
     independently of generator.patients.VECTOR_TARGETS, so a wrong mapping there fails."""
-    from lupus_utils.presentation.scorecard import round_half_up
+    from lupus_utils.numbers import half_up as round_half_up
     from lupus_utils.science.stats import describe
     p = tables["patients"]
     v = derive_visits(tables)

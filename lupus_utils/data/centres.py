@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cohort import CohortValidationError, _problem
+from .cohort import CohortValidationError, problem_record
 from ..paths import TABLES
-from .provenance import _frame
+from .provenance import problems_frame
 from .readers import WORKBOOK_SUFFIXES, Unmapped, read_input
 
 
@@ -38,7 +38,7 @@ def _ids(frame: pd.DataFrame | None, col: str) -> set:
     return set(s[s != ""])
 
 
-def _read_all(paths, unique_ids: bool = True, keep_unmapped: bool = False) -> list[_Centre]:
+def read_all_centres(paths, unique_ids: bool = True, keep_unmapped: bool = False) -> list[_Centre]:
     """Read every centre (collecting every reading problem); with ``unique_ids``, prefix ids
     that clash across centres (see :func:`_prefix_clashes`). A REDCap export's rows and fields
     that cannot be mapped are problems too; with ``keep_unmapped`` they are left on each centre
@@ -48,10 +48,10 @@ def _read_all(paths, unique_ids: bool = True, keep_unmapped: bool = False) -> li
         paths = [paths]
     paths = [Path(p) for p in paths]
     if not paths:
-        raise CohortValidationError(_frame([_problem("(no input)", None, "", "", "no input: give at least one workbook or folder")]))
+        raise CohortValidationError(problems_frame([problem_record("(no input)", None, "", "", "no input: give at least one workbook or folder")]))
     centres, problems = [], []
     tags: list[str] = []
-    problems.append(_frame(_same_inputs(paths)))
+    problems.append(problems_frame(_same_inputs(paths)))
     stops = len(problems[0]) > 0  # a problem that leaves nothing to validate
     for p in paths:
         tag = re.sub(r"[^A-Za-z0-9]+", "_", p.stem if p.suffix.lower() in WORKBOOK_SUFFIXES else p.name).strip("_") or "centre"
@@ -65,7 +65,7 @@ def _read_all(paths, unique_ids: bool = True, keep_unmapped: bool = False) -> li
             stops = True
             continue
         centres.append(_Centre(p, tag, raw, files, notes, unmapped=unmapped))
-        problems.append(_frame(unmapped.problems))
+        problems.append(problems_frame(unmapped.problems))
     problems = [f for f in problems if len(f)]
     if problems and (stops or not keep_unmapped):
         raise CohortValidationError(pd.concat(problems, ignore_index=True))
@@ -78,7 +78,7 @@ def _read_all(paths, unique_ids: bool = True, keep_unmapped: bool = False) -> li
                     c.unmapped.problems = [{**q, "file": f"{c.path} | {q['file']}"} for q in c.unmapped.problems]
                 break
     if unique_ids:
-        _unique_ids(centres, "raw")
+        make_ids_unique(centres, "raw")
     return centres
 
 
@@ -108,13 +108,13 @@ def _same_inputs(paths: list[Path]) -> list[dict]:
     for p in paths:
         key = p.resolve()
         if key in by_path:
-            out.append(_problem(p.name, None, "", "", f"given twice: '{p}' is the same input as '{by_path[key]}'; "
+            out.append(problem_record(p.name, None, "", "", f"given twice: '{p}' is the same input as '{by_path[key]}'; "
                                                        "give each centre once"))
             continue
         by_path[key] = p
         digest = _content_digest(p) if p.exists() else None
         if digest and digest in by_digest:
-            out.append(_problem(p.name, None, "", "", f"identical content: '{p}' holds exactly the same data as "
+            out.append(problem_record(p.name, None, "", "", f"identical content: '{p}' holds exactly the same data as "
                                                        f"'{by_digest[digest]}' (the same centre given twice?); give each "
                                                        "centre once"))
         elif digest:
@@ -122,7 +122,7 @@ def _same_inputs(paths: list[Path]) -> list[dict]:
     return out
 
 
-def _same_patients(centres: list[_Centre]) -> list[dict]:
+def same_patients(centres: list[_Centre]) -> list[dict]:
     """Two centres whose patients tables hold the same rows (the same centre exported twice, say
     as a workbook and as CSVs): an error."""
     out, seen = [], {}
@@ -134,7 +134,7 @@ def _same_patients(centres: list[_Centre]) -> list[dict]:
         body = body.reindex(sorted(body.columns), axis=1).astype(str)
         key = (tuple(body.columns), pd.util.hash_pandas_object(body, index=False).sum())
         if key in seen:
-            out.append(_problem(c.files["patients"], None, "", "",
+            out.append(problem_record(c.files["patients"], None, "", "",
                                 f"the same patients: this table holds exactly the rows of {seen[key]} (the same centre "
                                 "given twice?); give each centre once"))
         else:
@@ -142,7 +142,7 @@ def _same_patients(centres: list[_Centre]) -> list[dict]:
     return out
 
 
-def _unique_ids(centres: list[_Centre], attr: str) -> None:
+def make_ids_unique(centres: list[_Centre], attr: str) -> None:
     if len(centres) > 1:
         _prefix_clashes(centres, "patient_id", ("patients", "visits", "adverse_events"), "patients", attr)
         _prefix_clashes(centres, "event_id", ("adverse_events",), "adverse_events", attr)
@@ -181,7 +181,7 @@ def read_centers(paths):
     labels joined with ``" + "``. ``center`` is filled from the file/folder name when absent;
     when two centres use the same patient_id (or event_id) every id is prefixed with its centre
     (``centre_a-P01``), which the notes say."""
-    centres = _read_all(paths)
+    centres = read_all_centres(paths)
     raw, files, notes = {}, {}, []
     for c in centres:
         notes += c.notes

@@ -72,7 +72,7 @@ def format_problems(problems: pd.DataFrame, limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _problem(file, row, column, value, rule) -> dict:
+def problem_record(file, row, column, value, rule) -> dict:
     return {"file": file, "row": row, "column": column, "value": value, "rule": rule}
 
 
@@ -103,7 +103,7 @@ def flag_cells(file, mask, column, values, rule, rows=None) -> list[dict]:
         arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
         vals = ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in arr[listed]]
     row_of = (lambda i: int(i) + 2) if rows is None else (lambda i: rows[i])
-    out = [_problem(file, row_of(i), column, v, rule) for i, v in zip(listed, vals)]
+    out = [problem_record(file, row_of(i), column, v, rule) for i, v in zip(listed, vals)]
     if len(pos) > len(listed):
         rest = pos[len(listed):]
         out.append(_more_line(file, column, rule, len(rest), row_of(rest[0]), row_of(rest[-1]), len(listed)))
@@ -113,7 +113,7 @@ def flag_cells(file, mask, column, values, rule, rows=None) -> list[dict]:
 def capped(hits: list[tuple], rule: str, limit: int) -> list[dict]:
     """Problems for a short list of ``(file, row, column, value)`` hits of one rule: the first
     ``limit`` one by one, then one line counting the rest (as :func:`flag_cells` does for a mask)."""
-    out = [_problem(f, r, c, v, rule) for f, r, c, v in hits[:limit]]
+    out = [problem_record(f, r, c, v, rule) for f, r, c, v in hits[:limit]]
     if len(hits) > limit:
         rest = hits[limit:]
         rows = [r for _, r, _, _ in rest if r is not None]
@@ -128,7 +128,7 @@ def _more_line(file, column, rule, n_more, first_row, last_row, n_listed) -> dic
     prefix, _, detail = rule.partition(":")
     what = f"cells of column '{column}'" if column else "rows"
     rows = f"rows {first_row}-{last_row}; " if first_row is not None else ""
-    return _problem(file, None, column, "", f"{prefix}: {n_more} more {what} break this rule "
+    return problem_record(file, None, column, "", f"{prefix}: {n_more} more {what} break this rule "
                                             f"({rows}only the first {n_listed} are listed):{detail}")
 
 
@@ -161,12 +161,12 @@ def coerce_table(raw: pd.DataFrame, table: str, file: str, codebook: pd.DataFram
     problems: list[dict] = []
     for col in raw.columns:
         if col not in spec.index:
-            problems.append(_problem(file, None, col, "", f"unknown column: the codebook has no column '{col}' in table {table}"))
+            problems.append(problem_record(file, None, col, "", f"unknown column: the codebook has no column '{col}' in table {table}"))
     typed = pd.DataFrame(index=raw.index)
     for col, s in spec.iterrows():
         if col not in raw.columns:
             rule = "missing column: required by the codebook" if s["required"] else "missing column: defined by the codebook (it may be left empty, but must be present)"
-            problems.append(_problem(file, None, col, "", rule))
+            problems.append(problem_record(file, None, col, "", rule))
             continue
         kind = s["type"]
         if kind in ("integer", "binary", "number"):
@@ -337,7 +337,7 @@ def validate_cohort(raw: dict[str, pd.DataFrame], files: dict[str, str] | None =
     tables: dict[str, pd.DataFrame] = {}
     for t in TABLES:
         if t not in raw:
-            problems.append(_problem(files[t], None, "", "", f"missing table: {t} is required"))
+            problems.append(problem_record(files[t], None, "", "", f"missing table: {t} is required"))
             continue
         typed, found = coerce_table(raw[t], t, files[t], cb)
         problems += found
@@ -353,7 +353,7 @@ def validate_cohort(raw: dict[str, pd.DataFrame], files: dict[str, str] | None =
     return tables, frame
 
 
-def _read_csv(path: Path, table: str, codebook: pd.DataFrame | None) -> pd.DataFrame:
+def read_csv_table(path: Path, table: str, codebook: pd.DataFrame | None) -> pd.DataFrame:
     """Read a table, numeric columns as numbers when every cell parses (fast and light at
     registry scale); otherwise every cell as text, so that validation can name each bad cell."""
     spec = table_spec(table, codebook)
@@ -376,7 +376,7 @@ def read_cohort(folder: Path | str, codebook: pd.DataFrame | None = None) -> dic
         path = folder / f"{t}.csv"
         files[t] = str(path)
         if path.exists():
-            raw[t] = _read_csv(path, t, codebook)
+            raw[t] = read_csv_table(path, t, codebook)
     tables, problems = validate_cohort(raw, files, codebook)
     if len(problems):
         raise CohortValidationError(problems)

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cohort import _problem
+from .cohort import problem_record
 from ..paths import TABLES
-from .provenance import VALUE_HITS_LISTED, _frame, _origins, table_spec
+from .provenance import VALUE_HITS_LISTED, problems_frame, row_origins, table_spec
 
 #: Words of a file or sheet name that say it holds people's identities (a register of persons,
 #: contact lists, a pseudonym key): such input is refused, never ignored.
@@ -253,7 +253,7 @@ def _mask(value: str) -> str:
     return value[:2] + "…" if len(value) > 2 else "…"
 
 
-def _input_patient_ids(raw: dict[str, pd.DataFrame]) -> frozenset:
+def input_patient_ids(raw: dict[str, pd.DataFrame]) -> frozenset:
     """The patient ids written in the input, as long and specific as an id must be to be
     recognised inside a sentence (3+ characters, with a letter or 4+ characters)."""
     ids = set()
@@ -289,7 +289,7 @@ def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None 
     The first 20 hits of each column are listed, then a count; values are masked so that the
     report does not repeat the identifier. Each column's distinct values are judged once."""
     files = files or {t: f"{t}.csv" for t in raw}
-    ids = _input_patient_ids(raw) if patient_ids is None else patient_ids
+    ids = input_patient_ids(raw) if patient_ids is None else patient_ids
     out: list[dict] = []
     for t, frame in raw.items():
         label = files.get(t, t)
@@ -305,7 +305,7 @@ def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None 
                 else:
                     srcs = [label]
                 for src in srcs:
-                    out.append(_problem(src, None, col, "", f"direct identifier: column '{col}' {_NAME_KINDS[kind][2]}"))
+                    out.append(problem_record(src, None, col, "", f"direct identifier: column '{col}' {_NAME_KINDS[kind][2]}"))
                 continue  # the whole column is refused: its cells are not listed one by one
             values = frame[col].to_numpy(dtype=object)
             verdict: dict = {}
@@ -341,13 +341,13 @@ def identifier_guard(raw: dict[str, pd.DataFrame], files: dict[str, str] | None 
                 continue
             hit = pd.Series(values).isin(list(verdict)).to_numpy()
             pos = np.flatnonzero(hit)
-            origins = origins or _origins(frame, label)
+            origins = origins or row_origins(frame, label)
             for i in pos[:VALUE_HITS_LISTED]:
                 src, row = origins[i]
                 masked, rule = verdict[values[i]]
-                out.append(_problem(src, row, col, masked, rule))
+                out.append(problem_record(src, row, col, masked, rule))
             if len(pos) > VALUE_HITS_LISTED:
-                out.append(_problem(label, None, col, "", f"direct identifier: {len(pos) - VALUE_HITS_LISTED} more cells of "
+                out.append(problem_record(label, None, col, "", f"direct identifier: {len(pos) - VALUE_HITS_LISTED} more cells of "
                                                          f"column '{col}' look like identifiers (only the first "
                                                          f"{VALUE_HITS_LISTED} are listed)"))
-    return _frame(out)
+    return problems_frame(out)

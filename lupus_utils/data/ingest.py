@@ -41,15 +41,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .centres import _read_all, _same_patients, _unique_ids, read_centers
-from .cohort import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, _problem, flag_cells, format_problems,
+from .centres import read_all_centres, same_patients, make_ids_unique, read_centers
+from .cohort import (PROBLEM_COLUMNS, SHOWN_LINES, CohortValidationError, problem_record, flag_cells, format_problems,
                      rule_counts, validate_cohort)
-from .identifiers import (_input_patient_ids, free_text_identifiers, identifier_guard, name_like_id,
+from .identifiers import (input_patient_ids, free_text_identifiers, identifier_guard, name_like_id,
                           personal_data_name)
 from .normalisation import ambiguous_separators, normalise
 from ..paths import BUILD_DIR, TABLES
 from .plausibility import plausibility_warnings
-from .provenance import _codebook, _frame, name_records, renumber
+from .provenance import cached_codebook, problems_frame, name_records, renumber
 from .pseudonyms import mapping_frame, pseudonymise
 from .readers import read_center
 
@@ -81,7 +81,7 @@ class _Stage:
         except CohortValidationError:
             raise
         except Exception as err:  # noqa: BLE001 - a bug or an input no rule foresaw: report, do not crash
-            self.problems.append(_frame([_problem(label, None, "", "", f"internal error: the check '{name}' failed on this "
+            self.problems.append(problems_frame([problem_record(label, None, "", "", f"internal error: the check '{name}' failed on this "
                                                                         f"input ({type(err).__name__}: {err}); the data could "
                                                                         "not be judged. Please report it with this line")]))
             return default
@@ -115,16 +115,16 @@ def load_own_cohort(paths, codebook: pd.DataFrame | None = None):
     dropped, so 0), ``warnings`` (a frame like the problems), ``notes`` (what was recognised or
     converted) and ``mapping`` (the pseudonym key: keep it with the source data, never in the
     book)."""
-    cb = _codebook() if codebook is None else codebook
-    centres = _read_all(paths, unique_ids=False, keep_unmapped=True)  # ids as the centre wrote them
-    unmapped = [_frame(c.unmapped.problems) for c in centres]  # a REDCap export's rows that cannot be mapped
+    cb = cached_codebook() if codebook is None else codebook
+    centres = read_all_centres(paths, unique_ids=False, keep_unmapped=True)  # ids as the centre wrote them
+    unmapped = [problems_frame(c.unmapped.problems) for c in centres]  # a REDCap export's rows that cannot be mapped
     problems: list[pd.DataFrame] = []
     stage = _Stage(problems)
-    ids = _input_patient_ids({t: f for c in centres for t, f in c.raw.items()}) if centres else frozenset()
+    ids = input_patient_ids({t: f for c in centres for t, f in c.raw.items()}) if centres else frozenset()
     for c in centres:
-        found = stage("identifier guard", c.files["patients"], identifier_guard, c.raw, c.files, ids, default=_frame([]))
+        found = stage("identifier guard", c.files["patients"], identifier_guard, c.raw, c.files, ids, default=problems_frame([]))
         problems.append(name_records(found, c.raw, c.files))
-    problems.append(_frame(_same_patients(centres)))
+    problems.append(problems_frame(same_patients(centres)))
     if any(len(f) for f in problems):  # identifiers stop before validation, listed with what could not be mapped
         _raise_if_any(unmapped + problems)
     problems[:0] = unmapped  # listed with the validation problems of the rest
@@ -136,25 +136,25 @@ def load_own_cohort(paths, codebook: pd.DataFrame | None = None):
             continue  # no record could be placed whole: nothing to validate
         semicolons = any("delimiter semicolon" in n for n in c.notes)
         problems.append(stage("number separators", label, ambiguous_separators, rows, c.files, semicolons,
-                              default=_frame([])))
+                              default=problems_frame([])))
         raw, notes = stage("normalisation", label, normalise, rows, c.files, default=(None, []))
         if raw is None:
             continue
         c.notes += notes
-        typed, found = stage("validation", label, validate_cohort, raw, c.files, cb, default=(None, _frame([])))
+        typed, found = stage("validation", label, validate_cohort, raw, c.files, cb, default=(None, problems_frame([])))
         if typed is None:
             continue
         found = name_records(stage("row numbers", label, renumber, found, raw, c.files, default=found), c.raw, c.files)
-        extra = [_problem(c.files[t], None, "", "", f"empty table: {t} has a header row but no data rows")
+        extra = [problem_record(c.files[t], None, "", "", f"empty table: {t} has a header row but no data rows")
                  for t in ("patients", "visits") if t in raw and len(raw[t]) == 0]
-        problems += [found, _frame(extra)]
+        problems += [found, problems_frame(extra)]
         c.typed = typed
         checked.append((c, raw, typed))
     _raise_if_any(problems)
     warnings = [name_records(stage("plausibility warnings", c.files["patients"], plausibility_warnings, typed, raw, c.files,
-                                   default=_frame([])), c.raw, c.files) for c, raw, typed in checked]
+                                   default=problems_frame([])), c.raw, c.files) for c, raw, typed in checked]
     _raise_if_any(problems)
-    _unique_ids(centres, "typed")
+    make_ids_unique(centres, "typed")
     merged = {t: pd.concat([c.typed[t] for c in centres], ignore_index=True) for t in TABLES}
     tables, mapping = pseudonymise(merged)
     rows_in = {t: int(sum(len(r[t]) for _, r, _ in checked if t in r)) for t in TABLES}
@@ -254,15 +254,15 @@ def write_tables(tables: dict[str, pd.DataFrame], folder) -> dict:
 def read_back_differences(tables: dict[str, pd.DataFrame], folder) -> pd.DataFrame:
     """Read the written tables back (as the book does) and compare them cell by cell with what
     was meant to be written; every differing cell is a problem (an empty frame when they agree)."""
-    from .cohort import _read_csv, coerce_table
+    from .cohort import read_csv_table, coerce_table
 
     # read as the book reads (typed by the codebook); the rules were judged before writing
-    back = {t: coerce_table(_read_csv(Path(folder) / f"{t}.csv", t, None), t, f"{t}.csv")[0] for t in TABLES}
+    back = {t: coerce_table(read_csv_table(Path(folder) / f"{t}.csv", t, None), t, f"{t}.csv")[0] for t in TABLES}
     out: list[dict] = []
     for t in TABLES:
         a, b = tables[t].reset_index(drop=True), back[t].reset_index(drop=True)
         if list(a.columns) != list(b.columns) or len(a) != len(b):
-            out.append(_problem(f"{t}.csv", None, "", "", f"read back: the written table has {len(b)} rows and columns "
+            out.append(problem_record(f"{t}.csv", None, "", "", f"read back: the written table has {len(b)} rows and columns "
                                                          f"{list(b.columns)[:3]}..., not {len(a)} rows as meant"))
             continue
         for col in a.columns:
@@ -273,7 +273,7 @@ def read_back_differences(tables: dict[str, pd.DataFrame], folder) -> pd.DataFra
                 same = (x.astype("string").fillna("\0") == y.astype("string").fillna("\0")).to_numpy(dtype=bool)
             out += flag_cells(f"{t}.csv", ~same, col, y, f"read back: the written value differs from {x[~same].iloc[0]!r}"
                               if (~same).any() else "")
-    return _frame(out)
+    return problems_frame(out)
 
 
 def resolve_inputs(paths) -> list[Path]:
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nNothing was written for the book. Full report: {written['html']} (and {written['csv'].name})")
         return 1
     except Exception as err:  # noqa: BLE001 - a bug, not the user's data: say so, still write a report
-        problem = _frame([_problem(" + ".join(p.name for p in paths), None, "", "",
+        problem = problems_frame([problem_record(" + ".join(p.name for p in paths), None, "", "",
                                    f"internal error: reading the input failed ({type(err).__name__}: {err}); "
                                    "please report it with this line")])
         written = write_report(problem, None, args.out)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .cohort import capped
 from ..paths import TABLES
-from .provenance import VALUE_HITS_LISTED, _frame, _origins, table_spec
+from .provenance import VALUE_HITS_LISTED, problems_frame, row_origins, table_spec
 
 _BINARY = {"1": "1", "0": "0", "1.0": "1", "0.0": "0", "yes": "1", "no": "0", "y": "1", "n": "0",
            "true": "1", "false": "0", "sì": "1", "si": "1", "sí": "1"}
@@ -29,7 +29,7 @@ _DMY_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
 
 
 @lru_cache(maxsize=1 << 16)
-def _key(value: str) -> str:
+def normalised_key(value: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(value).strip().lower()).strip("_")
 
 
@@ -69,7 +69,7 @@ def _convert(kind: str, col: str, unit: str, allowed: tuple, cell: str, order: s
             return str(int(m.group(1))), "week written as text (e.g. W12) read as a number"
         return cell, None
     if kind == "category":
-        hits = [a for a in allowed if _key(a) == _key(cell)]
+        hits = [a for a in allowed if normalised_key(a) == normalised_key(cell)]
         if len(hits) == 1 and hits[0] != cell:
             return hits[0], "capitals/spaces matched to the allowed value"
         return cell, None
@@ -208,10 +208,10 @@ def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | N
     if not decimal_comma:
         decimal_comma = any(matches(raw[t], c, _COMMA_DECIMAL).any() for t, cols in numeric.items() for c in cols)
     if not decimal_comma:
-        return _frame(out)
+        return problems_frame(out)
     for t, cols in numeric.items():
         frame = raw[t]
-        origins = _origins(frame, files.get(t, t))
+        origins = row_origins(frame, files.get(t, t))
         for c in cols:
             hits = []
             for i in np.flatnonzero(matches(frame, c, _THOUSANDS_POINT)):
@@ -221,4 +221,4 @@ def ambiguous_separators(raw: dict[str, pd.DataFrame], files: dict[str, str] | N
             out += capped(hits, "ambiguous number: the two readings differ (the value shows both), and this centre "
                                 "writes decimals with a comma; write it without a thousands mark or with a decimal "
                                 "comma", VALUE_HITS_LISTED)
-    return _frame(out)
+    return problems_frame(out)

@@ -11,7 +11,7 @@ from ..science.gaps import GAP_INPUTS
 from .cohort import flag_cells
 from ..science.instruments import CLINICAL_SLEDAI_WEIGHTS, SLEDAI_LAB_THRESHOLDS, beyond_lab_threshold
 from ..paths import TABLES
-from .provenance import _frame, _origins
+from .provenance import problems_frame, row_origins
 
 CLINICAL_SLEDAI = tuple(CLINICAL_SLEDAI_WEIGHTS)  # the descriptors a physician scores at the visit
 EARLIEST_PLAUSIBLE_START = pd.Timestamp("2019-01-01")  # before approval (FDA 2021, EMA 2022) and early access
@@ -30,7 +30,7 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
 
     def add(t, mask, column, value, rule):
         frame = tables[t]
-        origins = _origins(raw[t], files[t]) if t in raw and len(raw[t]) == len(frame) else _origins(frame.reset_index(drop=True), files[t])
+        origins = row_origins(raw[t], files[t]) if t in raw and len(raw[t]) == len(frame) else row_origins(frame.reset_index(drop=True), files[t])
         mask = pd.Series(mask, index=frame.index).astype("boolean").fillna(False).to_numpy(dtype=bool)
         vals = value if isinstance(value, pd.Series) else frame[value]
         for src in dict.fromkeys(o[0] for o in origins):  # each source file with its own rows
@@ -88,4 +88,4 @@ def plausibility_warnings(tables: dict[str, pd.DataFrame], raw: dict[str, pd.Dat
     ae_stop = ae["patient_id"].map(p.drop_duplicates("patient_id").set_index("patient_id")["anifrolumab_stop_week"])
     add("adverse_events", (ae["action"] == "discontinuation") & ae_stop.isna(), "action", "action",
         "unusual: the event led to discontinuation but the patient has no anifrolumab_stop_week; check both")
-    return _frame(out)
+    return problems_frame(out)

@@ -23,7 +23,7 @@ from . import redcap
 _CODEBOOK: dict = {}
 
 
-def _codebook() -> pd.DataFrame:
+def cached_codebook() -> pd.DataFrame:
     """The codebook, read once per process (and again when the file changes)."""
     from ..paths import CODEBOOK_FILE
 
@@ -34,21 +34,21 @@ def _codebook() -> pd.DataFrame:
 
 
 def table_spec(table: str) -> pd.DataFrame:
-    """One table's columns in the codebook as read now (see :func:`_codebook`)."""
-    return _table_spec(table, _codebook())
+    """One table's columns in the codebook as read now (see :func:`cached_codebook`)."""
+    return _table_spec(table, cached_codebook())
 
 
 #: Reading problems and identifiers listed one by one per rule (or column) before the rest are counted.
 VALUE_HITS_LISTED = 20
 
 
-def _frame(problems: list[dict]) -> pd.DataFrame:
+def problems_frame(problems: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
     out["row"] = out["row"].astype("Int64")
     return out
 
 
-def _origins(frame: pd.DataFrame, label: str) -> list[tuple[str, int]]:
+def row_origins(frame: pd.DataFrame, label: str) -> list[tuple[str, int]]:
     """(file label, spreadsheet row) of every row of ``frame``.
 
     Frames from the readers are indexed by spreadsheet row (index name ``"row"``), merged frames
@@ -74,7 +74,7 @@ def renumber(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[s
     for label, t in table_of.items():
         if t not in raw:
             continue
-        origins = _origins(raw[t], files[t])
+        origins = row_origins(raw[t], files[t])
         here = np.flatnonzero((out["file"] == label).to_numpy() & ~np.isnan(row_col))
         pos = row_col[here].astype("int64") - 2
         ok = (pos >= 0) & (pos < len(origins))
@@ -90,7 +90,7 @@ def renumber(problems: pd.DataFrame, raw: dict[str, pd.DataFrame], files: dict[s
         t = table_of.get(problems["file"].iloc[i])
         m = span.search(str(out["rule"].iloc[i]))
         if t in raw and m:
-            origins = cached[t] if t in cached else cached.setdefault(t, _origins(raw[t], files[t]))
+            origins = cached[t] if t in cached else cached.setdefault(t, row_origins(raw[t], files[t]))
             a, b = int(m.group(1)) - 2, int(m.group(2)) - 2
             if 0 <= a < len(origins) and 0 <= b < len(origins):
                 out.iloc[i, out.columns.get_loc("rule")] = span.sub(f"(rows {origins[a][1]}-{origins[b][1]};",

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cohort import CohortValidationError, _problem, capped, flag_cells
+from .cohort import CohortValidationError, problem_record, capped, flag_cells
 from .identifiers import personal_data_name
-from .normalisation import _key
+from .normalisation import normalised_key
 from ..paths import TABLES
-from .provenance import VALUE_HITS_LISTED, _codebook, _frame, table_spec
+from .provenance import VALUE_HITS_LISTED, cached_codebook, problems_frame, table_spec
 from . import redcap
 from .template import units_row
 
@@ -68,7 +68,7 @@ def _is_units_row(table: str, header: list[str], cells: list[str]) -> bool:
     """Row 2 is the template's units row when every non-empty cell under a codebook column
     equals that column's unit hint, and at least one does."""
     try:
-        units = units_row(table, _codebook())
+        units = units_row(table, cached_codebook())
     except KeyError:
         return False
     hits = 0
@@ -110,7 +110,7 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
         grid.pop()
     _drop_empty_leading_columns(grid, label, notes)
     if not grid or not any(c.strip() for c in grid[0]):
-        problems.append(_problem(label, None, "", "", "empty: no header row (row 1 must hold the column names)"))
+        problems.append(problem_record(label, None, "", "", "empty: no header row (row 1 must hold the column names)"))
         return None
     fields = len(grid[0])
     header = [c.strip() for c in grid[0]]
@@ -120,13 +120,13 @@ def _grid_to_frame(grid: list[list[str]], table: str, label: str, problems: list
     header = header[:width]
     for j, name in enumerate(header):
         if not name:
-            problems.append(_problem(label, 1, f"column {j + 1}", "", "column without a name: row 1 must name every column that holds values"))
+            problems.append(problem_record(label, 1, f"column {j + 1}", "", "column without a name: row 1 must name every column that holds values"))
     seen: dict[str, int] = {}
     for name in header:
         seen[name] = seen.get(name, 0) + 1
     for name, n in seen.items():
         if name and n > 1:
-            problems.append(_problem(label, 1, name, "", f"duplicate column: '{name}' appears {n} times in row 1"))
+            problems.append(problem_record(label, 1, name, "", f"duplicate column: '{name}' appears {n} times in row 1"))
     first = 1
     if len(grid) > 1 and _is_units_row(table, header, grid[1]):
         first = 2
@@ -178,7 +178,7 @@ def _read_csv_text(path: Path, label: str, problems: list, notes: list | None = 
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
-            problems.append(_problem(label, None, "", "", "not UTF-16: the file starts with a UTF-16 byte-order mark but "
+            problems.append(problem_record(label, None, "", "", "not UTF-16: the file starts with a UTF-16 byte-order mark but "
                                                           "is not valid UTF-16 text; save the file as 'CSV UTF-8'"))
             return None
         if notes is not None:
@@ -190,7 +190,7 @@ def _read_csv_text(path: Path, label: str, problems: list, notes: list | None = 
         head = data[:4096]
         zeros = max(head[0::2].count(0), head[1::2].count(0))
         wide = zeros >= len(head) // 4
-        problems.append(_problem(label, None, "", "",
+        problems.append(problem_record(label, None, "", "",
                                  "wide text: the file looks like UTF-16 (two bytes per character) without a byte-order "
                                  "mark; save it as 'CSV UTF-8'" if wide else
                                  "not text: the file holds NUL bytes, so it is not a CSV; export the table as 'CSV UTF-8'"))
@@ -199,7 +199,7 @@ def _read_csv_text(path: Path, label: str, problems: list, notes: list | None = 
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        problems.append(_problem(label, None, "", "",
+        problems.append(problem_record(label, None, "", "",
                                  f"not UTF-8: byte 0x{data[err.start]:02x} on line {line} is not valid UTF-8 text; "
                                  "save the file as 'CSV UTF-8' (the encoding is never guessed)"))
         return None
@@ -239,7 +239,7 @@ def _csv_grid(text: str, label: str, problems: list, notes: list) -> tuple[list[
                 spans.append((len(grid) + 1, start + off, prev + off))
             grid.append(rec)
     except csv.Error as err:
-        problems.append(_problem(label, None, "", "", f"unreadable CSV: {err} (near line {reader.line_num})"))
+        problems.append(problem_record(label, None, "", "", f"unreadable CSV: {err} (near line {reader.line_num})"))
         return None, set()
     problems += capped([(label, row, "", f"lines {start}-{end}") for row, start, end in spans],
                        "quoted field over several lines: a quote opened on the first of these lines closes only on the "
@@ -255,13 +255,13 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
         if p.is_file():
             key = p.name.strip().lower()
             if key in present:
-                problems.append(_problem(f"{folder.name}/{p.name}", None, "", "", f"two files for one table: '{p.name}' and "
+                problems.append(problem_record(f"{folder.name}/{p.name}", None, "", "", f"two files for one table: '{p.name}' and "
                                          f"'{present[key].name}' differ only by capitals or spaces; keep one"))
             present.setdefault(key, p)
     for name, path in sorted(present.items()):
         why = personal_data_name(path.name)
         if why:
-            problems.append(_problem(f"{folder.name}/{path.name}", None, "", "", why))
+            problems.append(problem_record(f"{folder.name}/{path.name}", None, "", "", why))
     for t in TABLES:
         files[t] = f"{folder.name}/{t}.csv"
         path = present.get(f"{t}.csv")
@@ -274,7 +274,7 @@ def _read_csv_folder(folder: Path, problems: list, notes: list):
         if text is None:
             continue
         if not text.strip():
-            problems.append(_problem(files[t], None, "", "", "empty: the file has no header row"))
+            problems.append(problem_record(files[t], None, "", "", "empty: the file has no header row"))
             continue
         grid, spanned = _csv_grid(text, files[t], problems, notes)
         if grid is None:
@@ -300,15 +300,15 @@ def _read_redcap(path: Path, problems: list, notes: list):
     grid, spanned = _csv_grid(text, label, problems, notes) if text.strip() else ([], set())
     header = [c.strip() for c in grid[0]] if grid else []
     if not redcap.is_records_export(header):
-        problems.append(_problem(path.name, None, "", "", "not a REDCap records export: a single CSV file is read as one "
+        problems.append(problem_record(path.name, None, "", "", "not a REDCap records export: a single CSV file is read as one "
                                  "(its header has redcap_event_name), and this one is not; give the folder holding "
                                  "patients.csv, visits.csv and adverse_events.csv, or export the records from REDCap"))
         return {}, {}, Unmapped()
-    grid[0], label_headers = redcap.raw_headers(header, _codebook())  # label headers repeat "Complete?"
+    grid[0], label_headers = redcap.raw_headers(header, cached_codebook())  # label headers repeat "Complete?"
     frame = _grid_to_frame(grid, "redcap", label, problems, notes, ragged=True, reported=spanned)
     if frame is None:
         return {}, {}, Unmapped()
-    raw, files, more_notes, found, unplaced = redcap.split_records(frame, label, _codebook(), label_headers)
+    raw, files, more_notes, found, unplaced = redcap.split_records(frame, label, cached_codebook(), label_headers)
     notes += more_notes
     if not raw:  # nothing could be mapped: the export's problems are reading problems
         problems += found
@@ -360,7 +360,7 @@ def _read_workbook(path: Path, problems: list, notes: list):
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # zipfile.BadZipFile, InvalidFileException, KeyError, ...
-        problems.append(_problem(path.name, None, "", "", f"unreadable workbook: not a valid .xlsx file ({type(err).__name__})"))
+        problems.append(problem_record(path.name, None, "", "", f"unreadable workbook: not a valid .xlsx file ({type(err).__name__})"))
         return raw, files
     try:
         zf = zipfile.ZipFile(path)
@@ -368,7 +368,7 @@ def _read_workbook(path: Path, problems: list, notes: list):
         for ws in wb.worksheets:
             key = ws.title.strip().lower()
             if key in sheets:
-                problems.append(_problem(f"{path.name}, sheet {ws.title}", None, "", "",
+                problems.append(problem_record(f"{path.name}, sheet {ws.title}", None, "", "",
                                          f"two sheets for one table: '{ws.title}' and '{sheets[key].title}' differ only by "
                                          "capitals or spaces; keep one"))
                 continue
@@ -377,7 +377,7 @@ def _read_workbook(path: Path, problems: list, notes: list):
             label = f"{path.name}, sheet {ws.title}"
             why = personal_data_name(ws.title)
             if why:
-                problems.append(_problem(label, None, "", "", why))
+                problems.append(problem_record(label, None, "", "", why))
             if ws.sheet_state != "visible":
                 try:
                     ws.reset_dimensions()
@@ -385,7 +385,7 @@ def _read_workbook(path: Path, problems: list, notes: list):
                 except Exception:  # noqa: BLE001 - a damaged hidden sheet is reported as one
                     holds = True
                 if holds:
-                    problems.append(_problem(label, None, "", "", f"hidden sheet: '{ws.title}' is {ws.sheet_state} and holds "
+                    problems.append(problem_record(label, None, "", "", f"hidden sheet: '{ws.title}' is {ws.sheet_state} and holds "
                                                                 "data; unhide it and move what belongs to the cohort into the "
                                                                 "named sheets, or delete it"))
                 else:
@@ -401,7 +401,7 @@ def _read_workbook(path: Path, problems: list, notes: list):
                 grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
                 merged, uncalculated = _sheet_xml_findings(zf, ws._worksheet_path.lstrip("/"))
             except Exception as err:  # noqa: BLE001 - damaged XML in one sheet is the user's file, not a bug
-                problems.append(_problem(label, None, "", "", f"unreadable sheet: the sheet's content is damaged "
+                problems.append(problem_record(label, None, "", "", f"unreadable sheet: the sheet's content is damaged "
                                                               f"({type(err).__name__}); open the workbook in Excel, save it "
                                                               "again, and retry"))
                 continue
@@ -445,8 +445,8 @@ def _ref_row(ref: str) -> int | None:
 
 def _canonical_center(name: str) -> str | None:
     allowed = table_spec("patients").loc["center", "allowed"]
-    key = _key(name)
-    hits = [a for a in allowed if _key(a) == key]
+    key = normalised_key(name)
+    hits = [a for a in allowed if normalised_key(a) == key]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -480,7 +480,7 @@ def read_center(path, center: str | None = None):
     """
     raw, files, notes, unmapped = read_input(path, center)
     if unmapped.problems:
-        raise CohortValidationError(_frame(unmapped.problems))
+        raise CohortValidationError(problems_frame(unmapped.problems))
     return raw, files, notes
 
 
@@ -497,20 +497,20 @@ def read_input(path, center: str | None = None):
     files = {t: f"{path.name}/{t}.csv" for t in TABLES}
     unmapped = Unmapped()
     if path.exists() and personal_data_name(path.name, by_column_words=False):
-        problems.append(_problem(path.name, None, "", "", personal_data_name(path.name, by_column_words=False)))
+        problems.append(problem_record(path.name, None, "", "", personal_data_name(path.name, by_column_words=False)))
     if not path.exists():
-        problems.append(_problem(str(path), None, "", "", "not found: no such file or folder"))
+        problems.append(problem_record(str(path), None, "", "", "not found: no such file or folder"))
     elif path.is_dir():
         books = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
                        and not p.name.startswith("~$"))  # Excel's lock files are not workbooks
         tables_csv = sorted(p.name for p in path.iterdir() if p.is_file() and p.name.strip().lower() in
                             {f"{t}.csv" for t in TABLES})
         if books and tables_csv:
-            problems.append(_problem(path.name, None, "", "", f"the folder holds both a workbook ({', '.join(b.name for b in books)}) "
+            problems.append(problem_record(path.name, None, "", "", f"the folder holds both a workbook ({', '.join(b.name for b in books)}) "
                                      f"and CSV tables ({', '.join(tables_csv)}): keep one form of the data, or give the "
                                      "workbook itself"))
         elif len(books) > 1:
-            problems.append(_problem(path.name, None, "", "", f"the folder holds {len(books)} workbooks "
+            problems.append(problem_record(path.name, None, "", "", f"the folder holds {len(books)} workbooks "
                                      f"({', '.join(b.name for b in books)}): give one workbook per centre"))
         elif books:
             notes.append(f"{path.name}: a folder holding one workbook, read as {books[0].name}")
@@ -522,10 +522,10 @@ def read_input(path, center: str | None = None):
     elif path.suffix.lower() == ".csv":
         raw, files, unmapped = _read_redcap(path, problems, notes)
     else:
-        problems.append(_problem(path.name, None, "", "", "unsupported input: give one .xlsx workbook, one folder holding "
+        problems.append(problem_record(path.name, None, "", "", "unsupported input: give one .xlsx workbook, one folder holding "
                                  "patients.csv, visits.csv and adverse_events.csv, or one REDCap records export (.csv) "
                                  "(.xls/.ods: save as .xlsx)"))
     if problems:
-        raise CohortValidationError(_frame(problems + unmapped.problems))
+        raise CohortValidationError(problems_frame(problems + unmapped.problems))
     _fill_center(raw, files, center or (path.stem if path.is_file() else path.name), notes)
     return raw, files, notes, unmapped

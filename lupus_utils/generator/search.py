@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from ..numbers import half_up
-from ..science.stats import quartiles, wilcoxon_signed_rank_p
+from ..science.stats import SIGNIFICANCE_LEVEL, quartiles, wilcoxon_signed_rank_p
 from .items import W
 from .targets import Published, Spec, table2_specs
 
@@ -103,7 +103,7 @@ def loss_p(p: float, spec: Spec) -> float:
         return (max(0.0, math.log(spec.value / p)) * P_BOUND_WEIGHT
                 + (P_WRONG_SIDE_OF_BOUND if p < spec.value else 0.0))
     r = abs(math.log(p / spec.value))
-    side = P_SIGNIFICANCE_FLIP if (p < 0.05) != (spec.value < 0.05) else 0.0
+    side = P_SIGNIFICANCE_FLIP if (p < SIGNIFICANCE_LEVEL) != (spec.value < SIGNIFICANCE_LEVEL) else 0.0
     return r * P_LOG_WEIGHT + side + (0.0 if r < math.log(1.3) else P_OFF_BY_30_PCT)
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..codebook import load_codebook
 from ..paths import EFFICACY_WEEKS
+from ..science.stats import SIGNIFICANCE_LEVEL
 
 #: Patient columns that are not baseline characteristics (follow-up and identity).
 NOT_BASELINE = ("patient_id", "anifrolumab_start", "follow_up_weeks", "anifrolumab_stop_week", "anifrolumab_stop_reason")
@@ -207,10 +208,10 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     weeks = list(EFFICACY_WEEKS if weeks is None else weeks)
     if not weeks:
         raise ExplorerError("choose at least one visit")
-    from ..science.outcomes import _check_visit_keys
+    from ..science.visit_order import check_visit_keys
 
     try:  # a visit given twice would be counted twice; a visit without a week is no visit
-        _check_visit_keys(visits)
+        check_visit_keys(visits)
     except ValueError as err:
         raise ExplorerError(str(err)) from None
     label = _label(column)
@@ -295,7 +296,7 @@ def explore(visits: pd.DataFrame, patients: pd.DataFrame, column: str, outcome: 
     else:
         notes.append(f"{len(levels)} groups: p-values are given for two groups only.")
     notes.append(f"Unadjusted p: with {len(weeks)} visit{'s' if len(weeks) != 1 else ''} and many possible "
-                 "groupings, some p-values below 0.05 are expected by chance alone.")
+                 f"groupings, some p-values below {SIGNIFICANCE_LEVEL:g} are expected by chance alone.")
     return {"table": table, "groups": levels, "kind": kind, "outcome_label": outcome_label,
             "grouping_label": label, "notes": notes, "long": long,
             "chart": pd.DataFrame(chart, columns=["group", "week", "n", "centre", "low", "high"])}

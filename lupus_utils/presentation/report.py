@@ -50,7 +50,7 @@ class Chapter:
         return text
 
     def stat(self, measure, population="all", week=None, statistic="n") -> str:
-        """One computed statistic as every page shows it (:func:`lupus_utils.presentation.tables.stat_text`),
+        """One computed statistic as every page shows it (:func:`lupus_utils.numbers.stat_text`),
         recorded in the chapter's ledger of values shown."""
         row = keyed_values(self.results, [(measure, population, week, statistic)])
         self.record(row)

@@ -27,9 +27,10 @@ import math
 
 import pandas as pd
 
-from ..numbers import half_up as round_half_up  # noqa: F401 (the scorecard's name for it)
+from ..numbers import half_up
 from ..data.cohort import load_inconsistencies, load_readings, load_targets
 from ..science.results import result_index, result_key
+from ..science.stats import SIGNIFICANCE_LEVEL
 
 #: A printed "<0.001" is SPSS's ".000": the p-value is below half of the last printed unit.
 SPSS_ZERO_FRACTION = 0.5
@@ -46,18 +47,18 @@ def _verdict(t, value) -> tuple[str, str]:
             bound = t.value * SPSS_ZERO_FRACTION if math.isclose(t.value, 10 ** -dec) else t.value
             if value < bound:
                 return "match", ""
-            ok = value < 2 * bound and value < 0.05
+            ok = value < 2 * bound and value < SIGNIFICANCE_LEVEL
             spss = f" ('{t.display}' is SPSS's .000, p < {bound:g})" if bound != t.value else ""
             return ("within_tolerance" if ok else "miss"), f"computed p = {value:.4f}{spss}"
         if rel == ">=":
             return ("match", "") if value >= t.value else ("miss", f"computed p = {value:.4f} is significant")
-        if round_half_up(value, dec) == t.value:
+        if half_up(value, dec) == t.value:
             return "match", ""
-        ok = 0.5 <= value / t.value <= 2 and (value < 0.05) == (t.value < 0.05)
+        ok = 0.5 <= value / t.value <= 2 and (value < SIGNIFICANCE_LEVEL) == (t.value < SIGNIFICANCE_LEVEL)
         return ("within_tolerance" if ok else "miss"), f"computed p = {value:.4f}"
     if stat in ("n", "count", "denominator"):
         return ("match", "") if value == t.value else ("miss", f"computed {value:g}")
-    rounded = round_half_up(value, dec)
+    rounded = half_up(value, dec)
     if rounded == t.value:
         return "match", ""
     if stat in ("mean", "sd") and abs(value - t.value) <= 10 ** -dec + 1e-9:
@@ -69,7 +70,7 @@ def _reproduced_reading(t, value: float, readings: pd.DataFrame):
     """The first of the paper's other readings of target ``t`` that ``value`` reproduces (compared
     at the printed decimals; a p-value as it is), or None."""
     dec = 0 if pd.isna(t.decimals) else int(t.decimals)
-    shown = value if t.statistic == "p" else round_half_up(value, dec)
+    shown = value if t.statistic == "p" else half_up(value, dec)
     for r in readings.itertuples():
         if r.low - 1e-9 <= shown <= r.high + 1e-9:
             return r

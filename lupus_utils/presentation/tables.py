@@ -9,11 +9,11 @@ import pandas as pd
 
 from ..science.instruments import SLEDAI2K_WEIGHTS, SLEDAI_ORGANS
 from ..science.outcomes import (NON_RESPONSE_MIN_FOLLOW_UP_WEEKS, SFI_CRITERIA_LABELS, SFI_LEVELS, SFI_TREATMENT_CRITERIA,
-                                _new_item, _previous, non_responder, previous_visit_position, sfi_flare_criteria)
+                                new_descriptor, non_responder, previous_visit_position, sfi_flare_criteria)
+from ..science.visit_order import previous_values
 from ..paths import EFFICACY_WEEKS, SAFETY_WEEKS, STATE_WEEKS
 from ..science.results import result_at
-# the number texts, also for the chapters (a presentation module's names)
-from ..numbers import display_number, iqr_text, p_text, pct_text, shown_values, stat_text  # noqa: F401
+from ..numbers import display_number, iqr_text, p_text, pct_text, stat_text
 
 WEEK_LABELS = {0: "Baseline", 4: "Week 4", 12: "Week 12", 24: "Week 24", 36: "Week 36", 48: "Week 48", 72: "Week 72"}
 
@@ -401,9 +401,9 @@ def flare_details(visits: pd.DataFrame, patients: pd.DataFrame | None = None) ->
     unknown = crit.isna()
     crit = crit.fillna(False)  # listed as met only when known to hold; the unknown ones are named
     items = list(SLEDAI2K_WEIGHTS)
-    new = np.column_stack([_new_item(visits, c, prev) for c in items])  # the Flare Index's "new"
+    new = np.column_stack([new_descriptor(visits, c, prev) for c in items])  # the Flare Index's "new"
     pred = visits["prednisone_mg"].to_numpy(dtype="float64", na_value=np.nan)
-    pred_prev = _previous(pred, prev)
+    pred_prev = previous_values(pred, prev)
     rows = {}
     for i in at:
         met = [c for c in crit.columns if crit.iat[i, crit.columns.get_loc(c)]]

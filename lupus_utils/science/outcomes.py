@@ -26,11 +26,8 @@ from .instruments import (
     prednisone_equivalent,
     sledai2k,
 )
-from .visit_order import (VisitOrder, check_visit_keys, given_order, positions, previous_values, previous_visit_position,
+from .visit_order import (VisitOrder, given_order, positions, previous_values, previous_visit_position,
                           visit_order, visit_pairs)
-
-#: The names other modules import from here (from before the visit order had its own module).
-_check_visit_keys, _previous = check_visit_keys, previous_values
 
 #: Clinical SLEDAI-2K descriptors (serology excluded) checked for "new activity".
 CLINICAL_ITEMS = tuple(k for k in SLEDAI2K_WEIGHTS if k not in SEROLOGY_ITEMS)
@@ -71,7 +68,7 @@ def _present_absent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values > 0, values == 0
 
 
-def _new_item(visits: pd.DataFrame, column: str, prev: np.ndarray) -> np.ndarray:
+def new_descriptor(visits: pd.DataFrame, column: str, prev: np.ndarray) -> np.ndarray:
     """A 0/1 item present now and absent at the previous visit (False at a first visit): the
     Flare Index's "new"."""
     now = _col(visits, column)
@@ -577,9 +574,15 @@ def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
     return isinstance(same, np.ndarray) and bool(same.all())
 
 
+#: Modified SRI-4: the SLEDAI-2K reduction needed and the PGA worsening (0-3 scale) that undoes a
+#: response (Furie RA et al. Arthritis Rheum 2009;61:1143-51).
+SRI4_SLEDAI_REDUCTION, SRI4_PGA_WORSENING = 4, 0.3
+
+
 def sri4_modified(visits: pd.DataFrame) -> pd.Series:
     """A modified SRI-4 response at each visit against the patient's week-0 visit: SLEDAI-2K
-    reduced by at least 4 points and PGA (0-3) not worse by 0.3 or more. The SLE Responder Index
+    reduced by at least 4 points and PGA (0-3) not worse by 0.3 or more
+    (:data:`SRI4_SLEDAI_REDUCTION`, :data:`SRI4_PGA_WORSENING`). The SLE Responder Index
     (Furie RA et al. Arthritis Rheum 2009;61:1143-51) also requires no new BILAG A and no more
     than one new BILAG B domain; BILAG was not collected in this study, so that criterion is
     left out and the result is labelled *modified*. Missing (``<NA>``) where the baseline is
@@ -588,7 +591,7 @@ def sri4_modified(visits: pd.DataFrame) -> pd.Series:
     base_score = baseline_values(visits.assign(_s=score), "_s").to_numpy()
     base_pga = baseline_values(visits, "pga").to_numpy(dtype="float64")
     pga = _col(visits, "pga")
-    ok = (base_score - score >= 4) & (pga - base_pga < 0.3)
+    ok = (base_score - score >= SRI4_SLEDAI_REDUCTION) & (pga - base_pga < SRI4_PGA_WORSENING)
     out = pd.array(ok, dtype="boolean")
     out[np.isnan(base_score) | np.isnan(base_pga) | np.isnan(score) | np.isnan(pga)] = pd.NA
     return pd.Series(out, index=visits.index, name="sri4_modified")

@@ -45,6 +45,8 @@ class _Lazy:
 #: observation, interpolated), which numpy calls "weibull".
 SPSS_PERCENTILE_METHOD = "weibull"
 EXACT_MAX_N = 60
+#: Two-sided p below this is called significant, as in the paper (Statistical analysis: p < 0.05).
+SIGNIFICANCE_LEVEL = 0.05
 
 
 def _values(x) -> np.ndarray:
@@ -158,10 +160,18 @@ def paired_differences(x, y, caller: str = "paired test",
 
 def _midranks(a: np.ndarray) -> tuple[np.ndarray, float]:
     """Ranks of ``a`` with ties given their mean rank, and sum(t^3 - t) over the tie groups."""
-    uniq, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
-    upper = np.cumsum(counts)
-    t = counts.astype("float64")
-    return (upper - (t - 1) / 2)[inverse], float((t ** 3 - t).sum())
+    n = a.size
+    order = np.argsort(a, kind="mergesort")
+    s = a[order]
+    begins = np.empty(n, dtype=bool)  # where each run of equal values begins
+    begins[:1] = True
+    np.not_equal(s[1:], s[:-1], out=begins[1:])
+    starts = np.flatnonzero(begins)
+    runs = np.diff(starts, append=n)
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(starts + (runs + 1) / 2, runs)
+    t = runs.astype("float64")
+    return ranks, float((t ** 3 - t).sum())
 
 
 def _signed_rank(d: np.ndarray) -> tuple[np.ndarray, float, float, float, float]:
