@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 
-def half_up_decimal(x: float, decimals: int) -> Decimal:
-    """``x`` rounded half-up (half away from zero) to ``decimals``, read from its shortest
-    decimal text so that binary floating point does not move it (2.675 -> 2.68, not 2.67)."""
+def half_up_decimal(x: float | Fraction, decimals: int) -> Decimal:
+    """``x`` rounded half-up (half away from zero) to ``decimals``: a float read from its shortest
+    decimal text so that binary floating point does not move it (2.675 -> 2.68, not 2.67); an
+    exact fraction (1/8 -> 0.13 at two decimals) in exact arithmetic."""
+    if isinstance(x, Fraction):
+        units = math.floor(abs(x) * 10 ** int(decimals) + Fraction(1, 2))
+        return Decimal(units if x >= 0 else -units).scaleb(-int(decimals))
     return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
 
 

@@ -27,6 +27,22 @@ def test_round_half_up(x, d, expected):
     assert round_half_up(x, d) == expected
 
 
+def test_half_up_rounds_exact_fractions_exactly():
+    """A Fraction is rounded in exact arithmetic: 1/8 is exactly half-way at two decimals (0.13),
+    5/8 at one decimal rounds to 0.6, 1/3 to 0.333, -1/8 away from zero (-0.13); 1000001/2000000 is
+    a hair above a half at no decimals (1), 999999/2000000 a hair below (0)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from lupus_utils.numbers import half_up_decimal
+    cases = [(Fraction(1, 8), 2, "0.13"), (Fraction(5, 8), 1, "0.6"), (Fraction(1, 3), 3, "0.333"),
+             (Fraction(-1, 8), 2, "-0.13"), (Fraction(1000001, 2000000), 0, "1"), (Fraction(999999, 2000000), 0, "0"),
+             (Fraction(519, 100), 2, "5.19")]
+    for q, d, text in cases:
+        assert half_up_decimal(q, d) == Decimal(text), (q, d)
+    assert round_half_up(Fraction(7, 40), 2) == 0.18
+
+
 @pytest.mark.parametrize("published,relation,computed,verdict", [
     (0.005, "=", 0.0049, "match"),
     (0.005, "=", 0.0090, "within_tolerance"),

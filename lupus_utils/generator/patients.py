@@ -27,6 +27,9 @@ def _deal(values, rng, n):
 
 
 def _on_grid(x: float, resolution: float) -> float:
+    """``x`` snapped to the nearest point of a grid of ``resolution`` (0.05, 0.25, 1; a half-way
+    value, to floating-point error, goes up): where a designed value lies, not how a table prints
+    it, which is ``numbers.half_up``."""
     return round(math.floor(x / resolution + 0.5 + 1e-9) * resolution, 6)
 
 

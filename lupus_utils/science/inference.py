@@ -386,17 +386,10 @@ def poisson_rate_ci(events: int, exposure: float, per: float = 100.0, level: flo
 # --------------------------------------------------------------------------------------------
 
 def _scaled(value: float, decimals: int) -> int:
-    """The reported number as an integer count of 10^-decimals (5.19, 2 -> 519), read from its
-    decimal text so that binary floating point does not move it."""
+    """A number rounded half-up to ``decimals`` as an integer count of 10^-decimals (5.19, 2 ->
+    519): a float read from its decimal text so that binary floating point does not move it, a
+    Fraction exactly (``numbers.half_up_decimal``)."""
     return int(half_up_decimal(value, decimals).scaleb(decimals))
-
-
-def _round_half_up_scaled(q: Fraction, decimals: int) -> int:
-    """Exact rational ``q`` rounded half away from zero to ``decimals``, as an integer count of
-    10^-decimals (half-up for the non-negative numbers this is used for)."""
-    s = abs(q) * 10 ** decimals
-    r = math.floor(s + Fraction(1, 2))
-    return r if q >= 0 else -r
 
 
 def grim_consistent(mean: float, n: int, decimals: int, items: int = 1) -> bool:
@@ -422,7 +415,7 @@ def grim_consistent(mean: float, n: int, decimals: int, items: int = 1) -> bool:
     low = math.floor(Fraction(cells * (abs(target) * 2 - 1), 2 * unit)) - 1
     high = math.ceil(Fraction(cells * (abs(target) * 2 + 1), 2 * unit)) + 1
     sign = -1 if target < 0 else 1
-    return any(_round_half_up_scaled(Fraction(sign * t, cells), decimals) == target
+    return any(_scaled(Fraction(sign * t, cells), decimals) == target
                for t in range(max(low, 0), high + 1))
 
 
@@ -440,7 +433,7 @@ def percentage_consistent(pct: float, denominator: int, decimals: int = 0) -> tu
         raise ValueError("percentage_consistent needs denominator >= 1 and decimals >= 0")
     target = _scaled(pct, decimals)
     counts = [k for k in range(int(denominator) + 1)
-              if _round_half_up_scaled(Fraction(100 * k, int(denominator)), decimals) == target]
+              if _scaled(Fraction(100 * k, int(denominator)), decimals) == target]
     return (bool(counts), counts)
 
 
