@@ -50,7 +50,8 @@ from .science.outcomes import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "SIGNIFICANCE_LEVEL", "SRI4_PGA_WORSENING", "SRI4_SLEDAI_REDUCTION", "display_number", "half_up", "iqr_text", "p_text", "pct_text", "shown_values", "stat_text",
+    "SIGNIFICANCE_LEVEL", "SRI4_PGA_WORSENING", "SRI4_SLEDAI_REDUCTION",
+    "display_number", "half_up", "iqr_text", "p_text", "pct_text", "shown_values", "stat_text",
     "DATA_DIR", "EFFICACY_WEEKS", "LLDAS_WEEKS", "SAFETY_WEEKS", "SEROLOGY_WEEKS", "STATE_WEEKS", "SYNTHETIC_DIR",
     "VISIT_WEEKS", "ACTIVITY_MEASURES", "compute_results", "context_percentages", "data_flow", "derive_visits",
     "efficacy_visits", "gap_input_labels", "input_gap_table", "population_visits", "proportions_with_ci",

@@ -525,6 +525,26 @@ def test_one_visit_order_shared_by_the_states_gives_what_each_finds_alone():
         lldas(v.iloc[:-1], previous_visit_position(v))
 
 
+def test_a_visit_order_names_the_row_that_differs_and_weeks_must_be_whole():
+    """The refusal names the first row whose week or patient differs; positions outside the
+    table are refused; a week of 4.5 is an error listing the row, not week 4; a missing week is
+    listed, also with nullable integers."""
+    from lupus_utils.science.visit_order import given_order, visit_order, visit_weeks
+    v = pd.DataFrame({"patient_id": ["P1", "P1", "P2", "P2"], "week": [0, 4, 0, 4]})
+    order = visit_order(v)
+    with pytest.raises(ValueError, match="row 0 is patient P2, the order's table P1"):
+        order.check(v.iloc[[2, 3, 0, 1]].reset_index(drop=True))
+    with pytest.raises(ValueError, match="row 0 has week 4, the order's table week 0"):
+        order.check(v.iloc[[1, 0, 2, 3]].reset_index(drop=True))
+    with pytest.raises(ValueError, match="-1 \\(a first visit\\) or a row, 0 to 3"):
+        given_order(v, np.array([-1, 0, 4, 2]))
+    with pytest.raises(ValueError, match="not a whole number in 2 row\\(s\\): P1 week 4.5, P2 week 0.25"):
+        visit_order(v.assign(week=[0, 4.5, 0.25, 4]))
+    with pytest.raises(ValueError, match="week is missing in 1 row"):
+        visit_order(v.assign(week=pd.array([0, None, 0, 4], dtype="Int64")))
+    assert visit_weeks(v.assign(week=[0.0, 4.0, 0.0, 4.0])).tolist() == [0, 4, 0, 4]
+
+
 def test_the_states_read_the_carried_rash_and_vasculitis_ranks_and_refuse_unknown_text():
     from lupus_utils.science.instruments import extent_ranks, prednisone_equivalent, sledai2k
 

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lupus_utils.numbers import half_up as round_half_up
+from lupus_utils.numbers import half_up
 from lupus_utils.presentation.scorecard import load_targets, scorecard
 
 COLS = ["target_id", "source", "location", "measure", "population", "week", "statistic", "value",
@@ -23,8 +23,8 @@ def T(tid, stat, value, relation="=", decimals=0, measure="m", week=4.0):
 
 
 @pytest.mark.parametrize("x,d,expected", [(62.5, 0, 63), (7.25, 1, 7.3), (0.0449, 3, 0.045), (0.0445, 3, 0.045), (2.45, 1, 2.5)])
-def test_round_half_up(x, d, expected):
-    assert round_half_up(x, d) == expected
+def test_half_up(x, d, expected):
+    assert half_up(x, d) == expected
 
 
 def test_half_up_rounds_exact_fractions_exactly():
@@ -40,7 +40,7 @@ def test_half_up_rounds_exact_fractions_exactly():
              (Fraction(519, 100), 2, "5.19")]
     for q, d, text in cases:
         assert half_up_decimal(q, d) == Decimal(text), (q, d)
-    assert round_half_up(Fraction(7, 40), 2) == 0.18
+    assert half_up(Fraction(7, 40), 2) == 0.18
 
 
 @pytest.mark.parametrize("published,relation,computed,verdict", [

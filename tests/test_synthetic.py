@@ -301,7 +301,7 @@ def test_baseline_vectors_come_from_targets(tables):
     among SDI > 0, SARS-CoV-2 vaccine doses, CLASI damage among mucocutaneous patients) holds at
     its printed decimals, whichever source prints it. The targets are looked up by measure here,
     independently of generator.patients.VECTOR_TARGETS, so a wrong mapping there fails."""
-    from lupus_utils.numbers import half_up as round_half_up
+    from lupus_utils.numbers import half_up
     from lupus_utils.science.stats import describe
     p = tables["patients"]
     v = derive_visits(tables)
@@ -318,7 +318,7 @@ def test_baseline_vectors_come_from_targets(tables):
         assert len(rows) >= 3, measure
         for r in rows.itertuples():
             dec = 0 if pd.isna(r.decimals) else int(r.decimals)
-            assert round_half_up(d[r.statistic], dec) == pytest.approx(r.value), (r.target_id, d[r.statistic])
+            assert half_up(d[r.statistic], dec) == pytest.approx(r.value), (r.target_id, d[r.statistic])
             checked += 1
     assert checked == 36
 

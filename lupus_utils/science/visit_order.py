@@ -26,6 +26,24 @@ def check_visit_keys(visits: pd.DataFrame) -> None:
         raise ValueError(f"visits: {int(dup.sum())} rows share a patient and week: {', '.join(pairs.head(10))}")
 
 
+def visit_weeks(visits: pd.DataFrame) -> np.ndarray:
+    """The week column as whole numbers. A missing week (``check_visit_keys``) or a week that is
+    not a whole number raises ``ValueError`` listing the rows (patient and week), rather than
+    being cut to a whole number (4.5 read as 4 would meet the week-4 visit)."""
+    week = visits["week"]
+    if week.dtype.kind in "iu" and not week.hasnans:
+        return week.to_numpy(dtype="int64")
+    if week.isna().any():
+        check_visit_keys(visits)
+    values = week.to_numpy(dtype="float64")
+    broken = values != np.floor(values)
+    if broken.any():
+        rows = visits.loc[broken, ["patient_id", "week"]].astype(str).agg(" week ".join, axis=1)
+        raise ValueError(f"visits: week is not a whole number in {int(broken.sum())} row(s): "
+                         f"{', '.join(rows.head(10))}{' and more' if len(rows) > 10 else ''}")
+    return values.astype("int64")
+
+
 #: :meth:`VisitOrder.check` compares the patient at the first row of at most this many patients,
 #: evenly spaced (all of them in a cohort or a registry of this size).
 PATIENTS_CHECKED = 10_000
@@ -59,12 +77,19 @@ class VisitOrder:
         or a table of other visits, does not."""
         if len(self.prev) != len(visits):
             raise ValueError(f"visit order of {len(self.prev)} rows given for {len(visits)} visits")
-        week = visits["week"]
-        same_weeks = not week.hasnans and np.array_equal(self.weeks, week.to_numpy(dtype="int64"))
-        if not same_weeks or not (visits["patient_id"].to_numpy().take(self.check_rows) == self.check_ids).all():
-            raise ValueError("the visit order given describes another visits table (its weeks or patients "
-                             "differ row by row): compute it from these visits with visit_order")
-        return self
+        weeks = visit_weeks(visits)
+        ids = visits["patient_id"].to_numpy().take(self.check_rows)
+        if np.array_equal(self.weeks, weeks) and (ids == self.check_ids).all():
+            return self
+        other_week = np.flatnonzero(self.weeks != weeks)
+        if other_week.size:
+            i = int(other_week[0])
+            where = f"row {i} has week {weeks[i]}, the order's table week {self.weeks[i]}"
+        else:
+            k = int(np.flatnonzero(ids != self.check_ids)[0])
+            where = f"row {self.check_rows[k]} is patient {ids[k]}, the order's table {self.check_ids[k]}"
+        raise ValueError(f"the visit order given describes another visits table ({where}): "
+                         "compute it from these visits with visit_order")
 
 
 def _order(visits, prev, codes, patients, order, week, firsts) -> VisitOrder:
@@ -88,10 +113,8 @@ def visit_order(visits: pd.DataFrame) -> VisitOrder:
     """The :class:`VisitOrder` of ``visits``: one pass over the patient ids and weeks that the
     visit-to-visit rules, the baseline and the last visit can share. A missing week or a
     duplicated (patient, week) raises ``ValueError``."""
-    if visits["week"].isna().any():
-        check_visit_keys(visits)
+    week = visit_weeks(visits)
     codes, patients = pd.factorize(visits["patient_id"])
-    week = visits["week"].to_numpy(dtype="int64")
     same = codes[1:] == codes[:-1]
     n = len(codes)
     prev = np.full(n, -1, dtype="int64")
@@ -127,6 +150,8 @@ def given_order(visits: pd.DataFrame, prev) -> VisitOrder | np.ndarray:
         return prev.check(visits)
     if len(prev) != len(visits):
         raise ValueError(f"previous-visit positions of {len(prev)} rows given for {len(visits)} visits")
+    if len(prev) and (prev.min() < -1 or prev.max() >= len(prev)):
+        raise ValueError(f"previous-visit positions must be -1 (a first visit) or a row, 0 to {len(prev) - 1}")
     return prev
 
 
