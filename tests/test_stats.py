@@ -105,6 +105,22 @@ def test_quartiles_are_numpys_weibull_percentiles():
     assert all(math.isnan(q) for q in quartiles([np.nan]))
 
 
+def test_midranks_are_scipys_with_the_tie_sum():
+    """The one ranking both tests use: mid-ranks as scipy's rankdata gives them, and sum(t^3 - t)
+    over the runs of ties, on 1 to 40 values and on none."""
+    from scipy.stats import rankdata
+
+    from lupus_utils.science.stats import _midranks
+    rng = np.random.default_rng(5)
+    for n in range(41):
+        a = rng.integers(0, 6, n) / rng.choice([1, 3])
+        ranks, ties = _midranks(a)
+        _, t = np.unique(a, return_counts=True)
+        assert ranks.tolist() == rankdata(a).tolist() and ties == float((t ** 3 - t).sum())
+    ranks, ties = _midranks(np.array([2.0, 1.0, 2.0, 2.0]))
+    assert ranks.tolist() == [3.0, 1.0, 3.0, 3.0] and ties == 24.0
+
+
 def test_wilcoxon_p_alone_is_the_tests_p_and_scipys():
     """wilcoxon_signed_rank_p is the p of wilcoxon_signed_rank, and scipy's asymptotic p without
     continuity correction (zero differences dropped), on integer and float scores; 0.1 + 0.2 and
